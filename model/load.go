@@ -1,0 +1,155 @@
+package model
+
+import (
+	"fmt"
+
+	"ferry/gguf"
+	"ferry/kernels"
+	"ferry/tier"
+)
+
+// Load builds the model described by f from the tensors in store.
+func Load(f *gguf.File, store *tier.Store) (*Transformer, error) {
+	cfg, err := ConfigFromGGUF(f)
+	if err != nil {
+		return nil, err
+	}
+	l := loader{store: store}
+	m := &Transformer{Config: cfg}
+	m.Embed = l.matrix("token_embd.weight", cfg.Dim, 0)
+	if l.err == nil && m.Vocab == 0 {
+		m.Vocab = m.Embed.Rows()
+	}
+	if l.err == nil && m.Embed.Rows() != m.Vocab {
+		return nil, fmt.Errorf("token_embd.weight has %d rows but the vocabulary has %d tokens", m.Embed.Rows(), m.Vocab)
+	}
+	m.OutputNorm = l.vector("output_norm.weight", cfg.Dim)
+	if store.Tensor("output.weight") != nil {
+		m.Output = &Linear{Weight: l.matrix("output.weight", cfg.Dim, m.Vocab)}
+	} else {
+		m.Output = &Linear{Weight: m.Embed}
+	}
+	var factors []float32
+	if store.Tensor("rope_freqs.weight") != nil {
+		factors = l.vector("rope_freqs.weight", cfg.RopeDim/2)
+	}
+	m.rope = newRope(cfg.Rope, cfg.RopeDim, cfg.RopeBase, cfg.RopeScale, factors)
+
+	qdim, kvdim := cfg.Heads*cfg.HeadDim, cfg.KVDim()
+	for i := 0; i < cfg.Blocks && l.err == nil; i++ {
+		p := fmt.Sprintf("blk.%d.", i)
+		layer := &Layer{
+			AttnNorm: l.vector(p+"attn_norm.weight", cfg.Dim),
+			FFNNorm:  l.vector(p+"ffn_norm.weight", cfg.Dim),
+			Attn: Attention{
+				Q:   l.linear(p+"attn_q", cfg.Dim, qdim),
+				K:   l.linear(p+"attn_k", cfg.Dim, kvdim),
+				V:   l.linear(p+"attn_v", cfg.Dim, kvdim),
+				Out: l.linear(p+"attn_output", qdim, cfg.Dim),
+			},
+		}
+		if cfg.Experts > 0 {
+			moe := &MoE{
+				Router: l.linear(p+"ffn_gate_inp", cfg.Dim, cfg.Experts),
+				Gate:   Experts{l.experts(p+"ffn_gate_exps.weight", cfg.Dim, cfg.ExpertFFN, cfg.Experts)},
+				Up:     Experts{l.experts(p+"ffn_up_exps.weight", cfg.Dim, cfg.ExpertFFN, cfg.Experts)},
+				Down:   Experts{l.experts(p+"ffn_down_exps.weight", cfg.ExpertFFN, cfg.Dim, cfg.Experts)},
+			}
+			if store.Tensor(p+"ffn_gate_shexp.weight") != nil {
+				moe.Shared = l.feedForward(p, "_shexp", cfg.Dim, cfg.SharedFFN)
+				gate := l.linear(p+"ffn_gate_inp_shexp", cfg.Dim, 1)
+				moe.SharedGate = &gate
+			}
+			layer.MoE = moe
+		} else {
+			layer.FFN = l.feedForward(p, "", cfg.Dim, cfg.FFN)
+		}
+		m.Layers = append(m.Layers, layer)
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	for _, t := range store.Tensors() {
+		if !kernels.Supported(t.Type) {
+			return nil, fmt.Errorf("tensor %s has weight type %s, which ferry cannot compute with", t.Name, t.Type)
+		}
+	}
+	return m, nil
+}
+
+// loader fetches tensors by name and checks their shapes, keeping the first error.
+type loader struct {
+	store *tier.Store
+	err   error
+}
+
+func (l *loader) fail(format string, args ...any) {
+	if l.err == nil {
+		l.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (l *loader) tensor(name string, shape ...int) *tier.Tensor {
+	t := l.store.Tensor(name)
+	if t == nil {
+		l.fail("missing tensor %s", name)
+		return nil
+	}
+	ok := true
+	for i, want := range shape {
+		got := 1
+		if i < len(t.Shape) {
+			got = t.Shape[i]
+		}
+		if want != 0 && got != want {
+			ok = false
+		}
+	}
+	for i := len(shape); ok && i < len(t.Shape); i++ {
+		ok = t.Shape[i] == 1
+	}
+	if !ok {
+		l.fail("tensor %s has shape %v, want %v", name, t.Shape, shape)
+		return nil
+	}
+	return t
+}
+
+func (l *loader) matrix(name string, in, out int) *tier.Tensor { return l.tensor(name, in, out) }
+
+func (l *loader) experts(name string, in, out, n int) *tier.Tensor {
+	return l.tensor(name, in, out, n)
+}
+
+// vector loads a small tensor (a norm weight or bias) as float32, resident.
+func (l *loader) vector(name string, n int) []float32 {
+	t := l.tensor(name, n)
+	if t == nil {
+		return nil
+	}
+	if t.Shape[0]%t.Type.BlockSize() != 0 {
+		l.fail("tensor %s: %d values are not whole %s blocks", name, n, t.Type)
+		return nil
+	}
+	out := make([]float32, n)
+	kernels.Dequantize(out, t.Acquire(), t.Type)
+	t.Release()
+	return out
+}
+
+// linear loads NAME.weight and, when present, NAME.bias.
+func (l *loader) linear(name string, in, out int) Linear {
+	lin := Linear{Weight: l.matrix(name+".weight", in, out)}
+	if l.store.Tensor(name+".bias") != nil {
+		lin.Bias = l.vector(name+".bias", out)
+	}
+	return lin
+}
+
+func (l *loader) feedForward(prefix, suffix string, dim, hidden int) *FeedForward {
+	return &FeedForward{
+		Gate: l.linear(prefix+"ffn_gate"+suffix, dim, hidden),
+		Up:   l.linear(prefix+"ffn_up"+suffix, dim, hidden),
+		Down: l.linear(prefix+"ffn_down"+suffix, hidden, dim),
+	}
+}

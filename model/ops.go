@@ -1,0 +1,74 @@
+package model
+
+import (
+	"math"
+)
+
+// rmsNorm writes x / rms(x) * weight into out for each of the n rows of x.
+func rmsNorm(out, x, weight []float32, eps float32) {
+	d := len(weight)
+	for r := 0; r+d <= len(x); r += d {
+		row := x[r : r+d]
+		var ss float64
+		for _, v := range row {
+			ss += float64(v) * float64(v)
+		}
+		scale := float32(1 / math.Sqrt(ss/float64(d)+float64(eps)))
+		o := out[r : r+d]
+		for i, v := range row {
+			o[i] = v * scale * weight[i]
+		}
+	}
+}
+
+// softmax replaces x by exp(x - max) / sum.
+func softmax(x []float32) {
+	maxv := float32(math.Inf(-1))
+	for _, v := range x {
+		maxv = max(maxv, v)
+	}
+	var sum float64
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - maxv)))
+		x[i] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// silu returns x * sigmoid(x).
+func silu(x float32) float32 { return x / (1 + float32(math.Exp(float64(-x)))) }
+
+// sigmoid returns 1 / (1 + e^-x).
+func sigmoid(x float32) float32 { return 1 / (1 + float32(math.Exp(float64(-x)))) }
+
+// swiglu sets gate[i] = silu(gate[i]) * up[i].
+func swiglu(gate, up []float32) {
+	for i, g := range gate {
+		gate[i] = silu(g) * up[i]
+	}
+}
+
+func addTo(dst, src []float32) {
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+func dot(a, b []float32) float32 {
+	var s float32
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
+// axpy adds a*x to y.
+func axpy(y []float32, a float32, x []float32) {
+	for i, v := range x {
+		y[i] += a * v
+	}
+}

@@ -1,0 +1,173 @@
+// Package sample picks the next token from a vector of logits: greedily, or
+// at random after repetition penalty, top-k, top-p, min-p and temperature,
+// applied in that order as llama.cpp's default chain does.
+package sample
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+)
+
+// Params configures a Sampler. The zero value samples greedily.
+type Params struct {
+	// Temperature divides the logits; 0 or less means greedy (argmax).
+	Temperature float32
+	// TopK keeps the K most likely tokens; 0 keeps all.
+	TopK int
+	// TopP keeps the smallest set of tokens whose probabilities reach P; 1 keeps all.
+	TopP float32
+	// MinP drops tokens whose probability is below MinP times the top one's; 0 keeps all.
+	MinP float32
+	// RepeatPenalty divides positive logits (multiplies negative ones) of tokens
+	// among the last RepeatLastN; 1 disables it.
+	RepeatPenalty float32
+	// RepeatLastN is how many recent tokens the penalty looks at.
+	RepeatLastN int
+	// Seed makes random sampling reproducible.
+	Seed uint64
+}
+
+// Defaults returns llama.cpp's default sampling parameters.
+func Defaults() Params {
+	return Params{Temperature: 0.8, TopK: 40, TopP: 0.95, MinP: 0.05, RepeatPenalty: 1, RepeatLastN: 64}
+}
+
+// Sampler draws tokens according to Params. It reuses its buffers, so one
+// Sampler serves one sequence.
+type Sampler struct {
+	p      Params
+	rng    *rand.Rand
+	cand   []candidate
+	recent []int32
+}
+
+type candidate struct {
+	id    int32
+	logit float32
+	p     float32
+}
+
+// New returns a sampler for p.
+func New(p Params) *Sampler {
+	if p.TopP <= 0 || p.TopP > 1 {
+		p.TopP = 1
+	}
+	if p.RepeatPenalty <= 0 {
+		p.RepeatPenalty = 1
+	}
+	return &Sampler{p: p, rng: rand.New(rand.NewPCG(p.Seed, p.Seed^0x9e3779b97f4a7c15))}
+}
+
+// Greedy returns the index of the largest logit (the lowest index on ties).
+func Greedy(logits []float32) int32 {
+	best := 0
+	for i, v := range logits {
+		if v > logits[best] {
+			best = i
+		}
+	}
+	return int32(best)
+}
+
+// Accept records a token of the sequence (prompt or generated) for the
+// repetition penalty.
+func (s *Sampler) Accept(tok int32) {
+	if s.p.RepeatLastN <= 0 {
+		return
+	}
+	if len(s.recent) == s.p.RepeatLastN {
+		copy(s.recent, s.recent[1:])
+		s.recent = s.recent[:len(s.recent)-1]
+	}
+	s.recent = append(s.recent, tok)
+}
+
+// Sample picks the next token from logits. It does not modify logits.
+func (s *Sampler) Sample(logits []float32) int32 {
+	if s.p.Temperature <= 0 && s.p.RepeatPenalty == 1 {
+		return Greedy(logits)
+	}
+	c := s.cand[:0]
+	for i, v := range logits {
+		c = append(c, candidate{id: int32(i), logit: v})
+	}
+	s.cand = c
+	if s.p.RepeatPenalty != 1 {
+		for i, t := range s.recent {
+			if slices.Contains(s.recent[:i], t) {
+				continue // each distinct token is penalized once
+			}
+			if int(t) < len(c) {
+				if c[t].logit > 0 {
+					c[t].logit /= s.p.RepeatPenalty
+				} else {
+					c[t].logit *= s.p.RepeatPenalty
+				}
+			}
+		}
+		if s.p.Temperature <= 0 {
+			best := 0
+			for i := range c {
+				if c[i].logit > c[best].logit {
+					best = i
+				}
+			}
+			return c[best].id
+		}
+	}
+	sort.Slice(c, func(i, j int) bool {
+		if c[i].logit != c[j].logit {
+			return c[i].logit > c[j].logit
+		}
+		return c[i].id < c[j].id
+	})
+	if k := s.p.TopK; k > 0 && k < len(c) {
+		c = c[:k]
+	}
+	softmaxCand(c, 1)
+	if s.p.TopP < 1 {
+		var cum float32
+		for i := range c {
+			cum += c[i].p
+			if cum >= s.p.TopP {
+				c = c[:i+1]
+				break
+			}
+		}
+	}
+	if s.p.MinP > 0 {
+		limit := c[0].p * s.p.MinP
+		keep := 1
+		for keep < len(c) && c[keep].p >= limit {
+			keep++
+		}
+		c = c[:keep]
+	}
+	softmaxCand(c, s.p.Temperature)
+	r := s.rng.Float32()
+	var cum float32
+	for _, x := range c {
+		cum += x.p
+		if r < cum {
+			return x.id
+		}
+	}
+	return c[len(c)-1].id
+}
+
+// softmaxCand sets the probabilities of c (sorted by logit, descending) from
+// its logits divided by temp.
+func softmaxCand(c []candidate, temp float32) {
+	maxv := c[0].logit
+	var sum float64
+	for i := range c {
+		e := math.Exp(float64((c[i].logit - maxv) / temp))
+		c[i].p = float32(e)
+		sum += e
+	}
+	for i := range c {
+		c[i].p = float32(float64(c[i].p) / sum)
+	}
+}
