@@ -7,14 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"ferry/embedded"
 	"ferry/gguf"
 	"ferry/kv"
 	"ferry/model"
+	"ferry/plan"
 	"ferry/sample"
 	"ferry/tier"
 	"ferry/tokenizer"
@@ -22,8 +23,28 @@ import (
 
 // Options configures Load.
 type Options struct {
-	// Context is the KV cache length in tokens; 0 means min(the model's, 4096).
+	// Context is the KV cache length in tokens; 0 means min(the model's,
+	// 4096), and under a memory budget also small enough that the KV cache
+	// takes at most an eighth of it.
 	Context int
+	// Mem is the memory budget in bytes: everything ferry allocates (weights,
+	// staging, KV cache, activations, tokenizer) stays inside it. Weights
+	// that do not fit stream from disk. Zero means no budget.
+	Mem int64
+	// Batch is the most prompt tokens evaluated in one forward pass (default 64).
+	Batch int
+	// NoDirect reads weights through the page cache instead of O_DIRECT.
+	NoDirect bool
+}
+
+// Budget itemizes how a memory budget is spent.
+type Budget struct {
+	Total      int64 // --mem
+	KV         int64 // the KV cache
+	Scratch    int64 // activations of a forward pass
+	Heap       int64 // Go heap in use before weights (tokenizer, metadata, norms)
+	Weights    int64 // what is left for resident weights and staging
+	MinWeights int64 // the least the weights can run in
 }
 
 // Engine is one loaded model ready to evaluate and generate.
@@ -33,49 +54,44 @@ type Engine struct {
 	Model  *model.Transformer
 	Tok    *tokenizer.Tokenizer
 	Cache  *kv.Cache
+	Opts   Options
+	Budget Budget
 	store  *tier.Store
-	closer io.Closer
+	one    [1]int32
+	last   []float32 // logits of the last prefilled position
 }
 
 // Load opens the GGUF model at path; an empty path loads the embedded default.
 func Load(path string, opts Options) (*Engine, error) {
-	var src io.ReaderAt
-	var size int64
-	var closer io.Closer
-	if path == "" {
-		src, size, path = bytes.NewReader(embedded.Model), int64(len(embedded.Model)), "(embedded) "+embedded.Name
-	} else {
-		fh, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		st, err := fh.Stat()
-		if err != nil {
-			fh.Close()
-			return nil, err
-		}
-		if !st.Mode().IsRegular() {
-			fh.Close()
-			return nil, fmt.Errorf("%s is not a regular file", path)
-		}
-		src, size, closer = fh, st.Size(), fh
+	if opts.Batch <= 0 {
+		opts.Batch = 64
 	}
-	e, err := load(path, src, size, opts)
-	if err != nil {
-		if closer != nil {
-			closer.Close()
+	var g *gguf.File
+	var store *tier.Store
+	var err error
+	shown := path
+	topts := tier.Options{NoDirect: opts.NoDirect}
+	if path == "" {
+		shown = "(embedded) " + embedded.Name
+		src := bytes.NewReader(embedded.Model)
+		if g, err = gguf.Parse(src, src.Size()); err == nil {
+			store, err = tier.Open(src, g, topts)
 		}
+	} else if g, err = gguf.Open(path); err == nil {
+		store, err = tier.OpenFile(path, g, topts)
+	}
+	if err != nil {
 		return nil, err
 	}
-	e.closer = closer
+	e, err := load(shown, g, store, opts)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	return e, nil
 }
 
-func load(path string, src io.ReaderAt, size int64, opts Options) (*Engine, error) {
-	g, err := gguf.Parse(src, size)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
+func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, error) {
 	if _, err := model.ConfigFromGGUF(g); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -87,40 +103,65 @@ func load(path string, src io.ReaderAt, size int64, opts Options) (*Engine, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	store, err := tier.Open(src, g)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	m, err := model.Load(g, store)
 	if err != nil {
-		store.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if m.Vocab != tok.NVocab() {
-		store.Close()
 		return nil, fmt.Errorf("%s: the model has %d logits but the tokenizer %d tokens", path, m.Vocab, tok.NVocab())
 	}
+	e := &Engine{Path: path, File: g, Model: m, Tok: tok, Opts: opts, store: store}
 	ctx := opts.Context
 	if ctx <= 0 {
 		ctx = min(m.Context, 4096)
+		if opts.Mem > 0 {
+			for ctx > 256 && kv.Bytes(m.Blocks, ctx, m.KVDim()) > opts.Mem/8 {
+				ctx /= 2
+			}
+		}
 	}
-	return &Engine{
-		Path:  path,
-		File:  g,
-		Model: m,
-		Tok:   tok,
-		Cache: kv.New(m.Blocks, ctx, m.KVDim()),
-		store: store,
-	}, nil
+	schedule := m.Schedule()
+	var spanRows int
+	for _, t := range schedule {
+		for i := 0; i < t.Spans(); i++ {
+			r0, r1 := t.SpanRows(i)
+			spanRows = max(spanRows, r1-r0)
+		}
+	}
+	b := Budget{Total: opts.Mem, KV: kv.Bytes(m.Blocks, ctx, m.KVDim()), Scratch: m.ScratchBytes(opts.Batch, ctx, spanRows)}
+	b.Scratch += tier.RowBufferBytes(m.Embed.RowBytes())
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.Heap = int64(ms.HeapInuse)
+	b.MinWeights = plan.MinBudget(tier.Units(schedule))
+	if opts.Mem > 0 {
+		b.Weights = opts.Mem - b.KV - b.Scratch - b.Heap
+		if b.Weights < b.MinWeights {
+			return nil, fmt.Errorf("a memory budget of %s cannot hold the working set: KV cache %s (context %d) + activations %s + heap %s + the smallest weight staging %s = %s",
+				MiB(opts.Mem), MiB(b.KV), ctx, MiB(b.Scratch), MiB(b.Heap), MiB(b.MinWeights), MiB(b.KV+b.Scratch+b.Heap+b.MinWeights))
+		}
+		// Keep the Go heap (KV cache, activations, tokenizer) near what was
+		// planned for it: collect harder rather than grow past the budget.
+		debug.SetMemoryLimit(b.KV + b.Scratch + b.Heap + 16<<20)
+	}
+	e.Budget = b
+	if _, err := store.Load(schedule, b.Weights); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	e.Cache = kv.New(m.Blocks, ctx, m.KVDim())
+	return e, nil
 }
+
+// MiB formats a byte count in mebibytes.
+func MiB(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// Store returns the tier that holds the model's weights.
+func (e *Engine) Store() *tier.Store { return e.store }
 
 // Close releases the model's memory and file.
 func (e *Engine) Close() error {
-	e.store.Close()
-	if e.closer != nil {
-		return e.closer.Close()
-	}
-	return nil
+	return e.store.Close()
 }
 
 // ErrContext reports a prompt or generation that does not fit the context.
@@ -132,11 +173,43 @@ func (e *Engine) Eval(prompt []int32) ([]float32, error) {
 	if err := e.checkPrompt(prompt); err != nil {
 		return nil, err
 	}
-	logits, err := e.Model.Forward(prompt, 0, e.Cache, true)
-	if err != nil {
-		return nil, err
+	out := make([]float32, 0, len(prompt)*e.Model.Vocab)
+	err := e.prefill(prompt, func(logits []float32) { out = append(out, logits...) })
+	return out, err
+}
+
+// prefill evaluates prompt from position 0 in batches of at most Opts.Batch
+// tokens, passing the logits of each batch to use (all positions when all,
+// else only the last position of the last batch).
+func (e *Engine) prefill(prompt []int32, use func([]float32)) error {
+	all := use != nil
+	for pos := 0; pos < len(prompt); pos += e.Opts.Batch {
+		end := min(pos+e.Opts.Batch, len(prompt))
+		logits, err := e.forward(prompt[pos:end], pos, all)
+		if err != nil {
+			return err
+		}
+		if all {
+			use(logits)
+		} else if end == len(prompt) {
+			e.last = logits
+		}
 	}
-	return append([]float32(nil), logits...), nil
+	return nil
+}
+
+// forward runs one forward pass, turning a failed streaming read into an error.
+func (e *Engine) forward(tokens []int32, pos int, all bool) (logits []float32, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ioErr, ok := r.(tier.IOError)
+			if !ok {
+				panic(r)
+			}
+			logits, err = nil, ioErr
+		}
+	}()
+	return e.Model.Forward(tokens, pos, e.Cache, all)
 }
 
 func (e *Engine) checkPrompt(prompt []int32) error {
@@ -177,6 +250,8 @@ type Result struct {
 	GenerateTime  time.Duration
 	PromptTokens  int
 	DecodedTokens int
+	// PrefillIO and DecodeIO count what the tier streamed in each phase.
+	PrefillIO, DecodeIO tier.Stats
 }
 
 // PrefillTokS returns the prompt evaluation speed in tokens per second.
@@ -203,11 +278,14 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{FinishReason: "length", PromptTokens: len(req.Prompt)}
 	start := time.Now()
-	logits, err := e.Model.Forward(req.Prompt, 0, e.Cache, false)
-	if err != nil {
+	io0 := e.store.Stats()
+	if err := e.prefill(req.Prompt, nil); err != nil {
 		return nil, err
 	}
+	logits := e.last
 	res.PromptTime = time.Since(start)
+	io1 := e.store.Stats()
+	res.PrefillIO = io1.Sub(io0)
 	dec := e.Tok.NewDecoder()
 	var text bytes.Buffer
 	pos := len(req.Prompt)
@@ -233,7 +311,9 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 		if len(res.Tokens) == req.MaxTokens || pos >= e.Cache.Context {
 			break
 		}
-		logits, err = e.Model.Forward([]int32{tok}, pos, e.Cache, false)
+		e.one[0] = tok
+		var err error
+		logits, err = e.forward(e.one[:], pos, false)
 		if err != nil {
 			return nil, err
 		}
@@ -241,6 +321,7 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 		res.DecodedTokens++
 	}
 	res.GenerateTime = time.Since(start)
+	res.DecodeIO = e.store.Stats().Sub(io1)
 	tail := dec.Flush()
 	text.Write(tail)
 	if len(tail) > 0 && req.OnToken != nil {

@@ -13,14 +13,8 @@ type Linear struct {
 }
 
 // Forward computes y = W x + b for n input vectors stored back to back in x.
-func (l *Linear) Forward(y, x []float32, n int) {
-	w := l.Weight.Acquire()
-	if n == 1 {
-		kernels.MatVec(y, w, l.Weight.Type, x)
-	} else {
-		kernels.MatMul(y, w, l.Weight.Type, x, n)
-	}
-	l.Weight.Release()
+func (l *Linear) Forward(m *Transformer, y, x []float32, n int) {
+	matmulRows(m, l.Weight, 0, l.Weight.Rows(), y, x, n)
 	if l.Bias != nil {
 		out := len(l.Bias)
 		for i := 0; i < n; i++ {
@@ -39,15 +33,42 @@ type Experts struct {
 }
 
 // Forward computes y = W_e x for expert e and n inputs.
-func (e *Experts) Forward(expert int, y, x []float32, n int) {
-	t := e.Weight
-	rows := t.Shape[1]
-	size := rows * t.RowBytes()
-	w := t.Acquire()[expert*size : (expert+1)*size]
-	if n == 1 {
-		kernels.MatVec(y, w, t.Type, x)
-	} else {
-		kernels.MatMul(y, w, t.Type, x, n)
+func (e *Experts) Forward(m *Transformer, expert int, y, x []float32, n int) {
+	rows := e.Weight.Shape[1]
+	matmulRows(m, e.Weight, expert*rows, (expert+1)*rows, y, x, n)
+}
+
+// Out returns the output width of one expert.
+func (e *Experts) Out() int { return e.Weight.Shape[1] }
+
+// matmulRows computes, for each of the n inputs in x, the outputs of rows
+// [lo, hi) of t into y (n rows of hi-lo values), span by span, acquiring each
+// span from the tier just before it is used.
+func matmulRows(m *Transformer, t *tier.Tensor, lo, hi int, y, x []float32, n int) {
+	width := hi - lo
+	rb := t.RowBytes()
+	for i := 0; i < t.Spans(); i++ {
+		r0, r1 := t.SpanRows(i)
+		if r1 <= lo || r0 >= hi {
+			continue
+		}
+		a, b := max(r0, lo), min(r1, hi)
+		data := t.Acquire(i)
+		w := data[(a-r0)*rb : (b-r0)*rb]
+		switch {
+		case n == 1:
+			kernels.MatVec(y[a-lo:b-lo], w, t.Type, x)
+		case a == lo && b == hi:
+			kernels.MatMul(y[:n*width], w, t.Type, x, n)
+		default:
+			// Part of the rows: compute into scratch, then place each input's slice.
+			k := b - a
+			tmp := m.s.spanTmp(n * k)
+			kernels.MatMul(tmp, w, t.Type, x, n)
+			for j := 0; j < n; j++ {
+				copy(y[j*width+a-lo:j*width+b-lo], tmp[j*k:(j+1)*k])
+			}
+		}
+		t.Release(i)
 	}
-	t.Release()
 }

@@ -69,8 +69,54 @@ type scratch struct {
 	moeIn, moeGate, moeUp  []float32
 	moeOut, moeAcc         []float32
 	moeIdx, moeOrder       []int
+	moeCount, moeFill      []int
 	moeWeights             []float32
 	logits                 []float32
+	tmp                    []float32
+}
+
+// spanTmp returns scratch for n floats, growing it on first need only.
+func (s *scratch) spanTmp(n int) []float32 {
+	if len(s.tmp) < n {
+		s.tmp = make([]float32, n)
+	}
+	return s.tmp[:n]
+}
+
+// scratchLayout gives the length of each activation buffer for a batch of
+// n tokens and a context of ctx; ensureScratch allocates it and
+// ScratchBytes sums it, so the two cannot disagree.
+func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map[string]int) {
+	ffn := max(m.FFN, m.ExpertFFN, m.SharedFFN)
+	qdim := m.Heads * m.HeadDim
+	ek := 0 // expert slots per token
+	if m.Experts > 0 {
+		ek = m.ExpertsUsed
+	}
+	floats = map[string]int{
+		"x": n * m.Dim, "xn": n * m.Dim, "q": n * qdim, "k": n * m.KVDim(), "v": n * m.KVDim(),
+		"att": n * qdim, "o": n * m.Dim, "gate": n * ffn, "up": n * ffn, "scores": ctx,
+		"router": n * max(m.Experts, 1), "moeIn": n * ek * m.Dim, "moeGate": n * ek * ffn,
+		"moeUp": n * ek * ffn, "moeOut": n * ek * m.Dim, "moeAcc": n * m.Dim,
+		"moeWeights": n * max(ek, 1), "logits": n * m.Vocab,
+	}
+	ints = map[string]int{"moeIdx": n * max(ek, 1), "moeOrder": n * max(ek, 1), "moeCount": m.Experts + 1, "moeFill": m.Experts}
+	return floats, ints
+}
+
+// ScratchBytes returns the activation memory a forward pass of n tokens
+// over a context of ctx allocates, plus the staging of partial spans (at most
+// spanRows rows per input).
+func (m *Transformer) ScratchBytes(n, ctx, spanRows int) int64 {
+	f, i := m.scratchLayout(n, ctx)
+	var b int64
+	for _, v := range f {
+		b += 4 * int64(v)
+	}
+	for _, v := range i {
+		b += 8 * int64(v)
+	}
+	return b + 4*int64(n)*int64(spanRows)
 }
 
 func (m *Transformer) ensureScratch(n, ctx int) {
@@ -78,31 +124,17 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 	if s.batch >= n && len(s.scores) >= ctx {
 		return
 	}
-	n = max(n, s.batch)
-	ffn := max(m.FFN, m.ExpertFFN, m.SharedFFN)
-	qdim := m.Heads * m.HeadDim
+	f, i := m.scratchLayout(max(n, s.batch), max(ctx, len(s.scores)))
 	*s = scratch{
-		batch:      n,
-		x:          make([]float32, n*m.Dim),
-		xn:         make([]float32, n*m.Dim),
-		q:          make([]float32, n*qdim),
-		k:          make([]float32, n*m.KVDim()),
-		v:          make([]float32, n*m.KVDim()),
-		att:        make([]float32, n*qdim),
-		o:          make([]float32, n*m.Dim),
-		gate:       make([]float32, n*ffn),
-		up:         make([]float32, n*ffn),
-		scores:     make([]float32, max(ctx, len(s.scores))),
-		router:     make([]float32, n*max(m.Experts, 1)),
-		moeIn:      make([]float32, n*m.Dim),
-		moeGate:    make([]float32, n*ffn),
-		moeUp:      make([]float32, n*ffn),
-		moeOut:     make([]float32, n*m.Dim),
-		moeAcc:     make([]float32, n*m.Dim),
-		moeIdx:     make([]int, n*max(m.ExpertsUsed, 1)),
-		moeOrder:   make([]int, 0, n*max(m.ExpertsUsed, 1)),
-		moeWeights: make([]float32, n*max(m.ExpertsUsed, 1)),
-		logits:     make([]float32, n*m.Vocab),
+		batch: max(n, s.batch), x: make([]float32, f["x"]), xn: make([]float32, f["xn"]),
+		q: make([]float32, f["q"]), k: make([]float32, f["k"]), v: make([]float32, f["v"]),
+		att: make([]float32, f["att"]), o: make([]float32, f["o"]), gate: make([]float32, f["gate"]),
+		up: make([]float32, f["up"]), scores: make([]float32, f["scores"]), router: make([]float32, f["router"]),
+		moeIn: make([]float32, f["moeIn"]), moeGate: make([]float32, f["moeGate"]), moeUp: make([]float32, f["moeUp"]),
+		moeOut: make([]float32, f["moeOut"]), moeAcc: make([]float32, f["moeAcc"]),
+		moeWeights: make([]float32, f["moeWeights"]), logits: make([]float32, f["logits"]),
+		moeIdx: make([]int, i["moeIdx"]), moeOrder: make([]int, i["moeOrder"]),
+		moeCount: make([]int, i["moeCount"]), moeFill: make([]int, i["moeFill"]), tmp: s.tmp,
 	}
 }
 
@@ -126,7 +158,9 @@ func (m *Transformer) Forward(tokens []int32, pos int, cache *kv.Cache, all bool
 	m.ensureScratch(n, cache.Context)
 	s := &m.s
 	x := s.x[:n*m.Dim]
-	m.embed(x, tokens)
+	if err := m.embed(x, tokens); err != nil {
+		return nil, err
+	}
 	for l, layer := range m.Layers {
 		layer.forward(m, l, x, n, pos, cache)
 	}
@@ -141,18 +175,20 @@ func (m *Transformer) Forward(tokens []int32, pos int, cache *kv.Cache, all bool
 	xn := s.xn[:rows*m.Dim]
 	rmsNorm(xn, x[first*m.Dim:], m.OutputNorm, m.NormEps)
 	logits := s.logits[:rows*m.Vocab]
-	m.Output.Forward(logits, xn, rows)
+	m.Output.Forward(m, logits, xn, rows)
 	return logits, nil
 }
 
 // embed looks up each token's row of the embedding table.
-func (m *Transformer) embed(x []float32, tokens []int32) {
-	rb := m.Embed.RowBytes()
-	data := m.Embed.Acquire()
+func (m *Transformer) embed(x []float32, tokens []int32) error {
 	for i, t := range tokens {
-		kernels.Dequantize(x[i*m.Dim:(i+1)*m.Dim], data[int(t)*rb:(int(t)+1)*rb], m.Embed.Type)
+		row, err := m.Embed.Row(int(t))
+		if err != nil {
+			return err
+		}
+		kernels.Dequantize(x[i*m.Dim:(i+1)*m.Dim], row, m.Embed.Type)
 	}
-	m.Embed.Release()
+	return nil
 }
 
 func (layer *Layer) forward(m *Transformer, l int, x []float32, n, pos int, cache *kv.Cache) {
@@ -179,9 +215,9 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n, pos int, cac
 	s := &m.s
 	qdim, kvdim, hd := m.Heads*m.HeadDim, m.KVDim(), m.HeadDim
 	q, k, v := s.q[:n*qdim], s.k[:n*kvdim], s.v[:n*kvdim]
-	a.Q.Forward(q, xn, n)
-	a.K.Forward(k, xn, n)
-	a.V.Forward(v, xn, n)
+	a.Q.Forward(m, q, xn, n)
+	a.K.Forward(m, k, xn, n)
+	a.V.Forward(m, v, xn, n)
 	for i := 0; i < n; i++ {
 		m.rope.Apply(q[i*qdim:(i+1)*qdim], hd, pos+i)
 		m.rope.Apply(k[i*kvdim:(i+1)*kvdim], hd, pos+i)
@@ -209,7 +245,7 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n, pos int, cac
 			}
 		}
 	}
-	a.Out.Forward(s.o[:n*m.Dim], att, n)
+	a.Out.Forward(m, s.o[:n*m.Dim], att, n)
 }
 
 // forward computes Down(silu(Gate x) * Up x) into out.
@@ -217,17 +253,17 @@ func (f *FeedForward) forward(m *Transformer, out, xn []float32, n int) {
 	s := &m.s
 	hidden := f.Gate.Out()
 	gate, up := s.gate[:n*hidden], s.up[:n*hidden]
-	f.Gate.Forward(gate, xn, n)
-	f.Up.Forward(up, xn, n)
+	f.Gate.Forward(m, gate, xn, n)
+	f.Up.Forward(m, up, xn, n)
 	swiglu(gate, up)
-	f.Down.Forward(out, gate, n)
+	f.Down.Forward(m, out, gate, n)
 }
 
 // route picks each token's top experts from the router logits and returns
 // their indices and weights, ExpertsUsed per token.
 func (e *MoE) route(m *Transformer, xn []float32, n int, idx []int, w []float32) {
 	probs := m.s.router[:n*m.Experts]
-	e.Router.Forward(probs, xn, n)
+	e.Router.Forward(m, probs, xn, n)
 	k := m.ExpertsUsed
 	for i := 0; i < n; i++ {
 		p := probs[i*m.Experts : (i+1)*m.Experts]
@@ -269,50 +305,66 @@ func topK(p []float32, sel []int) {
 }
 
 // forward routes each token to its experts, runs every selected expert on the
-// tokens that chose it, and sums the weighted outputs (plus the shared expert).
+// tokens that chose it, and sums the weighted outputs (plus the shared
+// expert). Experts run in ascending order, one projection at a time (all
+// gates, all ups, all downs), the order the schedule streams them in.
 func (e *MoE) forward(m *Transformer, out, xn []float32, n int) {
 	s := &m.s
 	k := m.ExpertsUsed
 	idx, weights := s.moeIdx[:n*k], s.moeWeights[:n*k]
 	e.route(m, xn, n, idx, weights)
 
-	acc := s.moeAcc[:n*m.Dim]
-	clear(acc)
-	hidden := e.Gate.Weight.Shape[1]
-	order := s.moeOrder[:0]
-	for ex := 0; ex < m.Experts; ex++ {
-		// Gather the tokens routed to this expert.
-		order = order[:0]
-		for i := 0; i < n*k; i++ {
-			if idx[i] == ex {
-				order = append(order, i)
+	// Order the (token, choice) slots by expert: a counting sort.
+	count := s.moeCount[:m.Experts+1]
+	clear(count)
+	for _, ex := range idx {
+		count[ex+1]++
+	}
+	for ex := 1; ex <= m.Experts; ex++ {
+		count[ex] += count[ex-1]
+	}
+	order := s.moeOrder[:n*k]
+	fill := s.moeFill[:m.Experts]
+	copy(fill, count[:m.Experts])
+	for slot, ex := range idx {
+		order[fill[ex]] = slot
+		fill[ex]++
+	}
+	in := s.moeIn[:n*k*m.Dim]
+	for r, slot := range order {
+		tok := slot / k
+		copy(in[r*m.Dim:(r+1)*m.Dim], xn[tok*m.Dim:(tok+1)*m.Dim])
+	}
+	hidden := e.Gate.Out()
+	gate, up := s.moeGate[:n*k*hidden], s.moeUp[:n*k*hidden]
+	res := s.moeOut[:n*k*m.Dim]
+	each := func(f func(ex, r0, cnt int)) {
+		for ex := 0; ex < m.Experts; ex++ {
+			if cnt := count[ex+1] - count[ex]; cnt > 0 {
+				f(ex, count[ex], cnt)
 			}
 		}
-		if len(order) == 0 {
-			continue
-		}
-		cnt := len(order)
-		in := s.moeIn[:cnt*m.Dim]
-		for r, slot := range order {
-			tok := slot / k
-			copy(in[r*m.Dim:(r+1)*m.Dim], xn[tok*m.Dim:(tok+1)*m.Dim])
-		}
-		gate, up := s.moeGate[:cnt*hidden], s.moeUp[:cnt*hidden]
-		e.Gate.Forward(ex, gate, in, cnt)
-		e.Up.Forward(ex, up, in, cnt)
-		swiglu(gate, up)
-		res := s.moeOut[:cnt*m.Dim]
-		e.Down.Forward(ex, res, gate, cnt)
-		for r, slot := range order {
-			tok := slot / k
-			axpy(acc[tok*m.Dim:(tok+1)*m.Dim], weights[slot], res[r*m.Dim:(r+1)*m.Dim])
-		}
 	}
-	copy(out, acc)
+	each(func(ex, r0, cnt int) {
+		e.Gate.Forward(m, ex, gate[r0*hidden:(r0+cnt)*hidden], in[r0*m.Dim:(r0+cnt)*m.Dim], cnt)
+	})
+	each(func(ex, r0, cnt int) {
+		e.Up.Forward(m, ex, up[r0*hidden:(r0+cnt)*hidden], in[r0*m.Dim:(r0+cnt)*m.Dim], cnt)
+	})
+	swiglu(gate, up)
+	each(func(ex, r0, cnt int) {
+		e.Down.Forward(m, ex, res[r0*m.Dim:(r0+cnt)*m.Dim], gate[r0*hidden:(r0+cnt)*hidden], cnt)
+	})
+	clear(out)
+	for r, slot := range order {
+		tok := slot / k
+		axpy(out[tok*m.Dim:(tok+1)*m.Dim], weights[slot], res[r*m.Dim:(r+1)*m.Dim])
+	}
 	if e.Shared != nil {
+		acc := s.moeAcc[:n*m.Dim]
 		e.Shared.forward(m, acc, xn, n)
 		g := s.router[:n]
-		e.SharedGate.Forward(g, xn, n)
+		e.SharedGate.Forward(m, g, xn, n)
 		for i := 0; i < n; i++ {
 			axpy(out[i*m.Dim:(i+1)*m.Dim], sigmoid(g[i]), acc[i*m.Dim:(i+1)*m.Dim])
 		}

@@ -77,6 +77,27 @@ func Load(f *gguf.File, store *tier.Store) (*Transformer, error) {
 	return m, nil
 }
 
+// Schedule lists the weight tensors a forward pass uses, in the order it
+// uses them: the order the tier prefetches streamed spans in. Embeddings are
+// not listed (they are read a row per token); small vectors (norms, biases)
+// are copied at load time.
+func (m *Transformer) Schedule() []*tier.Tensor {
+	var s []*tier.Tensor
+	for _, l := range m.Layers {
+		s = append(s, l.Attn.Q.Weight, l.Attn.K.Weight, l.Attn.V.Weight, l.Attn.Out.Weight)
+		if l.MoE != nil {
+			e := l.MoE
+			s = append(s, e.Router.Weight, e.Gate.Weight, e.Up.Weight, e.Down.Weight)
+			if e.Shared != nil {
+				s = append(s, e.Shared.Gate.Weight, e.Shared.Up.Weight, e.Shared.Down.Weight, e.SharedGate.Weight)
+			}
+		} else {
+			s = append(s, l.FFN.Gate.Weight, l.FFN.Up.Weight, l.FFN.Down.Weight)
+		}
+	}
+	return append(s, m.Output.Weight)
+}
+
 // loader fetches tensors by name and checks their shapes, keeping the first error.
 type loader struct {
 	store *tier.Store
@@ -131,9 +152,13 @@ func (l *loader) vector(name string, n int) []float32 {
 		l.fail("tensor %s: %d values are not whole %s blocks", name, n, t.Type)
 		return nil
 	}
+	data, err := l.store.ReadTensor(t)
+	if err != nil {
+		l.fail("%v", err)
+		return nil
+	}
 	out := make([]float32, n)
-	kernels.Dequantize(out, t.Acquire(), t.Type)
-	t.Release()
+	kernels.Dequantize(out, data, t.Type)
 	return out
 }
 

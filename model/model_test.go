@@ -1,7 +1,7 @@
 package model
 
 import (
-	"os"
+	"strings"
 	"testing"
 
 	"ferry/gguf"
@@ -11,26 +11,27 @@ import (
 	"ferry/tier"
 )
 
-func load(t *testing.T, path string) *Transformer {
+// load opens a model with every weight resident, or, with a budget, with
+// the weights that do not fit streamed from disk.
+func load(t *testing.T, path string, budget int64, opts tier.Options) (*Transformer, *tier.Store) {
 	t.Helper()
 	g, err := gguf.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fh, err := os.Open(path)
+	store, err := tier.OpenFile(path, g, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { fh.Close() })
-	store, err := tier.Open(fh, g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { store.Close() })
 	m, err := Load(g, store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	if _, err := store.Load(m.Schedule(), budget); err != nil {
+		t.Fatal(err)
+	}
+	return m, store
 }
 
 // TestFixtures checks every reference model against llama.cpp: the logits of
@@ -40,7 +41,7 @@ func TestFixtures(t *testing.T) {
 	for _, name := range fixtures.Names {
 		t.Run(name, func(t *testing.T) {
 			ref := fixtures.Load(t, name)
-			m := load(t, ref.Path)
+			m, _ := load(t, ref.Path, 0, tier.Options{})
 			cache := kv.New(m.Blocks, 256, m.KVDim())
 			logits, err := m.Forward(ref.PromptTokens, 0, cache, true)
 			if err != nil {
@@ -78,6 +79,59 @@ func TestFixtures(t *testing.T) {
 						t.Fatalf("greedy token %d = %d, llama.cpp %d (got %v, want %v)", i, gen[i], ref.GreedyTokens[i], gen, ref.GreedyTokens)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestOffloadedMatchesInMemory runs every fixture with a weight budget of a
+// third of its size, so that most spans stream from disk through the staging
+// ring, and checks the logits are bit-identical to the in-memory run, the
+// schedule is followed (no resyncs) and bytes were really streamed.
+func TestOffloadedMatchesInMemory(t *testing.T) {
+	for _, name := range fixtures.Names {
+		t.Run(name, func(t *testing.T) {
+			ref := fixtures.Load(t, name)
+			mem, _ := load(t, ref.Path, 0, tier.Options{})
+			var total int64
+			for _, u := range tier.Units(mem.Schedule()) {
+				total += u.Bytes
+			}
+			off, store := load(t, ref.Path, total/3, tier.Options{SpanBytes: 32 << 10})
+			if p := store.Placement(); p.StreamedBytes == 0 || p.ResidentBytes+p.StagingBytes > total/3 {
+				t.Fatalf("placement %+v does not stream within budget %d", p, total/3)
+			}
+			tokens := append(append([]int32{}, ref.PromptTokens...), ref.GreedyTokens...)
+			c1 := kv.New(mem.Blocks, 256, mem.KVDim())
+			c2 := kv.New(off.Blocks, 256, off.KVDim())
+			// The prompt as one batch, then token by token.
+			n := len(ref.PromptTokens)
+			for pos := 0; pos < len(tokens); {
+				step := 1
+				if pos == 0 {
+					step = n
+				}
+				a, err := mem.Forward(tokens[pos:pos+step], pos, c1, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := off.Forward(tokens[pos:pos+step], pos, c2, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range a {
+					if a[i] != b[i] {
+						t.Fatalf("position %d: logit %d differs: in-memory %v, offloaded %v", pos, i, a[i], b[i])
+					}
+				}
+				pos += step
+			}
+			st := store.Stats()
+			if st.BytesRead == 0 || st.Resyncs != 0 {
+				t.Fatalf("stats %+v: want bytes streamed and no resyncs", st)
+			}
+			if !strings.HasPrefix(name, "moe") && st.SpansSkipped != 0 {
+				t.Fatalf("dense model skipped %d prefetched spans", st.SpansSkipped)
 			}
 		})
 	}

@@ -16,6 +16,9 @@ type modelFlags struct {
 	threads   int
 	prompt    string
 	promptIDs string
+	mem       string
+	batch     int
+	noDirect  bool
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
@@ -23,6 +26,9 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 	fs.StringVar(&m.model, "model", "", "same as -m")
 	fs.IntVar(&m.ctx, "ctx", 0, "context length in tokens (default: the model's, at most 4096)")
 	fs.IntVar(&m.threads, "threads", 0, "threads for the kernels (default: all cores)")
+	fs.StringVar(&m.mem, "mem", "", "memory budget, e.g. 512MiB or 2GiB: weights that do not fit stream from disk")
+	fs.IntVar(&m.batch, "batch-size", 64, "prompt tokens per forward pass")
+	fs.BoolVar(&m.noDirect, "no-direct", false, "read weights through the page cache instead of O_DIRECT")
 	if withPrompt {
 		fs.StringVar(&m.prompt, "p", "", "prompt `text`")
 		fs.StringVar(&m.prompt, "prompt", "", "same as -p")
@@ -32,7 +38,42 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 
 func (m *modelFlags) load() (*engine.Engine, error) {
 	setThreads(m.threads)
-	return engine.Load(m.model, engine.Options{Context: m.ctx})
+	var mem int64
+	if m.mem != "" {
+		var err error
+		if mem, err = ParseSize(m.mem); err != nil {
+			return nil, usageError{fmt.Errorf("--mem: %v", err)}
+		}
+	}
+	if m.ctx < 0 {
+		return nil, usageError{fmt.Errorf("--ctx must not be negative")}
+	}
+	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect})
+}
+
+// ParseSize parses a byte count such as 512MiB, 2GiB, 1.5G, 600M or 1048576.
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
+	}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(strings.ToUpper(t), strings.ToUpper(u.suffix)) {
+			t, mult = strings.TrimSpace(t[:len(t)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v <= 0 || v*mult > 1<<50 {
+		return 0, fmt.Errorf("%q is not a size like 512MiB or 2GiB", s)
+	}
+	return int64(v * mult), nil
 }
 
 // promptTokens returns the prompt as ids: --prompt-ids verbatim, or -p

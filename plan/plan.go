@@ -1,0 +1,186 @@
+// Package plan decides where each weight lives when a model does not fit its
+// memory budget: which stay resident for the whole run and which stream from
+// disk through a staging area just before use. It also holds the cost model
+// that predicts the speed of a placement.
+//
+// Every dense weight is read once per token, so a resident byte saves one byte
+// of disk traffic per token whatever tensor it belongs to. The planner
+// therefore maximizes resident bytes, subject to keeping a staging area large
+// enough for several streamed units in flight (so reads overlap compute).
+package plan
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Unit is one placeable piece of weight data, in the order the model uses it.
+type Unit struct {
+	Name  string
+	Bytes int64
+}
+
+// Placement is the planner's decision.
+type Placement struct {
+	// Resident[i] is true when Units[i] is loaded once and held.
+	Resident []bool
+	// ResidentBytes is the memory held by resident units.
+	ResidentBytes int64
+	// StreamedBytes is what must be read from disk for every token.
+	StreamedBytes int64
+	// StagingBytes is the size of the staging area for streamed units.
+	StagingBytes int64
+	// LargestStreamed is the biggest streamed unit.
+	LargestStreamed int64
+}
+
+// Depth is how many largest streamed units the staging area holds: one being
+// computed on while the next ones are read.
+const Depth = 3
+
+// pageAlign rounds up to the 4 KiB granularity of direct I/O; each streamed
+// unit may need up to two extra pages for unaligned start and end.
+func stagingFor(largest int64) int64 {
+	if largest == 0 {
+		return 0
+	}
+	per := (largest+4095)/4096*4096 + 2*4096
+	return Depth * per
+}
+
+// MinBudget returns the smallest weight budget under which units can run at
+// all: for some cap c, every unit larger than c resident and the rest
+// streamed through a staging area sized for c.
+func MinBudget(units []Unit) int64 {
+	best := int64(-1)
+	for _, c := range units {
+		need := stagingFor(c.Bytes)
+		for _, u := range units {
+			if u.Bytes > c.Bytes {
+				need += u.Bytes
+			}
+		}
+		if best < 0 || need < best {
+			best = need
+		}
+	}
+	return max(best, 0)
+}
+
+// Place chooses the resident set for a weight budget of budget bytes. A
+// budget of zero or below means unlimited: everything is resident.
+func Place(units []Unit, budget int64) (Placement, error) {
+	p := Placement{Resident: make([]bool, len(units))}
+	var total int64
+	for _, u := range units {
+		total += u.Bytes
+	}
+	if budget <= 0 || total <= budget {
+		for i := range p.Resident {
+			p.Resident[i] = true
+		}
+		p.ResidentBytes = total
+		return p, nil
+	}
+	if min := MinBudget(units); budget < min {
+		return p, fmt.Errorf("a weight budget of %d MiB cannot hold the staging area for the largest weight (%d MiB needed)", budget>>20, min>>20)
+	}
+	// Candidate caps on the largest streamed unit: every distinct size.
+	sizes := make([]int64, 0, len(units))
+	for _, u := range units {
+		sizes = append(sizes, u.Bytes)
+	}
+	sort.Slice(sizes, func(i, j int) bool { return sizes[i] > sizes[j] })
+	// Units by size, descending, for the greedy choice of what to stream.
+	bySize := make([]int, len(units))
+	for i := range bySize {
+		bySize[i] = i
+	}
+	sort.SliceStable(bySize, func(a, b int) bool { return units[bySize[a]].Bytes > units[bySize[b]].Bytes })
+
+	best := int64(-1)
+	var bestStream []bool
+	var bestCap int64
+	for k, cap := range sizes {
+		if k > 0 && cap == sizes[k-1] {
+			continue
+		}
+		staging := stagingFor(cap)
+		need := total + staging - budget // bytes that must stream
+		if need <= 0 {
+			need = 1 // something must stream or we would have fit
+		}
+		stream := make([]bool, len(units))
+		var got, largest int64
+		for _, i := range bySize {
+			if got >= need {
+				break
+			}
+			if units[i].Bytes > cap {
+				continue
+			}
+			stream[i] = true
+			got += units[i].Bytes
+			largest = max(largest, units[i].Bytes)
+		}
+		if got < need {
+			continue
+		}
+		if best < 0 || got < best {
+			best, bestStream, bestCap = got, stream, largest
+		}
+	}
+	if best < 0 {
+		return p, fmt.Errorf("no placement fits a weight budget of %d MiB", budget>>20)
+	}
+	for i, s := range bestStream {
+		p.Resident[i] = !s
+		if s {
+			p.StreamedBytes += units[i].Bytes
+		} else {
+			p.ResidentBytes += units[i].Bytes
+		}
+	}
+	p.LargestStreamed = bestCap
+	p.StagingBytes = stagingFor(bestCap)
+	return p, nil
+}
+
+// Hardware is what the cost model needs to know of the machine.
+type Hardware struct {
+	DiskBW   float64 // bytes per second from disk with direct I/O
+	MemBW    float64 // bytes per second of memory read bandwidth (all threads)
+	Compute  float64 // multiply-adds per second (not yet used)
+	DiskName string
+}
+
+// Prediction is the cost model's estimate for one decoded token.
+type Prediction struct {
+	DiskSeconds    float64 // streamed bytes / disk bandwidth
+	ComputeSeconds float64 // all weight bytes / memory bandwidth
+	TokS           float64 // 1 / max of the two: I/O and compute overlap
+	DiskBoundTokS  float64 // disk bandwidth / streamed bytes
+}
+
+// Predict estimates decode speed for a placement where every weight byte
+// (resident or streamed) is read by the kernels once per token.
+func Predict(p Placement, hw Hardware, computeEfficiency float64) Prediction {
+	var pr Prediction
+	total := float64(p.ResidentBytes + p.StreamedBytes)
+	if hw.DiskBW > 0 && p.StreamedBytes > 0 {
+		pr.DiskSeconds = float64(p.StreamedBytes) / hw.DiskBW
+		pr.DiskBoundTokS = hw.DiskBW / float64(p.StreamedBytes)
+	}
+	if hw.MemBW > 0 {
+		eff := computeEfficiency
+		if eff <= 0 {
+			eff = 1
+		}
+		pr.ComputeSeconds = total / (hw.MemBW * eff)
+	}
+	t := max(pr.DiskSeconds, pr.ComputeSeconds)
+	if t > 0 {
+		pr.TokS = 1 / t
+	}
+	return pr
+}
