@@ -26,7 +26,8 @@ type Transformer struct {
 	Output     *Linear // the LM head; shares Embed's tensor when the model ties them
 	rope       *Rope
 
-	s scratch
+	s   scratch
+	one [1]Seq
 }
 
 // Layer is one transformer block: pre-norm attention, then a pre-norm
@@ -138,42 +139,86 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 	}
 }
 
+// Seq is one sequence's share of a batched forward pass: its new tokens,
+// the position of the first, its KV cache, and whether the logits of every
+// token are wanted (else only the last token's).
+type Seq struct {
+	Tokens []int32
+	Pos    int
+	Cache  *kv.Cache
+	All    bool
+}
+
 // Forward runs tokens, at positions pos, pos+1, ..., through the model,
 // storing their keys and values in cache. It returns the logits of every
 // token when all is true, else of the last token only; the slice is reused
 // by the next call.
 func (m *Transformer) Forward(tokens []int32, pos int, cache *kv.Cache, all bool) ([]float32, error) {
-	n := len(tokens)
+	m.one[0] = Seq{Tokens: tokens, Pos: pos, Cache: cache, All: all}
+	return m.ForwardBatch(m.one[:])
+}
+
+// ForwardBatch runs several sequences through the model in one pass: every
+// weight is read once for all their tokens (FlexGen's throughput mode and the
+// server's continuous batching). It returns the wanted logits of each
+// sequence in order, concatenated; the slice is reused by the next call.
+func (m *Transformer) ForwardBatch(seqs []Seq) ([]float32, error) {
+	n, ctx, rows := 0, 0, 0
+	for _, sq := range seqs {
+		if len(sq.Tokens) == 0 {
+			return nil, fmt.Errorf("model: a sequence has no tokens")
+		}
+		if sq.Pos < 0 || sq.Pos+len(sq.Tokens) > sq.Cache.Context {
+			return nil, fmt.Errorf("model: %d tokens at position %d exceed the context of %d", len(sq.Tokens), sq.Pos, sq.Cache.Context)
+		}
+		for _, t := range sq.Tokens {
+			if t < 0 || int(t) >= m.Vocab {
+				return nil, fmt.Errorf("model: token id %d outside the vocabulary of %d", t, m.Vocab)
+			}
+		}
+		n += len(sq.Tokens)
+		ctx = max(ctx, sq.Cache.Context)
+		if sq.All {
+			rows += len(sq.Tokens)
+		} else {
+			rows++
+		}
+	}
 	if n == 0 {
 		return nil, fmt.Errorf("model: no tokens")
 	}
-	if pos+n > cache.Context {
-		return nil, fmt.Errorf("model: %d tokens at position %d exceed the context of %d", n, pos, cache.Context)
-	}
-	for _, t := range tokens {
-		if t < 0 || int(t) >= m.Vocab {
-			return nil, fmt.Errorf("model: token id %d outside the vocabulary of %d", t, m.Vocab)
-		}
-	}
-	m.ensureScratch(n, cache.Context)
+	m.ensureScratch(n, ctx)
 	s := &m.s
 	x := s.x[:n*m.Dim]
-	if err := m.embed(x, tokens); err != nil {
-		return nil, err
+	at := 0
+	for _, sq := range seqs {
+		if err := m.embed(x[at*m.Dim:], sq.Tokens); err != nil {
+			return nil, err
+		}
+		at += len(sq.Tokens)
 	}
 	for l, layer := range m.Layers {
-		layer.forward(m, l, x, n, pos, cache)
+		layer.forward(m, l, x, n, seqs)
 	}
-	if err := cache.SetLen(pos + n); err != nil {
-		return nil, err
+	for _, sq := range seqs {
+		if err := sq.Cache.SetLen(sq.Pos + len(sq.Tokens)); err != nil {
+			return nil, err
+		}
 	}
-	first := 0
-	if !all {
-		first = n - 1
-	}
-	rows := n - first
+	// Gather the rows whose logits are wanted, then the final norm and head.
 	xn := s.xn[:rows*m.Dim]
-	rmsNorm(xn, x[first*m.Dim:], m.OutputNorm, m.NormEps)
+	at, r := 0, 0
+	for _, sq := range seqs {
+		first := at
+		if !sq.All {
+			first = at + len(sq.Tokens) - 1
+		}
+		for i := first; i < at+len(sq.Tokens); i++ {
+			rmsNorm(xn[r*m.Dim:(r+1)*m.Dim], x[i*m.Dim:(i+1)*m.Dim], m.OutputNorm, m.NormEps)
+			r++
+		}
+		at += len(sq.Tokens)
+	}
 	logits := s.logits[:rows*m.Vocab]
 	m.Output.Forward(m, logits, xn, rows)
 	return logits, nil
@@ -191,12 +236,12 @@ func (m *Transformer) embed(x []float32, tokens []int32) error {
 	return nil
 }
 
-func (layer *Layer) forward(m *Transformer, l int, x []float32, n, pos int, cache *kv.Cache) {
+func (layer *Layer) forward(m *Transformer, l int, x []float32, n int, seqs []Seq) {
 	s := &m.s
 	xn := s.xn[:n*m.Dim]
 
 	rmsNorm(xn, x, layer.AttnNorm, m.NormEps)
-	layer.Attn.forward(m, l, xn, n, pos, cache)
+	layer.Attn.forward(m, l, xn, n, seqs)
 	addTo(x, s.o[:n*m.Dim])
 
 	rmsNorm(xn, x, layer.FFNNorm, m.NormEps)
@@ -211,13 +256,28 @@ func (layer *Layer) forward(m *Transformer, l int, x []float32, n, pos int, cach
 
 // forward computes softmax(Q K^T / sqrt(d)) V over the cached positions for
 // each head, leaving the projected result in m.s.o.
-func (a *Attention) forward(m *Transformer, l int, xn []float32, n, pos int, cache *kv.Cache) {
+func (a *Attention) forward(m *Transformer, l int, xn []float32, n int, seqs []Seq) {
 	s := &m.s
-	qdim, kvdim, hd := m.Heads*m.HeadDim, m.KVDim(), m.HeadDim
+	qdim, kvdim := m.Heads*m.HeadDim, m.KVDim()
 	q, k, v := s.q[:n*qdim], s.k[:n*kvdim], s.v[:n*kvdim]
 	a.Q.Forward(m, q, xn, n)
 	a.K.Forward(m, k, xn, n)
 	a.V.Forward(m, v, xn, n)
+	at := 0
+	for _, sq := range seqs {
+		c := len(sq.Tokens)
+		a.attend(m, l, q[at*qdim:(at+c)*qdim], k[at*kvdim:(at+c)*kvdim], v[at*kvdim:(at+c)*kvdim], s.att[at*qdim:(at+c)*qdim], sq)
+		at += c
+	}
+	a.Out.Forward(m, s.o[:n*m.Dim], s.att[:n*qdim], n)
+}
+
+// attend applies RoPE to one sequence's new queries and keys, stores its keys
+// and values in its cache, and computes causal attention into att.
+func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq) {
+	s := &m.s
+	qdim, kvdim, hd := m.Heads*m.HeadDim, m.KVDim(), m.HeadDim
+	n, pos, cache := len(sq.Tokens), sq.Pos, sq.Cache
 	for i := 0; i < n; i++ {
 		m.rope.Apply(q[i*qdim:(i+1)*qdim], hd, pos+i)
 		m.rope.Apply(k[i*kvdim:(i+1)*kvdim], hd, pos+i)
@@ -227,7 +287,6 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n, pos int, cac
 	keys, values := cache.Keys(l, pos+n), cache.Values(l, pos+n)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	group := m.Heads / m.KVHeads
-	att := s.att[:n*qdim]
 	for i := 0; i < n; i++ {
 		seen := pos + i + 1 // causal: token i attends to positions [0, pos+i]
 		for h := 0; h < m.Heads; h++ {
@@ -245,7 +304,6 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n, pos int, cac
 			}
 		}
 	}
-	a.Out.Forward(m, s.o[:n*m.Dim], att, n)
 }
 
 // forward computes Down(silu(Gate x) * Up x) into out.

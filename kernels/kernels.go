@@ -1,0 +1,115 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"ferry/dtype"
+)
+
+// dotFunc computes the dot product of one row (len(x) values of a type,
+// stored in row) with x. row holds at least the row's bytes.
+type dotFunc func(row []byte, x []float32) float32
+
+// dequantFunc decodes len(dst) values (a whole number of blocks) from src.
+type dequantFunc func(dst []float32, src []byte)
+
+// kernel is the set of portable (or, when installed, accelerated) routines
+// for one weight type.
+type kernel struct {
+	blockSize  int
+	blockBytes int
+	dot        dotFunc
+	dequant    dequantFunc
+}
+
+// kernelTable is indexed by dtype.Type. An entry with dot == nil means the
+// type is not supported. Architecture-specific code may overwrite the dot or
+// dequant fields of an entry from an init function.
+var kernelTable [32]kernel
+
+func register(t dtype.Type, dot dotFunc, dq dequantFunc) {
+	kernelTable[t] = kernel{
+		blockSize:  t.BlockSize(),
+		blockBytes: t.BlockBytes(),
+		dot:        dot,
+		dequant:    dq,
+	}
+}
+
+func init() {
+	register(dtype.F32, dotF32, dequantF32)
+	register(dtype.F16, dotF16, dequantF16)
+	register(dtype.BF16, dotBF16, dequantBF16)
+	register(dtype.Q8_0, dotQ8_0, dequantQ8_0)
+	register(dtype.Q4_0, dotQ4_0, dequantQ4_0)
+	register(dtype.Q4_1, dotQ4_1, dequantQ4_1)
+	register(dtype.Q5_0, dotQ5_0, dequantQ5_0)
+	register(dtype.Q5_1, dotQ5_1, dequantQ5_1)
+	register(dtype.Q2_K, dotQ2_K, dequantQ2_K)
+	register(dtype.Q3_K, dotQ3_K, dequantQ3_K)
+	register(dtype.Q4_K, dotQ4_K, dequantQ4_K)
+	register(dtype.Q5_K, dotQ5_K, dequantQ5_K)
+	register(dtype.Q6_K, dotQ6_K, dequantQ6_K)
+	register(dtype.Q8_K, dotQ8_K, dequantQ8_K)
+}
+
+// Supported reports whether kernels can compute with type t (dequantize it
+// and take dot products with it).
+func Supported(t dtype.Type) bool {
+	return int(t) < len(kernelTable) && kernelTable[t].dot != nil
+}
+
+// lookup returns the kernel of t, panicking when t is not supported.
+func lookup(t dtype.Type) *kernel {
+	if !Supported(t) {
+		panic(fmt.Sprintf("kernels: unsupported weight type %v", t))
+	}
+	return &kernelTable[t]
+}
+
+// rowBytes returns the bytes of n values of the kernel's type, panicking when
+// n is not a whole number of blocks.
+func (k *kernel) rowBytes(n int) int {
+	if n < 0 || n%k.blockSize != 0 {
+		panic(fmt.Sprintf("kernels: %d values is not a whole number of %d-value blocks", n, k.blockSize))
+	}
+	return n / k.blockSize * k.blockBytes
+}
+
+// Dequantize decodes len(dst) values of type t from src into dst. len(dst)
+// must be a whole number of blocks of t and src must hold at least
+// t.RowBytes(len(dst)) bytes; it panics otherwise or when t is not supported.
+func Dequantize(dst []float32, src []byte, t dtype.Type) {
+	k := lookup(t)
+	nb := k.rowBytes(len(dst))
+	if len(src) < nb {
+		panic(fmt.Sprintf("kernels: Dequantize %v: %d values need %d bytes, have %d", t, len(dst), nb, len(src)))
+	}
+	if len(dst) == 0 {
+		return
+	}
+	k.dequant(dst, src[:nb])
+}
+
+// Dot returns the dot product of one row of type t, len(x) values stored in
+// row, with x. len(x) must be a whole number of blocks of t and row must hold
+// at least t.RowBytes(len(x)) bytes; it panics otherwise or when t is not
+// supported. It does not allocate.
+func Dot(t dtype.Type, row []byte, x []float32) float32 {
+	k := lookup(t)
+	nb := k.rowBytes(len(x))
+	if len(row) < nb {
+		panic(fmt.Sprintf("kernels: Dot %v: %d values need %d bytes, have %d", t, len(x), nb, len(row)))
+	}
+	if len(x) == 0 {
+		return 0
+	}
+	return k.dot(row[:nb], x)
+}
+
+// le16 reads a little-endian uint16 at b[0:2].
+func le16(b []byte) uint16 { return binary.LittleEndian.Uint16(b) }
+
+// f16at reads the IEEE half at b[0:2] as float32.
+func f16at(b []byte) float32 { return f16Table[binary.LittleEndian.Uint16(b)] }
