@@ -35,6 +35,13 @@ type Options struct {
 	Batch int
 	// NoDirect reads weights through the page cache instead of O_DIRECT.
 	NoDirect bool
+	// WeightBudget, when positive, sets the bytes for resident weights and
+	// staging directly instead of deriving them from Mem (for experiments
+	// and tests that need an exact split).
+	WeightBudget int64
+	// Parallel is how many sequences can be in flight at once (each has its
+	// own KV cache, all counted in the budget); default 1.
+	Parallel int
 }
 
 // Budget itemizes how a memory budget is spent.
@@ -49,15 +56,18 @@ type Budget struct {
 
 // Engine is one loaded model ready to evaluate and generate.
 type Engine struct {
-	Path   string
-	File   *gguf.File
-	Model  *model.Transformer
-	Tok    *tokenizer.Tokenizer
+	Path  string
+	File  *gguf.File
+	Model *model.Transformer
+	Tok   *tokenizer.Tokenizer
+	// Cache is the KV cache of the first sequence slot; Caches holds all.
 	Cache  *kv.Cache
+	Caches []*kv.Cache
 	Opts   Options
 	Budget Budget
 	store  *tier.Store
 	one    [1]int32
+	seq1   [1]model.Seq
 	last   []float32 // logits of the last prefilled position
 }
 
@@ -65,6 +75,9 @@ type Engine struct {
 func Load(path string, opts Options) (*Engine, error) {
 	if opts.Batch <= 0 {
 		opts.Batch = 64
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 1
 	}
 	var g *gguf.File
 	var store *tier.Store
@@ -115,7 +128,7 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 	if ctx <= 0 {
 		ctx = min(m.Context, 4096)
 		if opts.Mem > 0 {
-			for ctx > 256 && kv.Bytes(m.Blocks, ctx, m.KVDim()) > opts.Mem/8 {
+			for ctx > 256 && int64(opts.Parallel)*kv.Bytes(m.Blocks, ctx, m.KVDim()) > opts.Mem/8 {
 				ctx /= 2
 			}
 		}
@@ -128,7 +141,11 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 			spanRows = max(spanRows, r1-r0)
 		}
 	}
-	b := Budget{Total: opts.Mem, KV: kv.Bytes(m.Blocks, ctx, m.KVDim()), Scratch: m.ScratchBytes(opts.Batch, ctx, spanRows)}
+	b := Budget{
+		Total:   opts.Mem,
+		KV:      int64(opts.Parallel) * kv.Bytes(m.Blocks, ctx, m.KVDim()),
+		Scratch: m.ScratchBytes(max(opts.Batch, opts.Parallel), ctx, spanRows),
+	}
 	b.Scratch += tier.RowBufferBytes(m.Embed.RowBytes())
 	var ms runtime.MemStats
 	runtime.GC()
@@ -145,11 +162,17 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 		// planned for it: collect harder rather than grow past the budget.
 		debug.SetMemoryLimit(b.KV + b.Scratch + b.Heap + 16<<20)
 	}
+	if opts.WeightBudget > 0 {
+		b.Weights = opts.WeightBudget
+	}
 	e.Budget = b
 	if _, err := store.Load(schedule, b.Weights); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	e.Cache = kv.New(m.Blocks, ctx, m.KVDim())
+	for i := 0; i < opts.Parallel; i++ {
+		e.Caches = append(e.Caches, kv.New(m.Blocks, ctx, m.KVDim()))
+	}
+	e.Cache = e.Caches[0]
 	return e, nil
 }
 
@@ -198,18 +221,10 @@ func (e *Engine) prefill(prompt []int32, use func([]float32)) error {
 	return nil
 }
 
-// forward runs one forward pass, turning a failed streaming read into an error.
-func (e *Engine) forward(tokens []int32, pos int, all bool) (logits []float32, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			ioErr, ok := r.(tier.IOError)
-			if !ok {
-				panic(r)
-			}
-			logits, err = nil, ioErr
-		}
-	}()
-	return e.Model.Forward(tokens, pos, e.Cache, all)
+// forward runs one forward pass of the first sequence slot.
+func (e *Engine) forward(tokens []int32, pos int, all bool) ([]float32, error) {
+	e.seq1[0] = model.Seq{Tokens: tokens, Pos: pos, Cache: e.Cache, All: all}
+	return e.forwardBatch(e.seq1[:])
 }
 
 func (e *Engine) checkPrompt(prompt []int32) error {
@@ -234,6 +249,8 @@ type Request struct {
 	// end-of-generation token or when the context is full.
 	MaxTokens int
 	Sampling  sample.Params
+	// IgnoreEOS keeps generating past end-of-generation tokens (benchmarks).
+	IgnoreEOS bool
 	// OnToken, when set, is called with each generated token and the text it
 	// completes (valid UTF-8, possibly empty); returning false stops.
 	OnToken func(tok int32, text []byte) bool
@@ -296,7 +313,7 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 			break
 		}
 		tok := s.Sample(logits)
-		if e.Tok.IsEOG(tok) {
+		if e.Tok.IsEOG(tok) && !req.IgnoreEOS {
 			res.FinishReason = "stop"
 			break
 		}
@@ -340,4 +357,14 @@ func OpenHeader(path string) (string, *gguf.File, error) {
 	}
 	g, err := gguf.Open(path)
 	return path, g, err
+}
+
+// WeightBytesPerToken returns the weight bytes one decoded token reads: every
+// scheduled weight once, plus one embedding row.
+func (e *Engine) WeightBytesPerToken() int64 {
+	var n int64
+	for _, u := range tier.Units(e.Model.Schedule()) {
+		n += u.Bytes
+	}
+	return n + int64(e.Model.Embed.RowBytes())
 }

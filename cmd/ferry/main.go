@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"eval":     {"evaluate a prompt and write the logits of every position", cmdEval},
 	"tokenize": {"print the token ids of a text", cmdTokenize},
 	"inspect":  {"print a model's architecture, hyper-parameters and tensors", cmdInspect},
+	"bench":    {"measure prefill and decode speed against the memory and disk bounds", cmdBench},
 }
 
 // usageError marks errors in the command line (exit status 2).

@@ -25,7 +25,8 @@ func cmdRun(args []string, stdout io.Writer) error {
 	rep := fs.Float64("repeat-penalty", float64(def.RepeatPenalty), "penalty for recently seen tokens (1: off)")
 	repN := fs.Int("repeat-last-n", def.RepeatLastN, "how many recent tokens the penalty sees")
 	seed := fs.Uint64("seed", 0, "random seed (0: a random one)")
-	asJSON := fs.Bool("json", false, "end with one line of JSON: prompt_tokens, tokens, text, speeds")
+	asJSON := fs.Bool("json", false, "end with one line of JSON: prompt_tokens, tokens, text, speeds, I/O")
+	stats := fs.Bool("stats", false, "print speed, I/O and memory accounting to stderr at the end")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +40,12 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			e.Close()
+		}
+	}()
 	if mf.prompt == "" && mf.promptIDs == "" {
 		mf.prompt = "Once upon a time"
 	}
@@ -72,15 +78,35 @@ func cmdRun(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout)
+	if !*asJSON && !*stats {
+		return nil
+	}
+	closed = true
+	m := measure(e, res, mf.model, false)
+	if *stats {
+		printStats(os.Stderr, m)
+	}
 	if *asJSON {
 		out := map[string]any{
-			"prompt_tokens": nonNil(prompt),
-			"tokens":        nonNil(res.Tokens),
-			"text":          res.Text,
-			"finish_reason": res.FinishReason,
-			"prefill_tok_s": res.PrefillTokS(),
-			"decode_tok_s":  res.DecodeTokS(),
-			"seed":          s,
+			"prompt_tokens":        nonNil(prompt),
+			"tokens":               nonNil(res.Tokens),
+			"text":                 res.Text,
+			"finish_reason":        res.FinishReason,
+			"prefill_tok_s":        res.PrefillTokS(),
+			"decode_tok_s":         res.DecodeTokS(),
+			"seed":                 s,
+			"bytes_per_token":      m.BytesPerToken,
+			"bytes_read_per_token": m.BytesReadPerToken,
+			"io_wait_frac":         m.IOWaitFrac,
+			"peak_rss_bytes":       m.PeakRSSBytes,
+			"direct_io":            m.Direct,
+		}
+		if m.MemBudget > 0 {
+			out["mem_budget_bytes"] = m.MemBudget
+			out["disk_bw_gbs"] = m.DiskBWGBs
+			out["disk_bound_tok_s"] = m.DiskBoundTokS
+			out["streamed_bytes_per_token"] = m.StreamedBytes
+			out["resident_bytes"] = m.ResidentBytes
 		}
 		b, err := json.Marshal(out)
 		if err != nil {
@@ -96,4 +122,15 @@ func nonNil(s []int32) []int32 {
 		return []int32{}
 	}
 	return s
+}
+
+// printStats writes the --stats report.
+func printStats(w io.Writer, m benchResult) {
+	fmt.Fprintf(w, "prefill %.1f tok/s, decode %.2f tok/s; %s of weights per token; peak RSS %s\n",
+		m.PrefillTokS, m.DecodeTokS, engine.MiB(m.BytesPerToken), engine.MiB(m.PeakRSSBytes))
+	if m.MemBudget > 0 {
+		fmt.Fprintf(w, "budget %s: %s resident, %s streamed per token; read %s per token at %.2f GB/s (disk %.2f GB/s, bound %.2f tok/s); waiting on I/O %.0f%% of decode\n",
+			engine.MiB(m.MemBudget), engine.MiB(m.ResidentBytes), engine.MiB(m.StreamedBytes),
+			engine.MiB(m.BytesReadPerToken), m.ReadGBs, m.DiskBWGBs, m.DiskBoundTokS, 100*m.IOWaitFrac)
+	}
 }

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+
+	"ferry/engine"
+	"ferry/plan"
+	"ferry/sample"
+	"ferry/tier"
+)
+
+// benchResult is the JSON that ferry bench prints.
+type benchResult struct {
+	Model           string  `json:"model"`
+	Threads         int     `json:"threads"`
+	PromptTokens    int     `json:"prompt_tokens"`
+	DecodeTokens    int     `json:"decode_tokens"`
+	PrefillTokS     float64 `json:"prefill_tok_s"`
+	DecodeTokS      float64 `json:"decode_tok_s"`
+	BytesPerToken   int64   `json:"bytes_per_token"`
+	MemBWGBs        float64 `json:"mem_bw_gbs"`
+	DecodeBoundTokS float64 `json:"decode_bound_tok_s"`
+	DecodeOfBound   float64 `json:"decode_of_bound"`
+	// Offload fields, with --mem.
+	MemBudget          int64   `json:"mem_budget_bytes,omitempty"`
+	ResidentBytes      int64   `json:"resident_bytes,omitempty"`
+	StreamedBytes      int64   `json:"streamed_bytes_per_token,omitempty"`
+	DiskBWGBs          float64 `json:"disk_bw_gbs,omitempty"`
+	DiskBoundTokS      float64 `json:"disk_bound_tok_s,omitempty"`
+	DecodeOfDiskBound  float64 `json:"decode_of_disk_bound,omitempty"`
+	IOWaitFrac         float64 `json:"io_wait_frac"`
+	ReadGBs            float64 `json:"read_gbs,omitempty"`
+	Direct             bool    `json:"direct_io"`
+	PredictedTokS      float64 `json:"predicted_tok_s,omitempty"`
+	PeakRSSBytes       int64   `json:"peak_rss_bytes"`
+	BytesReadPerToken  int64   `json:"bytes_read_per_token"`
+	SpansSkippedPerTok float64 `json:"spans_skipped_per_token,omitempty"`
+	ContextTokens      int     `json:"context"`
+	Temperature        float64 `json:"temperature"`
+	FinishReason       string  `json:"finish_reason"`
+	PrefillIOWaitFrac  float64 `json:"prefill_io_wait_frac"`
+	PrefillBytesPerTok int64   `json:"prefill_bytes_read_per_token"`
+	MemBWProbeMiB      int     `json:"mem_bw_probe_mib"`
+	DiskProbeBytes     int64   `json:"disk_probe_bytes,omitempty"`
+	WeightBudget       int64   `json:"weight_budget_bytes,omitempty"`
+	KVBytes            int64   `json:"kv_bytes"`
+	ScratchBytes       int64   `json:"scratch_bytes"`
+}
+
+func cmdBench(args []string, stdout io.Writer) error {
+	fs := newFlags("bench")
+	var mf modelFlags
+	mf.register(fs, false)
+	p := fs.Int("p", 64, "prompt tokens to prefill")
+	n := fs.Int("n", 32, "tokens to decode")
+	temp := fs.Float64("temp", 0, "sampling temperature for decode (0: greedy; use 1 for MoE, so routing varies)")
+	seed := fs.Uint64("seed", 1, "seed for the prompt and sampling")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *p < 1 || *n < 1 {
+		return usageError{fmt.Errorf("-p and -n must be at least 1")}
+	}
+	e, err := mf.load()
+	if err != nil {
+		return err
+	}
+	if *p+*n > e.Cache.Context {
+		e.Close()
+		return fmt.Errorf("-p %d + -n %d exceed the context of %d (raise --ctx)", *p, *n, e.Cache.Context)
+	}
+	rng := rand.New(rand.NewPCG(*seed, 7))
+	prompt := make([]int32, *p)
+	for i := range prompt {
+		prompt[i] = int32(3 + rng.IntN(e.Model.Vocab-3))
+	}
+	if bos := e.Tok.BOS(); bos >= 0 {
+		prompt[0] = bos
+	}
+	res, err := e.Generate(context.Background(), engine.Request{
+		Prompt: prompt, MaxTokens: *n, IgnoreEOS: true,
+		Sampling: sample.Params{Temperature: float32(*temp), TopK: 0, TopP: 1, Seed: *seed, RepeatPenalty: 1},
+	})
+	if err != nil {
+		e.Close()
+		return err
+	}
+	out := measure(e, res, mf.model, true)
+	out.Threads, out.PromptTokens, out.Temperature = runtime.GOMAXPROCS(0), *p, *temp
+	if *asJSON {
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+		return nil
+	}
+	fmt.Fprintf(stdout, "model:    %s (%d threads)\n", out.Model, out.Threads)
+	fmt.Fprintf(stdout, "prefill:  %d tokens at %.1f tok/s\n", out.PromptTokens, out.PrefillTokS)
+	fmt.Fprintf(stdout, "decode:   %d tokens at %.2f tok/s\n", out.DecodeTokens, out.DecodeTokS)
+	fmt.Fprintf(stdout, "memory:   %.1f GB/s measured; %s of weights per token; bound %.2f tok/s; decode at %.0f%% of it\n",
+		out.MemBWGBs, engine.MiB(out.BytesPerToken), out.DecodeBoundTokS, 100*out.DecodeOfBound)
+	if out.MemBudget > 0 {
+		fmt.Fprintf(stdout, "offload:  budget %s: %s resident, %s streamed per token\n",
+			engine.MiB(out.MemBudget), engine.MiB(out.ResidentBytes), engine.MiB(out.StreamedBytes))
+		fmt.Fprintf(stdout, "disk:     %.2f GB/s measured (direct I/O %v); disk bound %.2f tok/s; decode at %.0f%% of it; predicted %.2f tok/s\n",
+			out.DiskBWGBs, out.Direct, out.DiskBoundTokS, 100*out.DecodeOfDiskBound, out.PredictedTokS)
+		fmt.Fprintf(stdout, "io:       %.1f MiB read per token at %.2f GB/s, waiting %.0f%% of decode time\n",
+			float64(out.BytesReadPerToken)/(1<<20), out.ReadGBs, 100*out.IOWaitFrac)
+	}
+	fmt.Fprintf(stdout, "peak RSS: %s\n", engine.MiB(out.PeakRSSBytes))
+	return nil
+}
+
+// measure gathers a generation's speeds, I/O accounting and bounds. It
+// closes e first so that its probes (memory bandwidth, and with a budget the
+// disk) neither share memory with the model nor count in its peak RSS.
+func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) benchResult {
+	out := benchResult{
+		Model: e.Path, DecodeTokens: res.DecodedTokens,
+		PrefillTokS: res.PrefillTokS(), DecodeTokS: res.DecodeTokS(), BytesPerToken: e.WeightBytesPerToken(),
+		PeakRSSBytes: tier.PeakRSS(), ContextTokens: e.Cache.Context, FinishReason: res.FinishReason,
+		KVBytes: e.Budget.KV, ScratchBytes: e.Budget.Scratch, Direct: e.Store().Direct(),
+	}
+	pl := e.Store().Placement()
+	if res.DecodedTokens > 0 {
+		d := res.DecodeIO
+		out.BytesReadPerToken = d.BytesRead / int64(res.DecodedTokens)
+		out.IOWaitFrac = d.Wait.Seconds() / res.GenerateTime.Seconds()
+		out.ReadGBs = float64(d.BytesRead) / res.GenerateTime.Seconds() / 1e9
+		out.SpansSkippedPerTok = float64(d.SpansSkipped) / float64(res.DecodedTokens)
+	}
+	if res.PromptTime > 0 {
+		out.PrefillIOWaitFrac = res.PrefillIO.Wait.Seconds() / res.PromptTime.Seconds()
+		out.PrefillBytesPerTok = res.PrefillIO.BytesRead / int64(max(res.PromptTokens, 1))
+	}
+	opts, budget := e.Opts, e.Budget
+	e.Close()
+	var bw float64
+	if memProbe {
+		probe := 256 << 20
+		out.MemBWProbeMiB = probe >> 20
+		bw = plan.MemoryBandwidth(probe, runtime.GOMAXPROCS(0))
+		out.MemBWGBs = bw / 1e9
+		out.DecodeBoundTokS = bw / float64(out.BytesPerToken)
+		out.DecodeOfBound = out.DecodeTokS / out.DecodeBoundTokS
+	}
+	if opts.Mem > 0 {
+		out.MemBudget = opts.Mem
+		out.WeightBudget = budget.Weights
+		out.ResidentBytes = pl.ResidentBytes
+		out.StreamedBytes = pl.StreamedBytes
+		if path != "" {
+			const probeBytes = 1 << 30
+			if dbw, _, err := tier.ProbeDisk(path, probeBytes, 4); err == nil {
+				out.DiskProbeBytes = probeBytes
+				out.DiskBWGBs = dbw / 1e9
+				if pl.StreamedBytes > 0 {
+					out.DiskBoundTokS = dbw / float64(pl.StreamedBytes)
+					out.DecodeOfDiskBound = out.DecodeTokS / out.DiskBoundTokS
+				}
+				out.PredictedTokS = plan.Predict(pl, plan.Hardware{DiskBW: dbw, MemBW: bw}, 1).TokS
+			}
+		}
+	}
+	return out
+}

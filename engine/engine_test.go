@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"context"
+	"testing"
+
+	"ferry/internal/fixtures"
+	"ferry/sample"
+)
+
+func generate(t *testing.T, e *Engine, prompt []int32, n int) []int32 {
+	t.Helper()
+	res, err := e.Generate(context.Background(), Request{Prompt: prompt, MaxTokens: n, IgnoreEOS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Tokens
+}
+
+func same(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestOffloadedTokensMatch runs each fixture under a memory budget smaller
+// than the model and checks the greedy tokens equal the in-memory run's.
+func TestOffloadedTokensMatch(t *testing.T) {
+	for _, name := range []string{"dense-llama-q8_0", "dense-qwen2-f32", "moe-mixtral-q4_k_m", "moe-qwen2moe-f32", "stories260k"} {
+		t.Run(name, func(t *testing.T) {
+			ref := fixtures.Load(t, name)
+			mem, err := Load(ref.Path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := generate(t, mem, ref.PromptTokens, 24)
+			weights := mem.WeightBytesPerToken()
+			mem.Close()
+			off, err := Load(ref.Path, Options{WeightBudget: weights / 2, Context: mem.Cache.Context})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer off.Close()
+			p := off.Store().Placement()
+			if p.StreamedBytes == 0 {
+				t.Fatalf("nothing streamed under a weight budget of %d for %d bytes of weights", weights/2, weights)
+			}
+			got := generate(t, off, ref.PromptTokens, 24)
+			if !same(got, want) {
+				t.Fatalf("offloaded tokens %v, in-memory %v", got, want)
+			}
+			if off.Store().Stats().BytesRead == 0 {
+				t.Fatal("no bytes streamed")
+			}
+		})
+	}
+}
+
+// TestBudgetTooSmall checks that a budget that cannot hold the working set
+// is refused before anything runs, with the itemization in the message.
+func TestBudgetTooSmall(t *testing.T) {
+	ref := fixtures.Load(t, "dense-llama-f32")
+	_, err := Load(ref.Path, Options{Mem: 1 << 20})
+	if err == nil {
+		t.Fatal("a 1 MiB budget was accepted")
+	}
+	t.Log(err)
+	for _, want := range []string{"cannot hold the working set", "KV cache", "activations"} {
+		if !contains(err.Error(), want) {
+			t.Fatalf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// TestGenerateBatchMatchesSingle checks that sequences generated together in
+// one batch get exactly the tokens they get alone, and that a batch step
+// reads the weights once for all sequences.
+func TestGenerateBatchMatchesSingle(t *testing.T) {
+	ref := fixtures.Load(t, "dense-llama-q4_k_m")
+	e, err := Load(ref.Path, Options{Parallel: 4, Context: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	prompts := [][]int32{ref.PromptTokens, ref.PromptTokens[:5], {1, 7, 9}, ref.PromptTokens[3:]}
+	var want [][]int32
+	for _, p := range prompts {
+		want = append(want, generate(t, e, p, 10+len(p)%5))
+	}
+	var reqs []Request
+	for i, p := range prompts {
+		reqs = append(reqs, Request{Prompt: p, MaxTokens: len(want[i]), IgnoreEOS: true, Sampling: sample.Params{}})
+	}
+	res, st, err := e.GenerateBatch(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res {
+		if !same(res[i].Tokens, want[i]) {
+			t.Fatalf("sequence %d: batched %v, alone %v", i, res[i].Tokens, want[i])
+		}
+	}
+	longest := 0
+	for _, w := range want {
+		longest = max(longest, len(w))
+	}
+	if st.Steps != longest-1 {
+		t.Fatalf("%d decode steps for a longest sequence of %d tokens", st.Steps, longest)
+	}
+}
