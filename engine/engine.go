@@ -39,6 +39,10 @@ type Options struct {
 	// staging directly instead of deriving them from Mem (for experiments
 	// and tests that need an exact split).
 	WeightBudget int64
+	// PlanOnly computes the budget and the placement without reading any
+	// weight or allocating the KV cache: the engine can then only be
+	// inspected (ferry plan), not run.
+	PlanOnly bool
 	// Parallel is how many sequences can be in flight at once (each has its
 	// own KV cache, all counted in the budget); default 1.
 	Parallel int
@@ -65,10 +69,13 @@ type Engine struct {
 	Caches []*kv.Cache
 	Opts   Options
 	Budget Budget
-	store  *tier.Store
-	one    [1]int32
-	seq1   [1]model.Seq
-	last   []float32 // logits of the last prefilled position
+	// Placement says which weight spans are resident and which stream.
+	Placement plan.Placement
+	store     *tier.Store
+	one       [1]int32
+	seq1      [1]model.Seq
+	ctx       int       // context length per sequence
+	last      []float32 // logits of the last prefilled position
 }
 
 // Load opens the GGUF model at path; an empty path loads the embedded default.
@@ -166,7 +173,16 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 		b.Weights = opts.WeightBudget
 	}
 	e.Budget = b
-	if _, err := store.Load(schedule, b.Weights); err != nil {
+	e.ctx = ctx
+	if opts.PlanOnly {
+		p, err := plan.Place(tier.Units(schedule), b.Weights)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		e.Placement = p
+		return e, nil
+	}
+	if e.Placement, err = store.Load(schedule, b.Weights); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for i := 0; i < opts.Parallel; i++ {
@@ -367,4 +383,13 @@ func (e *Engine) WeightBytesPerToken() int64 {
 		n += u.Bytes
 	}
 	return n + int64(e.Model.Embed.RowBytes())
+}
+
+// Cache0Context returns the context length the engine plans or holds for
+// each sequence.
+func (e *Engine) Cache0Context() int {
+	if e.Cache != nil {
+		return e.Cache.Context
+	}
+	return e.ctx
 }

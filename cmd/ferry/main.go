@@ -32,6 +32,8 @@ var commands = map[string]command{
 	"eval":     {"evaluate a prompt and write the logits of every position", cmdEval},
 	"tokenize": {"print the token ids of a text", cmdTokenize},
 	"inspect":  {"print a model's architecture, hyper-parameters and tensors", cmdInspect},
+	"batch":    {"generate for many prompts at once, one pass of the weights per step", cmdBatch},
+	"plan":     {"show where each weight lives under a memory budget and the predicted speed", cmdPlan},
 	"bench":    {"measure prefill and decode speed against the memory and disk bounds", cmdBench},
 }
 
