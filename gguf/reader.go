@@ -115,7 +115,7 @@ func (d *decoder) str() (string, error) {
 		return "", err
 	}
 	if n > maxStringLen || int64(n) > d.remaining() {
-		return "", formatErr("string of %d bytes at byte %d exceeds the file", n, d.pos-8)
+		return "", formatErr("string of %d bytes at byte %d exceeds the file (%d bytes): truncated or corrupt", n, d.pos-8, d.size)
 	}
 	if int(n) > d.r.Size() {
 		buf := make([]byte, n)
@@ -352,7 +352,7 @@ func (d *decoder) array(depth int) (Array, error) {
 		return Array{}, formatErr("unknown array element type %d at byte %d", et, d.pos)
 	}
 	if n > uint64(d.remaining()/minSize) {
-		return Array{}, formatErr("array of %d %s elements at byte %d exceeds the file", n, elem, d.pos)
+		return Array{}, formatErr("array of %d %s elements at byte %d exceeds the file (%d bytes): truncated or corrupt", n, elem, d.pos, d.size)
 	}
 	a := Array{Elem: elem}
 	switch elem {
