@@ -35,6 +35,9 @@ type Options struct {
 	Batch int
 	// NoDirect reads weights through the page cache instead of O_DIRECT.
 	NoDirect bool
+	// Mmap maps the model file and leaves residency to the kernel's page
+	// cache, as llama.cpp does; Mem then bounds nothing. A baseline.
+	Mmap bool
 	// WeightBudget, when positive, sets the bytes for resident weights and
 	// staging directly instead of deriving them from Mem (for experiments
 	// and tests that need an exact split).
@@ -98,7 +101,11 @@ func Load(path string, opts Options) (*Engine, error) {
 			store, err = tier.Open(src, g, topts)
 		}
 	} else if g, err = gguf.Open(path); err == nil {
-		store, err = tier.OpenFile(path, g, topts)
+		if opts.Mmap {
+			store, err = tier.OpenMmap(path, g, topts)
+		} else {
+			store, err = tier.OpenFile(path, g, topts)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -159,7 +166,7 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 	runtime.ReadMemStats(&ms)
 	b.Heap = int64(ms.HeapInuse)
 	b.MinWeights = plan.MinBudget(tier.Units(schedule))
-	if opts.Mem > 0 {
+	if opts.Mem > 0 && !opts.Mmap {
 		b.Weights = opts.Mem - b.KV - b.Scratch - b.Heap
 		if b.Weights < b.MinWeights {
 			return nil, fmt.Errorf("a memory budget of %s cannot hold the working set: KV cache %s (context %d) + activations %s + heap %s + the smallest weight staging %s = %s",

@@ -19,6 +19,7 @@ type modelFlags struct {
 	mem       string
 	batch     int
 	noDirect  bool
+	mmap      bool
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
@@ -29,6 +30,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 	fs.StringVar(&m.mem, "mem", "", "memory budget, e.g. 512MiB or 2GiB: weights that do not fit stream from disk")
 	fs.IntVar(&m.batch, "batch-size", 64, "prompt tokens per forward pass")
 	fs.BoolVar(&m.noDirect, "no-direct", false, "read weights through the page cache instead of O_DIRECT")
+	fs.BoolVar(&m.mmap, "mmap", false, "map the model file and let the page cache decide residency, as llama.cpp does (a baseline; ignores --mem)")
 	if withPrompt {
 		fs.StringVar(&m.prompt, "p", "", "prompt `text`")
 		fs.StringVar(&m.prompt, "prompt", "", "same as -p")
@@ -48,7 +50,7 @@ func (m *modelFlags) load() (*engine.Engine, error) {
 	if m.ctx < 0 {
 		return nil, usageError{fmt.Errorf("--ctx must not be negative")}
 	}
-	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect})
+	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap})
 }
 
 // ParseSize parses a byte count such as 512MiB, 2GiB, 1.5G, 600M or 1048576.
