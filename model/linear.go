@@ -10,11 +10,19 @@ import (
 type Linear struct {
 	Weight *tier.Tensor
 	Bias   []float32
+	// Held, when set, is a private copy of the weight's bytes that the model
+	// keeps outside the tier (MoE routers, which speculative prefetch reads
+	// out of schedule order).
+	Held []byte
 }
 
 // Forward computes y = W x + b for n input vectors stored back to back in x.
 func (l *Linear) Forward(m *Transformer, y, x []float32, n int) {
-	matmulRows(m, l.Weight, 0, l.Weight.Rows(), y, x, n)
+	if l.Held != nil {
+		kernels.MatMul(y[:n*l.Out()], l.Held, l.Weight.Type, x, n)
+	} else {
+		matmulRows(m, l.Weight, 0, l.Weight.Rows(), y, x, n)
+	}
 	if l.Bias != nil {
 		out := len(l.Bias)
 		for i := 0; i < n; i++ {

@@ -11,6 +11,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"ferry/kernels"
 	"ferry/kv"
@@ -25,6 +26,13 @@ type Transformer struct {
 	OutputNorm []float32
 	Output     *Linear // the LM head; shares Embed's tensor when the model ties them
 	rope       *Rope
+
+	// ExpertCache, when set, serves MoE experts from a cache instead of the
+	// tier's schedule; Speculate then also prefetches each MoE layer's likely
+	// experts by applying its router to the previous layer's output
+	// (Mixtral-offloading's speculative gate).
+	ExpertCache ExpertSource
+	Speculate   bool
 
 	s   scratch
 	one [1]Seq
@@ -50,6 +58,19 @@ type FeedForward struct {
 	Gate, Up, Down Linear
 }
 
+// ExpertSource hands out MoE experts one at a time: an expert cache.
+type ExpertSource interface {
+	// Fetch announces the experts of layer a batch will use and returns the
+	// order to run them in (resident first, so misses read meanwhile).
+	Fetch(layer int, experts []int) []int
+	// Acquire returns expert e's gate, up and down matrices.
+	Acquire(layer, e int) (gate, up, down []byte)
+	// Release gives back an acquired expert.
+	Release(layer, e int)
+	// Prefetch reads experts of a later layer ahead of use.
+	Prefetch(layer int, experts []int)
+}
+
 // MoE is a mixture-of-experts feed-forward: a router picks the top experts
 // for each token and their SwiGLU outputs are summed, weighted by the router.
 // Shared, when present, is an always-on expert scaled by sigmoid(SharedGate x).
@@ -72,6 +93,9 @@ type scratch struct {
 	moeIdx, moeOrder       []int
 	moeCount, moeFill      []int
 	moeWeights             []float32
+	moeUsed, specWant      []int
+	specIdx                []int
+	specIn, specW          []float32
 	logits                 []float32
 	tmp                    []float32
 }
@@ -100,8 +124,10 @@ func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map
 		"router": n * max(m.Experts, 1), "moeIn": n * ek * m.Dim, "moeGate": n * ek * ffn,
 		"moeUp": n * ek * ffn, "moeOut": n * ek * m.Dim, "moeAcc": n * m.Dim,
 		"moeWeights": n * max(ek, 1), "logits": n * m.Vocab,
+		"specIn": n * m.Dim, "specW": n * max(ek, 1),
 	}
-	ints = map[string]int{"moeIdx": n * max(ek, 1), "moeOrder": n * max(ek, 1), "moeCount": m.Experts + 1, "moeFill": m.Experts}
+	ints = map[string]int{"moeIdx": n * max(ek, 1), "moeOrder": n * max(ek, 1), "moeCount": m.Experts + 1, "moeFill": m.Experts,
+		"moeUsed": m.Experts, "specWant": m.Experts, "specIdx": n * max(ek, 1)}
 	return floats, ints
 }
 
@@ -136,6 +162,8 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 		moeWeights: make([]float32, f["moeWeights"]), logits: make([]float32, f["logits"]),
 		moeIdx: make([]int, i["moeIdx"]), moeOrder: make([]int, i["moeOrder"]),
 		moeCount: make([]int, i["moeCount"]), moeFill: make([]int, i["moeFill"]), tmp: s.tmp,
+		moeUsed: make([]int, 0, i["moeUsed"]), specWant: make([]int, 0, i["specWant"]), specIdx: make([]int, i["specIdx"]),
+		specIn: make([]float32, f["specIn"]), specW: make([]float32, f["specW"]),
 	}
 }
 
@@ -247,11 +275,34 @@ func (layer *Layer) forward(m *Transformer, l int, x []float32, n int, seqs []Se
 	rmsNorm(xn, x, layer.FFNNorm, m.NormEps)
 	out := s.o[:n*m.Dim]
 	if layer.MoE != nil {
-		layer.MoE.forward(m, out, xn, n)
+		layer.MoE.forward(m, l, out, xn, n)
 	} else {
 		layer.FFN.forward(m, out, xn, n)
 	}
 	addTo(x, out)
+	if m.Speculate && m.ExpertCache != nil && l+1 < len(m.Layers) && m.Layers[l+1].MoE != nil {
+		m.speculate(l+1, x, n)
+	}
+}
+
+// speculate guesses the experts layer l will pick by applying its router to
+// the hidden state as it leaves layer l-1, and prefetches them.
+func (m *Transformer) speculate(l int, x []float32, n int) {
+	s := &m.s
+	next := m.Layers[l]
+	xn := s.specIn[:n*m.Dim]
+	rmsNorm(xn, x, next.FFNNorm, m.NormEps)
+	k := m.ExpertsUsed
+	idx, w := s.specIdx[:n*k], s.specW[:n*k]
+	next.MoE.route(m, xn, n, idx, w)
+	want := s.specWant[:0]
+	for _, e := range idx {
+		if !slices.Contains(want, e) {
+			want = append(want, e)
+		}
+	}
+	s.specWant = want
+	m.ExpertCache.Prefetch(l, want)
 }
 
 // forward computes softmax(Q K^T / sqrt(d)) V over the cached positions for
@@ -366,7 +417,7 @@ func topK(p []float32, sel []int) {
 // tokens that chose it, and sums the weighted outputs (plus the shared
 // expert). Experts run in ascending order, one projection at a time (all
 // gates, all ups, all downs), the order the schedule streams them in.
-func (e *MoE) forward(m *Transformer, out, xn []float32, n int) {
+func (e *MoE) forward(m *Transformer, l int, out, xn []float32, n int) {
 	s := &m.s
 	k := m.ExpertsUsed
 	idx, weights := s.moeIdx[:n*k], s.moeWeights[:n*k]
@@ -396,8 +447,34 @@ func (e *MoE) forward(m *Transformer, out, xn []float32, n int) {
 	hidden := e.Gate.Out()
 	gate, up := s.moeGate[:n*k*hidden], s.moeUp[:n*k*hidden]
 	res := s.moeOut[:n*k*m.Dim]
+	if m.ExpertCache != nil {
+		e.runCached(m, l, count, in, gate, up, res)
+	} else {
+		e.runScheduled(m, count, in, gate, up, res)
+	}
+	clear(out)
+	for r, slot := range order {
+		tok := slot / k
+		axpy(out[tok*m.Dim:(tok+1)*m.Dim], weights[slot], res[r*m.Dim:(r+1)*m.Dim])
+	}
+	if e.Shared != nil {
+		acc := s.moeAcc[:n*m.Dim]
+		e.Shared.forward(m, acc, xn, n)
+		g := s.router[:n]
+		e.SharedGate.Forward(m, g, xn, n)
+		for i := 0; i < n; i++ {
+			axpy(out[i*m.Dim:(i+1)*m.Dim], sigmoid(g[i]), acc[i*m.Dim:(i+1)*m.Dim])
+		}
+	}
+}
+
+// runScheduled runs the selected experts through the tier's schedule: all
+// gates, all ups, all downs, experts in ascending order. count holds the
+// expert boundaries of the rows of in (a prefix sum).
+func (e *MoE) runScheduled(m *Transformer, count []int, in, gate, up, res []float32) {
+	hidden := e.Gate.Out()
 	each := func(f func(ex, r0, cnt int)) {
-		for ex := 0; ex < m.Experts; ex++ {
+		for ex := 0; ex < m.Config.Experts; ex++ {
 			if cnt := count[ex+1] - count[ex]; cnt > 0 {
 				f(ex, count[ex], cnt)
 			}
@@ -413,18 +490,29 @@ func (e *MoE) forward(m *Transformer, out, xn []float32, n int) {
 	each(func(ex, r0, cnt int) {
 		e.Down.Forward(m, ex, res[r0*m.Dim:(r0+cnt)*m.Dim], gate[r0*hidden:(r0+cnt)*hidden], cnt)
 	})
-	clear(out)
-	for r, slot := range order {
-		tok := slot / k
-		axpy(out[tok*m.Dim:(tok+1)*m.Dim], weights[slot], res[r*m.Dim:(r+1)*m.Dim])
-	}
-	if e.Shared != nil {
-		acc := s.moeAcc[:n*m.Dim]
-		e.Shared.forward(m, acc, xn, n)
-		g := s.router[:n]
-		e.SharedGate.Forward(m, g, xn, n)
-		for i := 0; i < n; i++ {
-			axpy(out[i*m.Dim:(i+1)*m.Dim], sigmoid(g[i]), acc[i*m.Dim:(i+1)*m.Dim])
+}
+
+// runCached runs the selected experts from the expert cache, resident ones
+// first so that the misses read from disk while they compute.
+func (e *MoE) runCached(m *Transformer, l int, count []int, in, gate, up, res []float32) {
+	s := &m.s
+	hidden := e.Gate.Out()
+	used := s.moeUsed[:0]
+	for ex := 0; ex < m.Config.Experts; ex++ {
+		if count[ex+1] > count[ex] {
+			used = append(used, ex)
 		}
+	}
+	s.moeUsed = used
+	for _, ex := range m.ExpertCache.Fetch(l, used) {
+		r0, cnt := count[ex], count[ex+1]-count[ex]
+		g, u, d := m.ExpertCache.Acquire(l, ex)
+		xs := in[r0*m.Dim : (r0+cnt)*m.Dim]
+		gs, us := gate[r0*hidden:(r0+cnt)*hidden], up[r0*hidden:(r0+cnt)*hidden]
+		kernels.MatMul(gs, g, e.Gate.Weight.Type, xs, cnt)
+		kernels.MatMul(us, u, e.Up.Weight.Type, xs, cnt)
+		swiglu(gs, us)
+		kernels.MatMul(res[r0*m.Dim:(r0+cnt)*m.Dim], d, e.Down.Weight.Type, gs, cnt)
+		m.ExpertCache.Release(l, ex)
 	}
 }

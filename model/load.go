@@ -87,7 +87,9 @@ func (m *Transformer) Schedule() []*tier.Tensor {
 		s = append(s, l.Attn.Q.Weight, l.Attn.K.Weight, l.Attn.V.Weight, l.Attn.Out.Weight)
 		if l.MoE != nil {
 			e := l.MoE
-			s = append(s, e.Router.Weight, e.Gate.Weight, e.Up.Weight, e.Down.Weight)
+			if m.ExpertCache == nil {
+				s = append(s, e.Router.Weight, e.Gate.Weight, e.Up.Weight, e.Down.Weight)
+			}
 			if e.Shared != nil {
 				s = append(s, e.Shared.Gate.Weight, e.Shared.Up.Weight, e.Shared.Down.Weight, e.SharedGate.Weight)
 			}
@@ -96,6 +98,39 @@ func (m *Transformer) Schedule() []*tier.Tensor {
 		}
 	}
 	return append(s, m.Output.Weight)
+}
+
+// ExpertStacks returns, for each layer, its gate, up and down expert stacks
+// (nil entries for dense layers).
+func (m *Transformer) ExpertStacks() [][3]*tier.Tensor {
+	out := make([][3]*tier.Tensor, len(m.Layers))
+	for i, l := range m.Layers {
+		if l.MoE != nil {
+			out[i] = [3]*tier.Tensor{l.MoE.Gate.Weight, l.MoE.Up.Weight, l.MoE.Down.Weight}
+		}
+	}
+	return out
+}
+
+// UseExpertCache makes the MoE layers take their experts from src instead
+// of the tier's schedule. Their routers are copied out of the store and held
+// (they are small, and speculative prefetch reads them out of order), so
+// Schedule no longer lists experts or routers. It returns the bytes held.
+func (m *Transformer) UseExpertCache(src ExpertSource, store *tier.Store, speculate bool) (int64, error) {
+	var held int64
+	for _, l := range m.Layers {
+		if l.MoE == nil {
+			continue
+		}
+		b, err := store.ReadTensor(l.MoE.Router.Weight)
+		if err != nil {
+			return held, err
+		}
+		l.MoE.Router.Held = b
+		held += int64(len(b))
+	}
+	m.ExpertCache, m.Speculate = src, speculate
+	return held, nil
 }
 
 // loader fetches tensors by name and checks their shapes, keeping the first error.

@@ -60,19 +60,26 @@ type Store struct {
 	wg      sync.WaitGroup
 
 	stats Stats
+	pool  *ExpertPool
 }
 
 // slot is the in-flight state of one schedule position.
 type slot struct {
-	buf     []byte // the aligned read buffer in the staging ring
-	data    []byte // the span's bytes within buf
-	pending atomic.Int32
-	ready   chan struct{}
-	err     error
+	buf  []byte // the aligned read buffer in the staging ring
+	data []byte // the span's bytes within buf
+	pending
+}
+
+// pending tracks the read requests of one load; the last to finish marks
+// it ready.
+type pending struct {
+	left  atomic.Int32
+	ready chan struct{}
+	err   error // set under Store.mu
 }
 
 type readJob struct {
-	s    *slot
+	p    *pending
 	buf  []byte
 	off  int64
 	need int64 // bytes that must arrive; the rest may lie past the end of file
@@ -372,6 +379,9 @@ func (s *Store) Close() error {
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	s.wg.Wait()
+	if s.pool != nil {
+		s.pool.close()
+	}
 	if s.jobs != nil {
 		close(s.jobs)
 		s.jobs = nil

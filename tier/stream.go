@@ -14,6 +14,17 @@ func (e IOError) Error() string { return "tier: streaming read failed: " + e.Err
 // Unwrap returns the read error.
 func (e IOError) Unwrap() error { return e.Err }
 
+// startReaders starts the pool of reader goroutines, once.
+func (s *Store) startReaders() {
+	if s.jobs != nil {
+		return
+	}
+	s.jobs = make(chan readJob, 64)
+	for i := 0; i < s.opts.Readers; i++ {
+		go s.reader()
+	}
+}
+
 // startStreaming allocates the staging ring and starts the prefetcher and
 // the readers.
 func (s *Store) startStreaming(staging int64) error {
@@ -27,10 +38,7 @@ func (s *Store) startStreaming(staging int64) error {
 		s.slots[i].ready = make(chan struct{}, 1)
 	}
 	s.queue = make([]int, 0, len(s.sched))
-	s.jobs = make(chan readJob, 64)
-	for i := 0; i < s.opts.Readers; i++ {
-		go s.reader()
-	}
+	s.startReaders()
 	s.wg.Add(1)
 	go s.prefetch()
 	return nil
@@ -69,7 +77,7 @@ func (s *Store) prefetch() {
 		sl.buf, sl.err = buf, nil
 		sl.data = buf[sp.off-a0 : sp.off-a0+sp.size]
 		n := int32((a1 - a0 + chunkBytes - 1) / chunkBytes)
-		sl.pending.Store(n)
+		sl.left.Store(n)
 		s.queue = append(s.queue, pos)
 		s.cursor = (pos + 1) % len(s.sched)
 		s.stats.SpansRead++
@@ -79,7 +87,7 @@ func (s *Store) prefetch() {
 		for off := a0; off < a1; off += chunkBytes {
 			end := min(off+chunkBytes, a1)
 			need := min(end, sp.off+sp.size) - off
-			s.jobs <- readJob{s: sl, buf: buf[off-a0 : end-a0], off: off, need: need}
+			s.jobs <- readJob{p: &sl.pending, buf: buf[off-a0 : end-a0], off: off, need: need}
 		}
 		s.mu.Lock()
 	}
@@ -105,13 +113,13 @@ func (s *Store) reader() {
 		err := s.readFull(j.buf, j.off, j.need)
 		d := time.Since(start)
 		s.mu.Lock()
-		if err != nil && j.s.err == nil {
-			j.s.err = err
+		if err != nil && j.p.err == nil {
+			j.p.err = err
 		}
 		s.stats.ReadBusy += d
 		s.mu.Unlock()
-		if j.s.pending.Add(-1) == 0 {
-			j.s.ready <- struct{}{}
+		if j.p.left.Add(-1) == 0 {
+			j.p.ready <- struct{}{}
 		}
 	}
 }

@@ -1,0 +1,341 @@
+package tier
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ExpertCache decides which experts occupy an ExpertPool's slots. Package
+// expert implements it with the policies from the MoE-offloading research;
+// the pool does the I/O.
+type ExpertCache interface {
+	// Lookup returns the slot holding expert e of layer, if any.
+	Lookup(layer, e int) (slot int, ok bool)
+	// Admit gives expert e of layer a slot, evicting the policy's victim
+	// among slots for which pinned is false. use says whether the model is
+	// about to use the expert (a miss) or it is being prefetched. ok is false
+	// when every slot is pinned.
+	Admit(layer, e int, use bool, pinned func(slot int) bool) (slot int, ok bool)
+	// Touch records a use of a resident expert (a hit).
+	Touch(layer, e int)
+}
+
+// ExpertPool holds MoE experts in a fixed number of equal slots, each with
+// room for one expert's three matrices (gate, up and down rows). A miss reads
+// the expert from the model file through the store's readers; Prefetch reads
+// ahead of use.
+type ExpertPool struct {
+	store  *Store
+	mats   [][3]*Tensor // per layer: gate, up, down expert stacks
+	cache  ExpertCache
+	mem    []byte
+	slots  []expertSlot
+	stride int64 // bytes per slot
+	offs   [3]int64
+
+	mu    sync.Mutex
+	stats ExpertStats
+}
+
+type expertSlot struct {
+	layer, e int // occupant, -1 when empty
+	loading  bool
+	users    int  // acquired and not released
+	prefetch bool // loaded by a prefetch and not yet used
+	// reserved: held by Fetch for an Acquire to come.
+	reserved bool
+	// fetchMiss: its read was started for a use and counted as a miss.
+	fetchMiss bool
+	pending
+	data [3][]byte
+}
+
+// ExpertStats counts what the pool did. All fields only grow.
+type ExpertStats struct {
+	Hits, Misses int64
+	Prefetches   int64 // experts read ahead of use
+	PrefetchHits int64 // prefetched experts that were then used
+	BytesRead    int64
+	Wait         time.Duration // time spent waiting for expert reads
+}
+
+// HitRate returns hits / (hits + misses).
+func (s ExpertStats) HitRate() float64 {
+	if s.Hits+s.Misses == 0 {
+		return 0
+	}
+	return float64(s.Hits) / float64(s.Hits+s.Misses)
+}
+
+// PrefetchAccuracy returns the fraction of prefetched experts that were used.
+func (s ExpertStats) PrefetchAccuracy() float64 {
+	if s.Prefetches == 0 {
+		return 0
+	}
+	return float64(s.PrefetchHits) / float64(s.Prefetches)
+}
+
+// Sub returns the counts in s that are not in earlier.
+func (s ExpertStats) Sub(earlier ExpertStats) ExpertStats {
+	return ExpertStats{s.Hits - earlier.Hits, s.Misses - earlier.Misses, s.Prefetches - earlier.Prefetches,
+		s.PrefetchHits - earlier.PrefetchHits, s.BytesRead - earlier.BytesRead, s.Wait - earlier.Wait}
+}
+
+// ExpertBytes returns the slot size the experts of mats need: one expert of
+// each of the three stacks, each padded for aligned direct reads.
+func ExpertBytes(mats [][3]*Tensor) int64 {
+	_, stride := slotLayout(mats)
+	return stride
+}
+
+// slotLayout places the three matrices of one expert within a slot.
+func slotLayout(mats [][3]*Tensor) (offs [3]int64, stride int64) {
+	for k := 0; k < 3; k++ {
+		var m int64
+		for _, l := range mats {
+			t := l[k]
+			if t == nil {
+				continue
+			}
+			per := int64(t.Shape[1]) * int64(t.RowBytes())
+			m = max(m, (per+directAlign-1)&^(directAlign-1)+2*directAlign)
+		}
+		offs[k] = stride
+		stride += m
+	}
+	return offs, stride
+}
+
+// NewExpertPool makes a pool of slots for the expert stacks mats (per layer:
+// gate, up, down, each of shape [in, out, experts]) consulting cache, whose
+// capacity must equal slots.
+func (s *Store) NewExpertPool(mats [][3]*Tensor, slots int, cache ExpertCache) (*ExpertPool, error) {
+	p := &ExpertPool{store: s, mats: mats, cache: cache}
+	p.offs, p.stride = slotLayout(mats)
+	var err error
+	if p.mem, err = allocAligned(int(p.stride) * slots); err != nil {
+		return nil, fmt.Errorf("tier: cannot allocate %d expert slots of %d MiB: %w", slots, p.stride>>20, err)
+	}
+	p.slots = make([]expertSlot, slots)
+	for i := range p.slots {
+		p.slots[i].layer, p.slots[i].e = -1, -1
+		p.slots[i].ready = make(chan struct{}, 1)
+	}
+	s.startReaders()
+	s.pool = p
+	return p, nil
+}
+
+// Bytes returns the memory the pool holds.
+func (p *ExpertPool) Bytes() int64 { return int64(len(p.mem)) }
+
+// Slots returns the number of experts the pool holds.
+func (p *ExpertPool) Slots() int { return len(p.slots) }
+
+// Stats returns a snapshot of the pool's counters.
+func (p *ExpertPool) Stats() ExpertStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
+
+func (p *ExpertPool) pinned(slot int) bool {
+	p.pollLocked(slot)
+	sl := &p.slots[slot]
+	return sl.users > 0 || sl.loading || sl.reserved
+}
+
+// pollLocked notices, without waiting, that a slot's read has finished.
+func (p *ExpertPool) pollLocked(slot int) {
+	sl := &p.slots[slot]
+	if !sl.loading {
+		return
+	}
+	select {
+	case <-sl.ready:
+		sl.loading = false
+	default:
+	}
+}
+
+func (p *ExpertPool) reservedCount() int {
+	n := 0
+	for i := range p.slots {
+		if p.slots[i].reserved {
+			n++
+		}
+	}
+	return n
+}
+
+// load starts reading expert e of layer into slot; p.mu is held.
+func (p *ExpertPool) loadLocked(slot, layer, e int) {
+	sl := &p.slots[slot]
+	sl.layer, sl.e, sl.loading, sl.err = layer, e, true, nil
+	base := p.mem[int64(slot)*p.stride:]
+	var jobs []readJob
+	for k := 0; k < 3; k++ {
+		t := p.mats[layer][k]
+		rows := int64(t.Shape[1])
+		size := rows * int64(t.RowBytes())
+		off := t.Offset + int64(e)*size
+		a0 := off &^ (directAlign - 1)
+		a1 := (off + size + directAlign - 1) &^ (directAlign - 1)
+		buf := base[p.offs[k] : p.offs[k]+(a1-a0)]
+		sl.data[k] = buf[off-a0 : off-a0+size]
+		for c := a0; c < a1; c += chunkBytes {
+			end := min(c+chunkBytes, a1)
+			jobs = append(jobs, readJob{p: &sl.pending, buf: buf[c-a0 : end-a0], off: c, need: min(end, off+size) - c})
+		}
+		p.stats.BytesRead += a1 - a0
+	}
+	sl.left.Store(int32(len(jobs)))
+	go func() {
+		for _, j := range jobs {
+			p.store.jobs <- j
+		}
+	}()
+}
+
+// wait blocks until the slot's load is done; p.mu is held and released while waiting.
+func (p *ExpertPool) waitLocked(slot int) error {
+	sl := &p.slots[slot]
+	if sl.loading {
+		p.mu.Unlock()
+		<-sl.ready
+		p.mu.Lock()
+		sl.loading = false
+	}
+	p.store.mu.Lock()
+	err := sl.err
+	p.store.mu.Unlock()
+	return err
+}
+
+// Fetch prepares the experts of layer the model is about to use: it holds
+// the resident ones so they cannot be evicted, and starts reading the
+// missing ones (as far as free slots allow) so they load while the resident
+// ones compute. It returns the experts reordered: resident first, then those
+// being read, then those Acquire will have to read.
+func (p *ExpertPool) Fetch(layer int, experts []int) []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var hits, loading, later []int
+	for _, e := range experts {
+		if slot, ok := p.cache.Lookup(layer, e); ok {
+			p.pollLocked(slot)
+			if !p.slots[slot].loading {
+				hits = append(hits, e)
+			} else {
+				loading = append(loading, e)
+			}
+			p.slots[slot].reserved = true
+		}
+	}
+	for _, e := range experts {
+		if _, ok := p.cache.Lookup(layer, e); ok {
+			continue
+		}
+		if p.reservedCount() >= len(p.slots)-1 {
+			later = append(later, e)
+			continue
+		}
+		slot, ok := p.cache.Admit(layer, e, true, p.pinned)
+		if !ok {
+			later = append(later, e)
+			continue
+		}
+		p.stats.Misses++
+		sl := &p.slots[slot]
+		sl.prefetch, sl.reserved = false, true
+		sl.fetchMiss = true
+		p.loadLocked(slot, layer, e)
+		loading = append(loading, e)
+	}
+	return append(append(hits, loading...), later...)
+}
+
+// Prefetch reads experts of a later layer ahead of use (a speculative or
+// predicted guess). Experts already resident, and guesses for which no slot
+// can be freed, are skipped.
+func (p *ExpertPool) Prefetch(layer int, experts []int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range experts {
+		if _, ok := p.cache.Lookup(layer, e); ok {
+			continue
+		}
+		slot, ok := p.cache.Admit(layer, e, false, p.pinned)
+		if !ok {
+			return
+		}
+		p.stats.Prefetches++
+		p.slots[slot].prefetch = true
+		p.loadLocked(slot, layer, e)
+	}
+}
+
+// Acquire returns the gate, up and down matrices of expert e of layer,
+// waiting for its read if it is in flight and reading it if it is absent.
+func (p *ExpertPool) Acquire(layer, e int) (gate, up, down []byte) {
+	start := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		slot, ok := p.cache.Lookup(layer, e)
+		if !ok {
+			slot, ok = p.cache.Admit(layer, e, true, p.pinned)
+			if !ok {
+				// Every slot is in use or loading: wait for a load to finish.
+				p.mu.Unlock()
+				time.Sleep(20 * time.Microsecond)
+				p.mu.Lock()
+				continue
+			}
+			p.stats.Misses++
+			p.slots[slot].prefetch = false
+			p.slots[slot].fetchMiss = true
+			p.loadLocked(slot, layer, e)
+		}
+		sl := &p.slots[slot]
+		if sl.fetchMiss {
+			sl.fetchMiss = false // counted as a miss when its read started
+		} else {
+			p.stats.Hits++
+			p.cache.Touch(layer, e)
+		}
+		if sl.prefetch {
+			p.stats.PrefetchHits++
+			sl.prefetch = false
+		}
+		sl.users++
+		sl.reserved = false
+		if err := p.waitLocked(slot); err != nil {
+			sl.users--
+			panic(IOError{err})
+		}
+		p.stats.Wait += time.Since(start)
+		return sl.data[0], sl.data[1], sl.data[2]
+	}
+}
+
+// Release gives back expert e of layer after use.
+func (p *ExpertPool) Release(layer, e int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if slot, ok := p.cache.Lookup(layer, e); ok && p.slots[slot].users > 0 {
+		p.slots[slot].users--
+	}
+}
+
+// close waits for in-flight loads so their buffers can be freed.
+func (p *ExpertPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.slots {
+		p.waitLocked(i)
+	}
+	freeAligned(p.mem)
+	p.mem = nil
+}
