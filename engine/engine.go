@@ -46,6 +46,11 @@ type Options struct {
 	// weight or allocating the KV cache: the engine can then only be
 	// inspected (ferry plan), not run.
 	PlanOnly bool
+	// ExpertPolicy chooses the MoE expert cache policy (see package expert).
+	// Empty means LRU, and an expert cache only when the model does not fit.
+	ExpertPolicy string
+	// ExpertSlots, when positive, sets the number of experts the cache holds.
+	ExpertSlots int
 	// Parallel is how many sequences can be in flight at once (each has its
 	// own KV cache, all counted in the budget); default 1.
 	Parallel int
@@ -74,11 +79,14 @@ type Engine struct {
 	Budget Budget
 	// Placement says which weight spans are resident and which stream.
 	Placement plan.Placement
-	store     *tier.Store
-	one       [1]int32
-	seq1      [1]model.Seq
-	ctx       int       // context length per sequence
-	last      []float32 // logits of the last prefilled position
+	// Experts describes the expert cache of a MoE model, or is nil.
+	Experts *ExpertSplit
+	pool    *tier.ExpertPool
+	store   *tier.Store
+	one     [1]int32
+	seq1    [1]model.Seq
+	ctx     int       // context length per sequence
+	last    []float32 // logits of the last prefilled position
 }
 
 // Load opens the GGUF model at path; an empty path loads the embedded default.
@@ -181,15 +189,39 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 	}
 	e.Budget = b
 	e.ctx = ctx
+	split, useCache, err := e.planExperts(b.Weights)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	denseBudget := b.Weights
+	if useCache {
+		e.Experts = &split
+		denseBudget = split.DenseBudget
+		if !opts.PlanOnly {
+			cache, err := newExpertCache(opts.ExpertPolicy, split.Slots, m)
+			if err != nil {
+				return nil, err
+			}
+			pool, err := store.NewExpertPool(m.ExpertStacks(), split.Slots, cache)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			if _, err := m.UseExpertCache(pool, store, speculates(opts.ExpertPolicy)); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			e.pool = pool
+		}
+		schedule = m.DenseSchedule()
+	}
 	if opts.PlanOnly {
-		p, err := plan.Place(tier.Units(schedule), b.Weights)
+		p, err := plan.Place(tier.Units(schedule), denseBudget)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		e.Placement = p
 		return e, nil
 	}
-	if e.Placement, err = store.Load(schedule, b.Weights); err != nil {
+	if e.Placement, err = store.Load(schedule, denseBudget); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for i := 0; i < opts.Parallel; i++ {
@@ -292,6 +324,8 @@ type Result struct {
 	DecodedTokens int
 	// PrefillIO and DecodeIO count what the tier streamed in each phase.
 	PrefillIO, DecodeIO tier.Stats
+	// PrefillExperts and DecodeExperts count the expert cache's work.
+	PrefillExperts, DecodeExperts tier.ExpertStats
 }
 
 // PrefillTokS returns the prompt evaluation speed in tokens per second.
@@ -318,14 +352,15 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{FinishReason: "length", PromptTokens: len(req.Prompt)}
 	start := time.Now()
-	io0 := e.store.Stats()
+	io0, ex0 := e.store.Stats(), e.ExpertStats()
 	if err := e.prefill(req.Prompt, nil); err != nil {
 		return nil, err
 	}
 	logits := e.last
 	res.PromptTime = time.Since(start)
-	io1 := e.store.Stats()
+	io1, ex1 := e.store.Stats(), e.ExpertStats()
 	res.PrefillIO = io1.Sub(io0)
+	res.PrefillExperts = ex1.Sub(ex0)
 	dec := e.Tok.NewDecoder()
 	var text bytes.Buffer
 	pos := len(req.Prompt)
@@ -362,6 +397,7 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 	}
 	res.GenerateTime = time.Since(start)
 	res.DecodeIO = e.store.Stats().Sub(io1)
+	res.DecodeExperts = e.ExpertStats().Sub(ex1)
 	tail := dec.Flush()
 	text.Write(tail)
 	if len(tail) > 0 && req.OnToken != nil {
@@ -382,12 +418,25 @@ func OpenHeader(path string) (string, *gguf.File, error) {
 	return path, g, err
 }
 
-// WeightBytesPerToken returns the weight bytes one decoded token reads: every
-// scheduled weight once, plus one embedding row.
+// WeightBytesPerToken returns the weight bytes one decoded token reads:
+// every dense weight once, the chosen experts of each MoE layer, and one
+// embedding row.
 func (e *Engine) WeightBytesPerToken() int64 {
 	var n int64
-	for _, u := range tier.Units(e.Model.Schedule()) {
+	for _, u := range tier.Units(e.Model.DenseSchedule()) {
 		n += u.Bytes
+	}
+	for _, st := range e.Model.ExpertStacks() {
+		for _, t := range st {
+			if t != nil {
+				n += t.Size / int64(t.Shape[2]) * int64(e.Model.ExpertsUsed)
+			}
+		}
+	}
+	for _, l := range e.Model.Layers {
+		if l.MoE != nil {
+			n += l.MoE.Router.Weight.Size
+		}
 	}
 	return n + int64(e.Model.Embed.RowBytes())
 }
@@ -399,4 +448,12 @@ func (e *Engine) Cache0Context() int {
 		return e.Cache.Context
 	}
 	return e.ctx
+}
+
+// ExpertStats returns the expert cache's counters (zero without a cache).
+func (e *Engine) ExpertStats() tier.ExpertStats {
+	if e.pool == nil {
+		return tier.ExpertStats{}
+	}
+	return e.pool.Stats()
 }

@@ -81,13 +81,19 @@ func Load(f *gguf.File, store *tier.Store) (*Transformer, error) {
 // uses them: the order the tier prefetches streamed spans in. Embeddings are
 // not listed (they are read a row per token); small vectors (norms, biases)
 // are copied at load time.
-func (m *Transformer) Schedule() []*tier.Tensor {
+func (m *Transformer) Schedule() []*tier.Tensor { return m.schedule(m.ExpertCache == nil) }
+
+// DenseSchedule is Schedule without MoE experts and routers: what streams
+// when an expert cache serves the experts.
+func (m *Transformer) DenseSchedule() []*tier.Tensor { return m.schedule(false) }
+
+func (m *Transformer) schedule(experts bool) []*tier.Tensor {
 	var s []*tier.Tensor
 	for _, l := range m.Layers {
 		s = append(s, l.Attn.Q.Weight, l.Attn.K.Weight, l.Attn.V.Weight, l.Attn.Out.Weight)
 		if l.MoE != nil {
 			e := l.MoE
-			if m.ExpertCache == nil {
+			if experts {
 				s = append(s, e.Router.Weight, e.Gate.Weight, e.Up.Weight, e.Down.Weight)
 			}
 			if e.Shared != nil {

@@ -27,29 +27,33 @@ type benchResult struct {
 	DecodeBoundTokS float64 `json:"decode_bound_tok_s"`
 	DecodeOfBound   float64 `json:"decode_of_bound"`
 	// Offload fields, with --mem.
-	MemBudget          int64   `json:"mem_budget_bytes,omitempty"`
-	ResidentBytes      int64   `json:"resident_bytes,omitempty"`
-	StreamedBytes      int64   `json:"streamed_bytes_per_token,omitempty"`
-	DiskBWGBs          float64 `json:"disk_bw_gbs,omitempty"`
-	DiskBoundTokS      float64 `json:"disk_bound_tok_s,omitempty"`
-	DecodeOfDiskBound  float64 `json:"decode_of_disk_bound,omitempty"`
-	IOWaitFrac         float64 `json:"io_wait_frac"`
-	ReadGBs            float64 `json:"read_gbs,omitempty"`
-	Direct             bool    `json:"direct_io"`
-	PredictedTokS      float64 `json:"predicted_tok_s,omitempty"`
-	PeakRSSBytes       int64   `json:"peak_rss_bytes"`
-	BytesReadPerToken  int64   `json:"bytes_read_per_token"`
-	SpansSkippedPerTok float64 `json:"spans_skipped_per_token,omitempty"`
-	ContextTokens      int     `json:"context"`
-	Temperature        float64 `json:"temperature"`
-	FinishReason       string  `json:"finish_reason"`
-	PrefillIOWaitFrac  float64 `json:"prefill_io_wait_frac"`
-	PrefillBytesPerTok int64   `json:"prefill_bytes_read_per_token"`
-	MemBWProbeMiB      int     `json:"mem_bw_probe_mib"`
-	DiskProbeBytes     int64   `json:"disk_probe_bytes,omitempty"`
-	WeightBudget       int64   `json:"weight_budget_bytes,omitempty"`
-	KVBytes            int64   `json:"kv_bytes"`
-	ScratchBytes       int64   `json:"scratch_bytes"`
+	MemBudget           int64   `json:"mem_budget_bytes,omitempty"`
+	ResidentBytes       int64   `json:"resident_bytes,omitempty"`
+	StreamedBytes       int64   `json:"streamed_bytes_per_token,omitempty"`
+	DiskBWGBs           float64 `json:"disk_bw_gbs,omitempty"`
+	DiskBoundTokS       float64 `json:"disk_bound_tok_s,omitempty"`
+	DecodeOfDiskBound   float64 `json:"decode_of_disk_bound,omitempty"`
+	IOWaitFrac          float64 `json:"io_wait_frac"`
+	ReadGBs             float64 `json:"read_gbs,omitempty"`
+	Direct              bool    `json:"direct_io"`
+	PredictedTokS       float64 `json:"predicted_tok_s,omitempty"`
+	PeakRSSBytes        int64   `json:"peak_rss_bytes"`
+	BytesReadPerToken   int64   `json:"bytes_read_per_token"`
+	SpansSkippedPerTok  float64 `json:"spans_skipped_per_token,omitempty"`
+	ContextTokens       int     `json:"context"`
+	Temperature         float64 `json:"temperature"`
+	FinishReason        string  `json:"finish_reason"`
+	PrefillIOWaitFrac   float64 `json:"prefill_io_wait_frac"`
+	PrefillBytesPerTok  int64   `json:"prefill_bytes_read_per_token"`
+	MemBWProbeMiB       int     `json:"mem_bw_probe_mib"`
+	DiskProbeBytes      int64   `json:"disk_probe_bytes,omitempty"`
+	WeightBudget        int64   `json:"weight_budget_bytes,omitempty"`
+	KVBytes             int64   `json:"kv_bytes"`
+	ExpertHitRate       float64 `json:"expert_hit_rate,omitempty"`
+	PrefetchAccuracy    float64 `json:"prefetch_accuracy,omitempty"`
+	ExpertSlots         int     `json:"expert_slots,omitempty"`
+	ExpertBytesPerToken int64   `json:"expert_bytes_read_per_token,omitempty"`
+	ScratchBytes        int64   `json:"scratch_bytes"`
 }
 
 func cmdBench(args []string, stdout io.Writer) error {
@@ -114,6 +118,10 @@ func cmdBench(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "io:       %.1f MiB read per token at %.2f GB/s, waiting %.0f%% of decode time\n",
 			float64(out.BytesReadPerToken)/(1<<20), out.ReadGBs, 100*out.IOWaitFrac)
 	}
+	if out.ExpertSlots > 0 {
+		fmt.Fprintf(stdout, "experts:  %d cached; hit rate %.1f%%, prefetch accuracy %.1f%%, %.1f MiB of experts read per token\n",
+			out.ExpertSlots, 100*out.ExpertHitRate, 100*out.PrefetchAccuracy, float64(out.ExpertBytesPerToken)/(1<<20))
+	}
 	fmt.Fprintf(stdout, "peak RSS: %s\n", engine.MiB(out.PeakRSSBytes))
 	return nil
 }
@@ -129,11 +137,20 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) b
 		KVBytes: e.Budget.KV, ScratchBytes: e.Budget.Scratch, Direct: e.Store().Direct(),
 	}
 	pl := e.Store().Placement()
+	if e.Experts != nil {
+		out.ExpertSlots = e.Experts.Slots
+		out.ExpertHitRate = res.DecodeExperts.HitRate()
+		out.PrefetchAccuracy = res.DecodeExperts.PrefetchAccuracy()
+		if res.DecodedTokens > 0 {
+			out.ExpertBytesPerToken = res.DecodeExperts.BytesRead / int64(res.DecodedTokens)
+			out.BytesReadPerToken += out.ExpertBytesPerToken
+		}
+	}
 	if res.DecodedTokens > 0 {
 		d := res.DecodeIO
-		out.BytesReadPerToken = d.BytesRead / int64(res.DecodedTokens)
-		out.IOWaitFrac = d.Wait.Seconds() / res.GenerateTime.Seconds()
-		out.ReadGBs = float64(d.BytesRead) / res.GenerateTime.Seconds() / 1e9
+		out.BytesReadPerToken += d.BytesRead / int64(res.DecodedTokens)
+		out.IOWaitFrac = (d.Wait + res.DecodeExperts.Wait).Seconds() / res.GenerateTime.Seconds()
+		out.ReadGBs = float64(d.BytesRead+res.DecodeExperts.BytesRead) / res.GenerateTime.Seconds() / 1e9
 		out.SpansSkippedPerTok = float64(d.SpansSkipped) / float64(res.DecodedTokens)
 	}
 	if res.PromptTime > 0 {
@@ -161,7 +178,12 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) b
 			if dbw, _, err := tier.ProbeDisk(path, probeBytes, 4); err == nil {
 				out.DiskProbeBytes = probeBytes
 				out.DiskBWGBs = dbw / 1e9
-				if pl.StreamedBytes > 0 {
+				if e.Experts != nil && out.BytesReadPerToken > 0 {
+					// MoE: the bytes that must be read are the dense streamed
+					// weights plus the measured expert miss traffic.
+					out.DiskBoundTokS = dbw / float64(out.BytesReadPerToken)
+					out.DecodeOfDiskBound = out.DecodeTokS / out.DiskBoundTokS
+				} else if pl.StreamedBytes > 0 {
 					out.DiskBoundTokS = dbw / float64(pl.StreamedBytes)
 					out.DecodeOfDiskBound = out.DecodeTokS / out.DiskBoundTokS
 				}

@@ -20,6 +20,8 @@ type modelFlags struct {
 	batch     int
 	noDirect  bool
 	mmap      bool
+	policy    string
+	slots     int
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
@@ -30,6 +32,8 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 	fs.StringVar(&m.mem, "mem", "", "memory budget, e.g. 512MiB or 2GiB: weights that do not fit stream from disk")
 	fs.IntVar(&m.batch, "batch-size", 64, "prompt tokens per forward pass")
 	fs.BoolVar(&m.noDirect, "no-direct", false, "read weights through the page cache instead of O_DIRECT")
+	fs.StringVar(&m.policy, "expert-policy", "", "MoE expert cache policy: lru, lfu, activation, speculative, fmoe (default lru, and a cache only when the model does not fit)")
+	fs.IntVar(&m.slots, "expert-slots", 0, "experts the MoE cache holds (default: what the budget allows)")
 	fs.BoolVar(&m.mmap, "mmap", false, "map the model file and let the page cache decide residency, as llama.cpp does (a baseline; ignores --mem)")
 	if withPrompt {
 		fs.StringVar(&m.prompt, "p", "", "prompt `text`")
@@ -50,7 +54,7 @@ func (m *modelFlags) load() (*engine.Engine, error) {
 	if m.ctx < 0 {
 		return nil, usageError{fmt.Errorf("--ctx must not be negative")}
 	}
-	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap})
+	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap, ExpertPolicy: m.policy, ExpertSlots: m.slots})
 }
 
 // ParseSize parses a byte count such as 512MiB, 2GiB, 1.5G, 600M or 1048576.

@@ -35,6 +35,8 @@ var commands = map[string]command{
 	"batch":    {"generate for many prompts at once, one pass of the weights per step", cmdBatch},
 	"plan":     {"show where each weight lives under a memory budget and the predicted speed", cmdPlan},
 	"bench":    {"measure prefill and decode speed against the memory and disk bounds", cmdBench},
+	"synth":    {"write a random-weight model at a real model's shape", cmdSynth},
+	"quantize": {"convert a model's weights to another type (Q8_0, Q4_K_M, ...)", cmdQuantize},
 }
 
 // usageError marks errors in the command line (exit status 2).

@@ -101,6 +101,11 @@ func cmdRun(args []string, stdout io.Writer) error {
 			"peak_rss_bytes":       m.PeakRSSBytes,
 			"direct_io":            m.Direct,
 		}
+		if m.ExpertSlots > 0 {
+			out["expert_hit_rate"] = m.ExpertHitRate
+			out["prefetch_accuracy"] = m.PrefetchAccuracy
+			out["expert_slots"] = m.ExpertSlots
+		}
 		if m.MemBudget > 0 {
 			out["mem_budget_bytes"] = m.MemBudget
 			out["disk_bw_gbs"] = m.DiskBWGBs

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ferry/dtype"
+	"ferry/gguf"
+)
+
+// TestSynthQuantizeRun synthesizes a model, quantizes it and runs it, all
+// through the CLI.
+func TestSynthQuantizeRun(t *testing.T) {
+	dir := t.TempDir()
+	q8 := filepath.Join(dir, "tiny-q8.gguf")
+	code, out, errs := ferry(t, "synth", "--shape", "tiny", "--type", "Q8_0", "-o", q8, "--seed", "5")
+	if code != 0 {
+		t.Fatalf("synth: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "wrote "+q8) {
+		t.Errorf("synth printed %q", out)
+	}
+	q4 := filepath.Join(dir, "tiny-q4km.gguf")
+	// Flags may follow the positional arguments.
+	code, _, errs = ferry(t, "quantize", q8, q4, "q4_k_m", "--threads", "1")
+	if code != 0 {
+		t.Fatalf("quantize: exit %d: %s", code, errs)
+	}
+	g, err := gguf.Open(q4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tt := g.Tensor("output.weight"); tt == nil || tt.Type != dtype.Q6_K {
+		t.Errorf("output.weight is %v, want Q6_K", tt)
+	}
+	if ft, _ := g.Int("general.file_type"); ft != 15 {
+		t.Errorf("general.file_type %d, want 15", ft)
+	}
+	code, out, errs = ferry(t, "run", "-m", q4, "-p", "hello world", "-n", "8", "--temp", "0", "--json")
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, `"tokens"`) {
+		t.Errorf("run printed %q", out)
+	}
+	for _, p := range []string{q8 + ".tmp", q4 + ".tmp"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s was left behind", p)
+		}
+	}
+}
+
+func TestSynthList(t *testing.T) {
+	code, out, errs := ferry(t, "synth", "--list", "--type", "Q8_0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"tinyllama-1.1b", "llama-3.2-1b", "llama-7b", "qwen2-0.5b", "mixtral-8x7b", "moe-small", "qwen2moe-small", "tiny ", "1.10B", "GiB"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--list output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSynthQuantizeUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"synth", "--shape", "no-such", "-o", filepath.Join(dir, "x")},
+		{"synth", "--shape", "tiny"},
+		{"synth", "-o", filepath.Join(dir, "x")},
+		{"synth", "--shape", "tiny", "--type", "Q9_K", "-o", filepath.Join(dir, "x")},
+		{"synth", "--shape", "tiny", "--vocab", "100", "-o", filepath.Join(dir, "x")},
+		{"quantize", "a.gguf", "b.gguf"},
+		{"quantize", "a.gguf", "b.gguf", "Q9_K"},
+	} {
+		if code, _, _ := ferry(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	code, _, errs := ferry(t, "quantize", filepath.Join(dir, "missing.gguf"), filepath.Join(dir, "out.gguf"), "Q8_0")
+	if code != 1 || !strings.Contains(errs, "missing.gguf") {
+		t.Errorf("missing input: exit %d, %q", code, errs)
+	}
+}
