@@ -35,6 +35,8 @@ type Options struct {
 	Batch int
 	// NoDirect reads weights through the page cache instead of O_DIRECT.
 	NoDirect bool
+	// Readers is how many reads the tier keeps in flight (default 4).
+	Readers int
 	// Mmap maps the model file and leaves residency to the kernel's page
 	// cache, as llama.cpp does; Mem then bounds nothing. A baseline.
 	Mmap bool
@@ -101,7 +103,7 @@ func Load(path string, opts Options) (*Engine, error) {
 	var store *tier.Store
 	var err error
 	shown := path
-	topts := tier.Options{NoDirect: opts.NoDirect}
+	topts := tier.Options{NoDirect: opts.NoDirect, Readers: opts.Readers}
 	if path == "" {
 		shown = "(embedded) " + embedded.Name
 		src := bytes.NewReader(embedded.Model)
