@@ -20,6 +20,7 @@ type modelFlags struct {
 	batch     int
 	noDirect  bool
 	mmap      bool
+	readers   int
 	policy    string
 	slots     int
 }
@@ -32,6 +33,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 	fs.StringVar(&m.mem, "mem", "", "memory budget, e.g. 512MiB or 2GiB: weights that do not fit stream from disk")
 	fs.IntVar(&m.batch, "batch-size", 64, "prompt tokens per forward pass")
 	fs.BoolVar(&m.noDirect, "no-direct", false, "read weights through the page cache instead of O_DIRECT")
+	fs.IntVar(&m.readers, "io-readers", 4, "disk reads kept in flight when streaming")
 	fs.StringVar(&m.policy, "expert-policy", "", "MoE expert cache policy: lru, lfu, activation, speculative, fmoe (default lru, and a cache only when the model does not fit)")
 	fs.IntVar(&m.slots, "expert-slots", 0, "experts the MoE cache holds (default: what the budget allows)")
 	fs.BoolVar(&m.mmap, "mmap", false, "map the model file and let the page cache decide residency, as llama.cpp does (a baseline; ignores --mem)")
@@ -54,7 +56,7 @@ func (m *modelFlags) load() (*engine.Engine, error) {
 	if m.ctx < 0 {
 		return nil, usageError{fmt.Errorf("--ctx must not be negative")}
 	}
-	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap, ExpertPolicy: m.policy, ExpertSlots: m.slots})
+	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap, ExpertPolicy: m.policy, ExpertSlots: m.slots, Readers: m.readers})
 }
 
 // ParseSize parses a byte count such as 512MiB, 2GiB, 1.5G, 600M or 1048576.

@@ -34,9 +34,11 @@ var commands = map[string]command{
 	"inspect":  {"print a model's architecture, hyper-parameters and tensors", cmdInspect},
 	"batch":    {"generate for many prompts at once, one pass of the weights per step", cmdBatch},
 	"plan":     {"show where each weight lives under a memory budget and the predicted speed", cmdPlan},
+	"demo":     {"synthesize a model four times a memory budget and run it within the budget", cmdDemo},
 	"bench":    {"measure prefill and decode speed against the memory and disk bounds", cmdBench},
 	"synth":    {"write a random-weight model at a real model's shape", cmdSynth},
 	"quantize": {"convert a model's weights to another type (Q8_0, Q4_K_M, ...)", cmdQuantize},
+	"serve":    {"serve the model over HTTP (OpenAI and Ollama APIs, continuous batching)", cmdServe},
 }
 
 // usageError marks errors in the command line (exit status 2).

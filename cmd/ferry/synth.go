@@ -68,12 +68,13 @@ func cmdSynth(args []string, stdout io.Writer) error {
 	if err := synth.Write(ctx, *out, opts); err != nil {
 		return err
 	}
-	st, err := os.Stat(*out)
+	elapsed := time.Since(start)
+	size, err := synth.Size(opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s %s, %d parameters, %s in %.1fs\n", *out, s.Name, ft.Name,
-		s.Params(*vocab), convert.FormatBytes(st.Size()), time.Since(start).Seconds())
+		s.Params(*vocab), convert.FormatBytes(size), elapsed.Seconds())
 	return nil
 }
 

@@ -84,3 +84,12 @@ func TestSynthQuantizeUsage(t *testing.T) {
 		t.Errorf("missing input: exit %d, %q", code, errs)
 	}
 }
+
+func TestParseInterleaved(t *testing.T) {
+	fs := newFlags("x")
+	threads := fs.Int("threads", 0, "")
+	pos, err := parseInterleaved(fs, []string{"a", "--threads", "2", "b", "--", "-c", "--threads"})
+	if err != nil || strings.Join(pos, " ") != "a b -c --threads" || *threads != 2 {
+		t.Errorf("got %q, %v, threads %d", pos, err, *threads)
+	}
+}
