@@ -3,6 +3,7 @@ package kernels
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 
 	"ferry/dtype"
 )
@@ -14,12 +15,21 @@ type dotFunc func(row []byte, x []float32) float32
 // dequantFunc decodes len(dst) values (a whole number of blocks) from src.
 type dequantFunc func(dst []float32, src []byte)
 
+// qdotFunc computes the dot product of one row (row holds exactly the row's
+// bytes) with activations prepared by prepare (see act.go).
+type qdotFunc func(row, xq []byte) float32
+
+// vecFunc computes y[i] = qdot(w[i*rb:(i+1)*rb], xq) for every i < len(y).
+type vecFunc func(y []float32, w []byte, rb int, xq []byte)
+
 // kernel is the set of portable (or, when installed, accelerated) routines
 // for one weight type.
 type kernel struct {
 	blockSize  int
 	blockBytes int
-	dot        dotFunc
+	act        actKind // form of the activations the dot products take
+	qdot       qdotFunc
+	vec        vecFunc
 	dequant    dequantFunc
 }
 
@@ -28,36 +38,66 @@ type kernel struct {
 // dequant fields of an entry from an init function.
 var kernelTable [32]kernel
 
-func register(t dtype.Type, dot dotFunc, dq dequantFunc) {
+// portable holds the portable row dot of every type, for tests.
+var portable [32]qdotFunc
+
+func register(t dtype.Type, act actKind, dot qdotFunc, dq dequantFunc) {
+	portable[t] = dot
 	kernelTable[t] = kernel{
 		blockSize:  t.BlockSize(),
 		blockBytes: t.BlockBytes(),
-		dot:        dot,
+		act:        act,
+		qdot:       dot,
+		vec:        vecOf(dot),
 		dequant:    dq,
 	}
 }
 
-func init() {
-	register(dtype.F32, dotF32, dequantF32)
-	register(dtype.F16, dotF16, dequantF16)
-	register(dtype.BF16, dotBF16, dequantBF16)
-	register(dtype.Q8_0, dotQ8_0, dequantQ8_0)
-	register(dtype.Q4_0, dotQ4_0, dequantQ4_0)
-	register(dtype.Q4_1, dotQ4_1, dequantQ4_1)
-	register(dtype.Q5_0, dotQ5_0, dequantQ5_0)
-	register(dtype.Q5_1, dotQ5_1, dequantQ5_1)
-	register(dtype.Q2_K, dotQ2_K, dequantQ2_K)
-	register(dtype.Q3_K, dotQ3_K, dequantQ3_K)
-	register(dtype.Q4_K, dotQ4_K, dequantQ4_K)
-	register(dtype.Q5_K, dotQ5_K, dequantQ5_K)
-	register(dtype.Q6_K, dotQ6_K, dequantQ6_K)
-	register(dtype.Q8_K, dotQ8_K, dequantQ8_K)
+// vecOf is the portable vecFunc of a row dot.
+func vecOf(dot qdotFunc) vecFunc {
+	return func(y []float32, w []byte, rb int, xq []byte) {
+		for i := range y {
+			y[i] = dot(w[i*rb:(i+1)*rb], xq)
+		}
+	}
 }
+
+// registerPortable fills kernelTable with the portable kernels.
+func registerPortable() {
+	register(dtype.F32, actF32, fdot(dotF32), dequantF32)
+	register(dtype.F16, actF16, fdot(dotF16), dequantF16)
+	register(dtype.BF16, actBF16, fdot(dotBF16), dequantBF16)
+	register(dtype.Q8_0, actQ8_0, qdotQ8_0, dequantQ8_0)
+	register(dtype.Q4_0, actQ8_0, qdotQ4_0, dequantQ4_0)
+	register(dtype.Q4_1, actQ8_0, qdotQ4_1, dequantQ4_1)
+	register(dtype.Q5_0, actQ8_0, qdotQ5_0, dequantQ5_0)
+	register(dtype.Q5_1, actQ8_0, qdotQ5_1, dequantQ5_1)
+	register(dtype.Q2_K, actQ8_K, qdotQ2_K, dequantQ2_K)
+	register(dtype.Q3_K, actQ8_K, qdotQ3_K, dequantQ3_K)
+	register(dtype.Q4_K, actQ8_K, qdotQ4_K, dequantQ4_K)
+	register(dtype.Q5_K, actQ8_K, qdotQ5_K, dequantQ5_K)
+	register(dtype.Q6_K, actQ8_K, qdotQ6_K, dequantQ6_K)
+	register(dtype.Q8_K, actF32, fdot(dotQ8_K), dequantQ8_K)
+	quantizeQ8_0 = quantizeQ8_0Go
+	quantizeQ8_K = quantizeQ8_KGo
+}
+
+func init() {
+	registerPortable()
+	if os.Getenv("FERRY_NOSIMD") == "" {
+		useSIMD()
+	}
+}
+
+// SIMD reports whether accelerated (assembly) kernels are in use. They are
+// chosen at start-up from the CPU's features; setting the environment
+// variable FERRY_NOSIMD to a non-empty value forces the portable kernels.
+func SIMD() bool { return simdActive }
 
 // Supported reports whether kernels can compute with type t (dequantize it
 // and take dot products with it).
 func Supported(t dtype.Type) bool {
-	return int(t) < len(kernelTable) && kernelTable[t].dot != nil
+	return int(t) < len(kernelTable) && kernelTable[t].qdot != nil
 }
 
 // lookup returns the kernel of t, panicking when t is not supported.
@@ -95,7 +135,10 @@ func Dequantize(dst []float32, src []byte, t dtype.Type) {
 // Dot returns the dot product of one row of type t, len(x) values stored in
 // row, with x. len(x) must be a whole number of blocks of t and row must hold
 // at least t.RowBytes(len(x)) bytes; it panics otherwise or when t is not
-// supported. It does not allocate.
+// supported. Like MatVec, and like llama.cpp, it first converts x to the
+// form the type's kernel takes (8-bit blocks for quantized types, half or
+// bfloat16 precision for F16 and BF16), and its result equals the
+// corresponding element of MatVec's. It does not allocate.
 func Dot(t dtype.Type, row []byte, x []float32) float32 {
 	k := lookup(t)
 	nb := k.rowBytes(len(x))
@@ -105,7 +148,14 @@ func Dot(t dtype.Type, row []byte, x []float32) float32 {
 	if len(x) == 0 {
 		return 0
 	}
-	return k.dot(row[:nb], x)
+	s := scratchPool.Get().(*scratch)
+	buf := s.bytes(8 + actBytes(k.act, len(x)))
+	y, xq := f32view(buf[:8])[:1], buf[8:]
+	prepare(k.act, xq, x)
+	k.vec(y, row[:nb], nb, xq)
+	r := y[0]
+	scratchPool.Put(s)
+	return r
 }
 
 // le16 reads a little-endian uint16 at b[0:2].

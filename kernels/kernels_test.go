@@ -39,9 +39,14 @@ func quantize(t testing.TB, typ dtype.Type, x []float32) []byte {
 
 // refDot is the float64 dot product of the dequantized row with x, and the
 // sum of |w_i x_i| (the scale against which rounding error is judged).
+//
+// x is first converted as the kernels convert activations (8-bit blocks for
+// quantized types, half precision for F16, ...), so the comparison checks
+// the integer arithmetic and layouts with only float rounding as slack.
 func refDot(typ dtype.Type, row []byte, x []float32) (dot, mag float64) {
 	w := make([]float32, len(x))
 	kernels.Dequantize(w, row, typ)
+	x = kernels.ActValues(typ, x)
 	for i := range x {
 		p := float64(w[i]) * float64(x[i])
 		dot += p
@@ -293,6 +298,7 @@ func checkBlock(t *testing.T, typ dtype.Type, blk []byte, want []float32) {
 	}
 	// The fused dot must agree with the layout too: dot with unit vectors
 	// picks single values.
+	// (The activations are converted as the kernels do; see refDot.)
 	x := make([]float32, len(want))
 	for _, i := range []int{0, 1, 15, 16, 17, 31, len(want) - 1, len(want) / 2, len(want)/2 + 33} {
 		if i >= len(want) {
@@ -300,14 +306,19 @@ func checkBlock(t *testing.T, typ dtype.Type, blk []byte, want []float32) {
 		}
 		clear(x)
 		x[i] = 1
-		if d := kernels.Dot(typ, blk, x); d != want[i] {
-			t.Fatalf("%v: Dot with e_%d = %v, want %v", typ, i, d, want[i])
+		xa := kernels.ActValues(typ, x)
+		ref := float64(want[i]) * float64(xa[i])
+		if d := kernels.Dot(typ, blk, x); math.Abs(float64(d)-ref) > 1e-6*math.Abs(ref) {
+			t.Fatalf("%v: Dot with e_%d = %v, want %v", typ, i, d, ref)
 		}
 	}
 	var ref float64
 	for i := range x {
 		x[i] = float32(i%5) - 2
-		ref += float64(want[i]) * float64(x[i])
+	}
+	xa := kernels.ActValues(typ, x)
+	for i := range x {
+		ref += float64(want[i]) * float64(xa[i])
 	}
 	if d := kernels.Dot(typ, blk, x); math.Abs(float64(d)-ref) > 1e-5*math.Abs(ref)+1e-4 {
 		t.Fatalf("%v: Dot = %v, want %v", typ, d, ref)

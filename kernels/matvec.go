@@ -58,9 +58,9 @@ type job struct {
 	k     *kernel
 	y     []float32
 	w     []byte
-	x     []float32
+	xq    []byte // prepared activations, n vectors of ab bytes
+	ab    int
 	rb    int // bytes per weight row
-	cols  int // values per row
 	n     int // number of activation vectors
 	rows  int
 	chunk int
@@ -102,17 +102,25 @@ func ensureWorkers(n int) int {
 	return n
 }
 
-// run computes rows of y, in parallel when the product is large enough.
+// run prepares the activations once, then computes rows of y, in parallel
+// when the product is large enough.
 func run(k *kernel, y []float32, w []byte, rb int, x []float32, cols, n int) {
+	s := scratchPool.Get().(*scratch)
+	ab := actBytes(k.act, cols)
+	xq := s.bytes(n * ab)
+	for j := 0; j < n; j++ {
+		prepare(k.act, xq[j*ab:(j+1)*ab], x[j*cols:(j+1)*cols])
+	}
+	runPrepared(k, y, w, rb, xq, ab, cols, n)
+	scratchPool.Put(s)
+}
+
+func runPrepared(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, cols, n int) {
 	rows := len(y) / n
 	work := rows * cols * n
-	if work <= parallelMin || rows < 2 {
-		compute(k, y, w, rb, x, cols, n, 0, rows)
-		return
-	}
 	procs := runtime.GOMAXPROCS(0)
-	if procs <= 1 {
-		compute(k, y, w, rb, x, cols, n, 0, rows)
+	if work <= parallelMin || rows < 2 || procs <= 1 {
+		compute(k, y, w, rb, xq, ab, n, 0, rows)
 		return
 	}
 	// Chunks: about four per participant for balance, but not smaller than
@@ -125,14 +133,14 @@ func run(k *kernel, y []float32, w []byte, rb int, x []float32, cols, n int) {
 	nchunks := (rows + chunk - 1) / chunk
 	helpers := min(procs-1, nchunks-1)
 	if helpers <= 0 {
-		compute(k, y, w, rb, x, cols, n, 0, rows)
+		compute(k, y, w, rb, xq, ab, n, 0, rows)
 		return
 	}
 	helpers = ensureWorkers(helpers)
 
 	j := jobPool.Get().(*job)
-	j.k, j.y, j.w, j.x = k, y, w, x
-	j.rb, j.cols, j.n, j.rows, j.chunk = rb, cols, n, rows, chunk
+	j.k, j.y, j.w, j.xq = k, y, w, xq
+	j.ab, j.rb, j.n, j.rows, j.chunk = ab, rb, n, rows, chunk
 	j.next.Store(0)
 	for i := 0; i < helpers; i++ {
 		j.wg.Add(1)
@@ -145,7 +153,7 @@ func run(k *kernel, y []float32, w []byte, rb int, x []float32, cols, n int) {
 	}
 	j.work()
 	j.wg.Wait()
-	j.k, j.y, j.w, j.x = nil, nil, nil, nil
+	j.k, j.y, j.w, j.xq = nil, nil, nil, nil
 	jobPool.Put(j)
 }
 
@@ -157,114 +165,28 @@ func (j *job) work() {
 		if lo >= j.rows {
 			return
 		}
-		compute(j.k, j.y, j.w, j.rb, j.x, j.cols, j.n, lo, min(hi, j.rows))
+		compute(j.k, j.y, j.w, j.rb, j.xq, j.ab, j.n, lo, min(hi, j.rows))
 	}
 }
+
+// rowGroupBytes is the size of the groups of weight rows a batched product
+// takes at a time: each group is read from memory once and then stays in
+// the core's cache (L2) while every activation vector passes over it.
+const rowGroupBytes = 128 << 10
 
 // compute does rows [lo, hi) of a MatVec (n == 1) or MatMul.
-func compute(k *kernel, y []float32, w []byte, rb int, x []float32, cols, n, lo, hi int) {
+func compute(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, n, lo, hi int) {
 	if n == 1 {
-		dot := k.dot
-		for i := lo; i < hi; i++ {
-			y[i] = dot(w[i*rb:(i+1)*rb], x)
-		}
+		k.vec(y[lo:hi], w[lo*rb:hi*rb], rb, xq[:ab])
 		return
 	}
-	matmulRows(k, y, w, rb, x, cols, n, lo, hi)
-}
-
-// Tiling of the batched product: rows are taken in groups of about
-// rowGroupBytes of weights (so that they stay in cache while every tile of
-// vectors passes over them), activation vectors tileN at a time, and each
-// weight row is decoded span values at a time into a small buffer that is
-// then dotted with every vector of the tile.
-const (
-	tileN         = 8
-	span          = 256
-	rowGroupBytes = 64 << 10
-)
-
-// spanPool holds decode buffers for matmulRows. (A stack array would escape
-// through the indirect dequant call and be heap-allocated on every call.)
-var spanPool = sync.Pool{New: func() any { return new([span]float32) }}
-
-// matmulRows computes y[j*rows+i] for rows i in [lo, hi) and all j.
-func matmulRows(k *kernel, y []float32, w []byte, rb int, x []float32, cols, n, lo, hi int) {
-	// A span of 256 values is a whole number of blocks of every supported
-	// type (block sizes 1, 32 and 256).
-	step := span
-	bufp := spanPool.Get().(*[span]float32)
-	defer spanPool.Put(bufp)
-	buf := bufp[:]
+	rows := len(y) / n
 	group := max(1, rowGroupBytes/max(rb, 1))
 	for g0 := lo; g0 < hi; g0 += group {
-		matmulGroup(k, y, w, rb, x, cols, n, g0, min(g0+group, hi), buf, step)
-	}
-}
-
-// matmulGroup computes y[j*rows+i] for rows i in [lo, hi) and all j, using
-// buf to decode step values at a time.
-func matmulGroup(k *kernel, y []float32, w []byte, rb int, x []float32, cols, n, lo, hi int, buf []float32, step int) {
-	rows := len(y) / n
-	bs, bb := k.blockSize, k.blockBytes
-	for j0 := 0; j0 < n; j0 += tileN {
-		nt := min(tileN, n-j0)
-		for i := lo; i < hi; i++ {
-			row := w[i*rb : (i+1)*rb]
-			var acc [tileN]float32
-			for c := 0; c < cols; c += step {
-				m := min(step, cols-c)
-				seg := buf[:m]
-				off := c / bs * bb
-				k.dequant(seg, row[off:off+m/bs*bb])
-				t := 0
-				for ; t+4 <= nt; t += 4 {
-					xo := (j0+t)*cols + c
-					s0, s1, s2, s3 := dot4F32(seg, x[xo:xo+m], x[xo+cols:xo+cols+m], x[xo+2*cols:xo+2*cols+m], x[xo+3*cols:xo+3*cols+m])
-					acc[t] += s0
-					acc[t+1] += s1
-					acc[t+2] += s2
-					acc[t+3] += s3
-				}
-				for ; t < nt; t++ {
-					xo := (j0+t)*cols + c
-					acc[t] += dotF32F32(seg, x[xo:xo+m])
-				}
-			}
-			for t := 0; t < nt; t++ {
-				y[(j0+t)*rows+i] = acc[t]
-			}
+		g1 := min(g0+group, hi)
+		wg := w[g0*rb : g1*rb]
+		for j := 0; j < n; j++ {
+			k.vec(y[j*rows+g0:j*rows+g1], wg, rb, xq[j*ab:(j+1)*ab])
 		}
 	}
-}
-
-// dotF32F32 is the plain float32 dot product of a and b[:len(a)].
-func dotF32F32(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// dot4F32 returns the dot products of a with b0..b3 (each at least len(a)
-// long), loading each value of a once for four products.
-func dot4F32(a, b0, b1, b2, b3 []float32) (s0, s1, s2, s3 float32) {
-	n := len(a)
-	b0, b1, b2, b3 = b0[:n], b1[:n], b2[:n], b3[:n]
-	for i, w := range a {
-		s0 += w * b0[i]
-		s1 += w * b1[i]
-		s2 += w * b2[i]
-		s3 += w * b3[i]
-	}
-	return
 }

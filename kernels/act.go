@@ -1,0 +1,178 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"math"
+	"sync"
+	"unsafe"
+)
+
+// Activations are converted once per MatVec/MatMul call into the form the
+// weight type's dot product consumes, as llama.cpp does (its vec_dot_type):
+//
+//   - actF32: float32 values, copied.
+//   - actF16, actBF16: float32 values rounded to half (bfloat16) precision,
+//     since llama.cpp converts activations to the weight's 16-bit format.
+//   - actQ8_0: 40-byte blocks of 32 values: d float32 @0 (the scale rounded
+//     to fp16, as in block_q8_0), s float32 @4 (d times the sum of the
+//     quants, as block_q8_1 keeps for Q4_1/Q5_1), qs int8[32] @8.
+//   - actQ8_K: 292-byte block_q8_K: d float32 @0, qs int8[256] @4, bsums
+//     int16[16] @260 (sums of each 16 quants).
+type actKind uint8
+
+const (
+	actF32 actKind = iota
+	actF16
+	actBF16
+	actQ8_0
+	actQ8_K
+)
+
+const (
+	q8Block  = 40  // bytes per actQ8_0 block
+	q8KBlock = 292 // bytes per actQ8_K block
+)
+
+// actBytes returns the bytes of the prepared form of n activations.
+func actBytes(a actKind, n int) int {
+	switch a {
+	case actQ8_0:
+		return n / 32 * q8Block
+	case actQ8_K:
+		return n / 256 * q8KBlock
+	}
+	return 4 * n
+}
+
+// prepare writes the prepared form of x into dst (actBytes(a, len(x)) bytes).
+func prepare(a actKind, dst []byte, x []float32) {
+	switch a {
+	case actF32:
+		copy(f32view(dst), x)
+	case actF16:
+		d := f32view(dst)[:len(x)]
+		for i, v := range x {
+			d[i] = f16Table[F32ToF16(v)]
+		}
+	case actBF16:
+		d := f32view(dst)[:len(x)]
+		for i, v := range x {
+			d[i] = math.Float32frombits(uint32(F32ToBF16(v)) << 16)
+		}
+	case actQ8_0:
+		quantizeQ8_0(dst, x)
+	case actQ8_K:
+		quantizeQ8_K(dst, x)
+	}
+}
+
+// quantizeGo is prepare with the portable quantizers.
+func quantizeGo(a actKind, dst []byte, x []float32) {
+	switch a {
+	case actQ8_0:
+		quantizeQ8_0Go(dst, x)
+	case actQ8_K:
+		quantizeQ8_KGo(dst, x)
+	default:
+		prepare(a, dst, x)
+	}
+}
+
+// f32view reinterprets a prepared buffer (8-byte aligned, see scratch) as
+// float32 values.
+func f32view(b []byte) []float32 {
+	if len(b) < 4 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+}
+
+// nearestInt is ggml's nearest_int: round to nearest, ties to even, for
+// |f| <= 2^22, the same rounding as CVTPS2DQ.
+func nearestInt(f float32) int32 {
+	return int32(math.Float32bits(f+12582912)&0x7fffff) - 0x400000
+}
+
+// quantizeQ8_0Go is the portable activation quantizer to actQ8_0 blocks,
+// following ggml's AVX2 quantize_row_q8_0/q8_1: d = max|x|/127 (stored
+// rounded to fp16), quants round(x*127/max|x|).
+func quantizeQ8_0Go(dst []byte, x []float32) {
+	for i := 0; i < len(x)/32; i++ {
+		xs := (*[32]float32)(x[32*i:])
+		b := (*[q8Block]byte)(dst[q8Block*i:])
+		var amax float32
+		for _, v := range xs {
+			amax = max(amax, abs32(v))
+		}
+		d := amax / 127
+		var id float32
+		if amax != 0 {
+			id = 127 / amax
+		}
+		dh := f16Table[F32ToF16(d)]
+		var sum int32
+		for j, v := range xs {
+			q := nearestInt(v * id)
+			b[8+j] = byte(int8(q))
+			sum += q
+		}
+		binary.LittleEndian.PutUint32(b[0:], math.Float32bits(dh))
+		binary.LittleEndian.PutUint32(b[4:], math.Float32bits(dh*float32(sum)))
+	}
+}
+
+// quantizeQ8_KGo is ggml's quantize_row_q8_K_ref.
+func quantizeQ8_KGo(dst []byte, x []float32) {
+	for i := 0; i < len(x)/256; i++ {
+		xs := (*[256]float32)(x[256*i:])
+		b := (*[q8KBlock]byte)(dst[q8KBlock*i:])
+		var amax, mx float32
+		for _, v := range xs {
+			if a := abs32(v); a > amax {
+				amax, mx = a, v
+			}
+		}
+		if amax == 0 {
+			clear(b[:])
+			continue
+		}
+		iscale := -127 / mx
+		for j, v := range xs {
+			b[4+j] = byte(int8(min(127, nearestInt(iscale*v))))
+		}
+		for g := 0; g < 16; g++ {
+			var s int16
+			for _, q := range b[4+16*g : 4+16*g+16] {
+				s += int16(int8(q))
+			}
+			binary.LittleEndian.PutUint16(b[260+2*g:], uint16(s))
+		}
+		binary.LittleEndian.PutUint32(b[0:], math.Float32bits(1/iscale))
+	}
+}
+
+func abs32(f float32) float32 { return math.Float32frombits(math.Float32bits(f) &^ (1 << 31)) }
+
+// quantizeQ8_0 and quantizeQ8_K are the activation quantizers in use
+// (assembly versions may replace them; they must give identical bytes).
+var (
+	quantizeQ8_0 = quantizeQ8_0Go
+	quantizeQ8_K = quantizeQ8_KGo
+)
+
+// scratch is a reusable, 8-byte aligned buffer for prepared activations.
+type scratch struct{ buf []uint64 }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// bytes returns n bytes of the scratch buffer, growing it if needed.
+func (s *scratch) bytes(n int) []byte {
+	w := (n + 7) / 8
+	if cap(s.buf) < w {
+		s.buf = make([]uint64, w+w/4)
+	}
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s.buf[:1][0])), n)
+}

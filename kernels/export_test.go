@@ -1,0 +1,57 @@
+package kernels
+
+import "ferry/dtype"
+
+// ActValues returns x as the kernels of type t see it: converted to the
+// type's activation form (see act.go) and decoded back to float32.
+func ActValues(t dtype.Type, x []float32) []float32 {
+	k := lookup(t)
+	xq := make([]byte, actBytes(k.act, len(x))+8)
+	prepare(k.act, xq, x)
+	out := make([]float32, len(x))
+	switch k.act {
+	case actQ8_0:
+		for i := range out {
+			b := xq[q8Block*(i/32):]
+			out[i] = f32at(b) * float32(int8(b[8+i%32]))
+		}
+	case actQ8_K:
+		for i := range out {
+			b := xq[q8KBlock*(i/256):]
+			out[i] = f32at(b) * float32(int8(b[4+i%256]))
+		}
+	default:
+		copy(out, f32view(xq))
+	}
+	return out
+}
+
+// PortableDot is Dot with the portable kernels, whatever useSIMD chose.
+func PortableDot(t dtype.Type, row []byte, x []float32) float32 {
+	k := lookup(t)
+	p := portable[t]
+	xq := make([]byte, actBytes(k.act, len(x)))
+	quantizeGo(k.act, xq, x)
+	return p(row, xq)
+}
+
+// SetSIMD switches between the accelerated and the portable kernels.
+func SetSIMD(on bool) {
+	registerPortable()
+	if on {
+		useSIMD()
+	} else {
+		simdActive = false
+	}
+}
+
+// QuantizeBoth returns the prepared activations of x for type t from the
+// quantizer in use and from the portable one.
+func QuantizeBoth(t dtype.Type, x []float32) (got, want []byte) {
+	k := lookup(t)
+	got = make([]byte, actBytes(k.act, len(x)))
+	want = make([]byte, len(got))
+	prepare(k.act, got, x)
+	quantizeGo(k.act, want, x)
+	return got, want
+}

@@ -1,0 +1,153 @@
+package kernels
+
+import (
+	"sync"
+
+	"ferry/dtype"
+)
+
+// CPU features, read once with CPUID.
+var (
+	hasAVX2   bool // AVX2, FMA and F16C, with the OS saving YMM state
+	hasAVX512 bool // AVX-512 F/BW/VL/VNNI, with the OS saving ZMM state
+)
+
+func cpuid(leaf, sub uint32) (a, b, c, d uint32)
+func xgetbv() (a, d uint32)
+
+func init() {
+	detectOnce.Do(detect)
+	if hasAVX2 {
+		sumBytesSIMD = func(b []byte) uint64 { return sumBytesAVX2(&b[0], len(b)) }
+	}
+}
+
+// detect sets hasAVX2 and hasAVX512.
+func detect() {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return
+	}
+	_, _, c1, _ := cpuid(1, 0)
+	_, b7, c7, _ := cpuid(7, 0)
+	osxsave := c1&(1<<27) != 0
+	if !osxsave {
+		return
+	}
+	xcr0, _ := xgetbv()
+	ymm := xcr0&6 == 6
+	zmm := xcr0&0xe6 == 0xe6
+	fma, avx, f16c := c1&(1<<12) != 0, c1&(1<<28) != 0, c1&(1<<29) != 0
+	avx2 := b7&(1<<5) != 0
+	hasAVX2 = ymm && avx && avx2 && fma && f16c
+	hasAVX512 = hasAVX2 && zmm && b7&(1<<16) != 0 && b7&(1<<30) != 0 && b7&(1<<31) != 0 && c7&(1<<11) != 0
+}
+
+var (
+	simdActive = false
+	detectOnce sync.Once
+)
+
+// useSIMD installs the assembly kernels the CPU supports.
+func useSIMD() {
+	detectOnce.Do(detect)
+	if !hasAVX2 {
+		return
+	}
+
+	simdActive = true
+	quantizeQ8_0 = func(dst []byte, x []float32) {
+		if nb := len(x) / 32; nb > 0 {
+			_ = dst[nb*q8Block-1]
+			quantQ8_0AVX2(&dst[0], &x[0], nb)
+		}
+	}
+	quantizeQ8_K = func(dst []byte, x []float32) {
+		if nb := len(x) / 256; nb > 0 {
+			_ = dst[nb*q8KBlock-1]
+			quantQ8_KAVX2(&dst[0], &x[0], nb)
+		}
+	}
+	setVec(dtype.Q8_0, idQ8_0)
+	setVec(dtype.Q4_K, idQ4_K)
+	setVec(dtype.Q6_K, idQ6_K)
+	setVec(dtype.F16, idF16)
+	setVec(dtype.Q4_0, idQ4_0)
+	setVec(dtype.Q5_K, idQ5_K)
+}
+
+// asmID names an assembly row loop; callAsm dispatches on it with direct
+// calls (an indirect call would make its pointer arguments escape).
+type asmID int
+
+const (
+	idQ8_0 asmID = iota
+	idQ4_K
+	idQ6_K
+	idF16
+	idQ4_0
+	idQ5_K
+)
+
+func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
+	switch id {
+	case idQ8_0:
+		vecQ8_0AVX2(y, w, rb, rows, xq, nb)
+	case idQ4_K:
+		vecQ4_KAVX2(y, w, rb, rows, xq, nb)
+	case idQ6_K:
+		vecQ6_KAVX2(y, w, rb, rows, xq, nb)
+	case idF16:
+		vecF16AVX2(y, w, rb, rows, xq, nb)
+	case idQ4_0:
+		vecQ4_0AVX2(y, w, rb, rows, xq, nb)
+	case idQ5_K:
+		vecQ5_KAVX2(y, w, rb, rows, xq, nb)
+	}
+}
+
+// setVec installs an assembly row loop as the vecFunc of t. The loops take
+// y[i] for i < rows, row i at w + i*rb, nb blocks (values, for float types)
+// per row, and the prepared activations at xq.
+func setVec(t dtype.Type, id asmID) {
+	k := &kernelTable[t]
+	bs, bb, act := k.blockSize, k.blockBytes, k.act
+	k.vec = func(y []float32, w []byte, rb int, xq []byte) {
+		if len(y) == 0 || rb == 0 {
+			return
+		}
+		nb := rb / bb
+		_ = w[len(y)*rb-1]
+		_ = xq[actBytes(act, nb*bs)-1]
+		callAsm(id, &y[0], &w[0], rb, len(y), &xq[0], nb)
+	}
+}
+
+// The assembly row loops (kernels_amd64.s).
+
+//go:noescape
+func vecQ8_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func vecQ4_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func vecQ6_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func sumBytesAVX2(p *byte, n int) uint64
+
+//go:noescape
+func quantQ8_0AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantQ8_KAVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func vecQ4_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func vecQ5_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package kernels
+
+var simdActive = false
+
+func useSIMD() {}
