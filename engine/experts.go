@@ -14,6 +14,22 @@ type ExpertSplit struct {
 	SlotBytes   int64 // bytes per slot
 	DenseBudget int64 // for the dense weights: resident plus staging
 	RouterBytes int64 // routers held outside the tier
+	All         int   // routed experts in the model (layers x experts)
+	Layers      int   // MoE layers
+	Used        int   // experts chosen per token per layer
+	ExpertBytes int64 // bytes of one expert's three matrices
+}
+
+// ExpectedMissBytes estimates the expert bytes read per token if routing
+// were uniform and independent from token to token: each chosen expert is
+// absent with probability 1 - Slots/All. Real routing has locality, so
+// measured traffic is usually lower.
+func (s *ExpertSplit) ExpectedMissBytes() int64 {
+	if s.All == 0 {
+		return 0
+	}
+	miss := 1 - float64(s.Slots)/float64(s.All)
+	return int64(float64(s.Layers*s.Used) * miss * float64(s.ExpertBytes))
 }
 
 // planExperts decides whether a MoE model runs with an expert cache and how
@@ -54,6 +70,8 @@ func (e *Engine) planExperts(weights int64) (ExpertSplit, bool, error) {
 	}
 	sp.SlotBytes = tier.ExpertBytes(stacks)
 	all := layers * m.Config.Experts
+	sp.All, sp.Layers, sp.Used = all, layers, m.ExpertsUsed
+	sp.ExpertBytes = expertTotal / int64(all)
 	minSlots := min(all, max(2*m.ExpertsUsed+1, 4))
 	if weights <= 0 {
 		sp.Slots, sp.DenseBudget = all, 0

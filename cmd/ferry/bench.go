@@ -161,7 +161,11 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) b
 	e.Close()
 	var bw float64
 	if memProbe {
-		probe := 256 << 20
+		// Well above the last-level cache, and small enough to fit a budget.
+		probe := 128 << 20
+		if opts.Mem > 0 {
+			probe = int(min(int64(probe), max(opts.Mem/4, 48<<20)))
+		}
 		out.MemBWProbeMiB = probe >> 20
 		bw = plan.MemoryBandwidth(probe, runtime.GOMAXPROCS(0))
 		out.MemBWGBs = bw / 1e9
@@ -187,7 +191,11 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) b
 					out.DiskBoundTokS = dbw / float64(pl.StreamedBytes)
 					out.DecodeOfDiskBound = out.DecodeTokS / out.DiskBoundTokS
 				}
-				out.PredictedTokS = plan.Predict(pl, plan.Hardware{DiskBW: dbw, MemBW: bw}, 1).TokS
+				pp := pl
+				if e.Experts != nil {
+					pp.StreamedBytes += e.Experts.ExpectedMissBytes()
+				}
+				out.PredictedTokS = plan.Predict(pp, plan.Hardware{DiskBW: dbw, MemBW: bw}, 1).TokS
 			}
 		}
 	}

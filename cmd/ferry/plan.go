@@ -35,13 +35,20 @@ func cmdPlan(args []string, stdout io.Writer) error {
 		return err
 	}
 	p, b := e.Placement, e.Budget
+	if x := e.Experts; x != nil {
+		defer fmt.Fprintf(stdout, "experts: %d of %d cached (%s each); expected miss traffic %s per token (uniform routing)\n",
+			x.Slots, x.All, engine.MiB(x.SlotBytes), engine.MiB(x.ExpectedMissBytes()))
+	}
 	units := tier.Units(e.Model.Schedule())
 	e.Close()
-	hw := plan.Hardware{MemBW: plan.MemoryBandwidth(256<<20, runtime.GOMAXPROCS(0))}
+	hw := plan.Hardware{MemBW: plan.MemoryBandwidth(int(min(128<<20, max(mem/4, 48<<20))), runtime.GOMAXPROCS(0))}
 	if mf.model != "" {
 		if bw, _, err := tier.ProbeDisk(mf.model, 512<<20, 4); err == nil {
 			hw.DiskBW = bw
 		}
+	}
+	if x := e.Experts; x != nil {
+		p.StreamedBytes += x.ExpectedMissBytes()
 	}
 	pred := plan.Predict(p, hw, 1)
 	// Summarize by tensor kind (the name without the block number).
