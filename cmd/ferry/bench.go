@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 
 	"ferry/engine"
 	"ferry/plan"
@@ -65,8 +67,20 @@ func cmdBench(args []string, stdout io.Writer) error {
 	temp := fs.Float64("temp", 0, "sampling temperature for decode (0: greedy; use 1 for MoE, so routing varies)")
 	seed := fs.Uint64("seed", 1, "seed for the prompt and sampling")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file` (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *p < 1 || *n < 1 {
 		return usageError{fmt.Errorf("-p and -n must be at least 1")}
