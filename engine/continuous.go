@@ -31,8 +31,9 @@ var ErrClosed = errors.New("the scheduler is shutting down")
 
 // SchedulerOptions configures NewScheduler.
 type SchedulerOptions struct {
-	// QueueSize bounds the requests waiting for a free slot (not counting
-	// those being served); default 4 times the slots.
+	// QueueSize bounds the requests waiting for a slot: Submit refuses a
+	// request when the free slots and QueueSize waiting places are all
+	// taken; default 4 times the slots.
 	QueueSize int
 	// StepTokens caps the tokens of one forward pass (decode tokens first,
 	// then prompt chunks); default max(Opts.Batch, slots), the batch the
@@ -113,6 +114,7 @@ type Scheduler struct {
 	mu      sync.Mutex
 	wake    *sync.Cond
 	queue   []*seqState // waiting for a slot, oldest first
+	held    int         // sequences holding a slot (admitted, not finished)
 	closing bool        // Submit refuses
 	abort   bool        // cancel everything at the next step
 	done    chan struct{}
@@ -202,7 +204,7 @@ func (s *Scheduler) Submit(ctx context.Context, job Job) (<-chan Event, error) {
 	if s.closing {
 		return nil, ErrClosed
 	}
-	if len(s.queue) >= s.opts.QueueSize {
+	if len(s.queue) >= s.opts.QueueSize+len(s.slots)-s.held {
 		return nil, ErrQueueFull
 	}
 	s.queue = append(s.queue, q)
@@ -276,6 +278,7 @@ func (s *Scheduler) loop() {
 			case free > 0:
 				admit = append(admit, q)
 				free--
+				s.held++
 			default:
 				kept = append(kept, q)
 			}
@@ -497,6 +500,9 @@ func (s *Scheduler) finish(q *seqState, reason string, err error) {
 			}
 		}
 		s.active.Store(int64(len(s.order)))
+		s.mu.Lock()
+		s.held--
+		s.mu.Unlock()
 	}
 	s.finMu.Lock()
 	s.finished[reason]++

@@ -53,6 +53,12 @@ type Options struct {
 	ExpertPolicy string
 	// ExpertSlots, when positive, sets the number of experts the cache holds.
 	ExpertSlots int
+	// ExpertLowBit names a file of low-bit expert copies (ferry quantize
+	// --expert-lowbit). A miss for an expert whose router weight is below
+	// ExpertLowBitThreshold then reads the copy: less I/O, approximate
+	// results (HOBBIT). Off when empty.
+	ExpertLowBit          string
+	ExpertLowBitThreshold float32
 	// Parallel is how many sequences can be in flight at once (each has its
 	// own KV cache, all counted in the budget); default 1.
 	Parallel int
@@ -82,13 +88,14 @@ type Engine struct {
 	// Placement says which weight spans are resident and which stream.
 	Placement plan.Placement
 	// Experts describes the expert cache of a MoE model, or is nil.
-	Experts *ExpertSplit
-	pool    *tier.ExpertPool
-	store   *tier.Store
-	one     [1]int32
-	seq1    [1]model.Seq
-	ctx     int       // context length per sequence
-	last    []float32 // logits of the last prefilled position
+	Experts  *ExpertSplit
+	pool     *tier.ExpertPool
+	lowStore *tier.Store
+	store    *tier.Store
+	one      [1]int32
+	seq1     [1]model.Seq
+	ctx      int       // context length per sequence
+	last     []float32 // logits of the last prefilled position
 }
 
 // Load opens the GGUF model at path; an empty path loads the embedded default.
@@ -212,6 +219,11 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
 			e.pool = pool
+			if opts.ExpertLowBit != "" {
+				if err := e.openLowBit(pool); err != nil {
+					return nil, err
+				}
+			}
 		}
 		schedule = m.DenseSchedule()
 	}
@@ -239,8 +251,30 @@ func MiB(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 // Store returns the tier that holds the model's weights.
 func (e *Engine) Store() *tier.Store { return e.store }
 
+// openLowBit attaches the low-bit expert copies to the pool.
+func (e *Engine) openLowBit(pool *tier.ExpertPool) error {
+	path := e.Opts.ExpertLowBit
+	g, err := gguf.Open(path)
+	if err != nil {
+		return err
+	}
+	low, err := tier.OpenFile(path, g, tier.Options{NoDirect: e.Opts.NoDirect})
+	if err != nil {
+		return err
+	}
+	if err := pool.UseLowBit(low, e.Opts.ExpertLowBitThreshold); err != nil {
+		low.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	e.lowStore = low
+	return nil
+}
+
 // Close releases the model's memory and file.
 func (e *Engine) Close() error {
+	if e.lowStore != nil {
+		e.lowStore.Close()
+	}
 	return e.store.Close()
 }
 

@@ -4,6 +4,10 @@ import (
 	"context"
 	"testing"
 
+	"ferry/convert"
+	"ferry/dtype"
+	"ferry/tier"
+
 	"ferry/internal/fixtures"
 	"ferry/sample"
 )
@@ -124,5 +128,51 @@ func TestGenerateBatchMatchesSingle(t *testing.T) {
 	}
 	if st.Steps != longest-1 {
 		t.Fatalf("%d decode steps for a longest sequence of %d tokens", st.Steps, longest)
+	}
+}
+
+// TestLowBitExperts measures mixed precision on a miss (HOBBIT): with Q4_K
+// copies of the experts of the F32 Mixtral fixture and a threshold every
+// routed weight is below, every miss reads a copy. The logits move away
+// from the exact run, but no further from llama.cpp's F32 reference than
+// llama.cpp's own Q4_K_M file of the model, and the expert bytes read shrink.
+func TestLowBitExperts(t *testing.T) {
+	ref := fixtures.Load(t, "moe-mixtral-f32")
+	low := t.TempDir() + "/lowbit.gguf"
+	if err := convert.LowBitExperts(context.Background(), ref.Path, low, dtype.Q4_K, convert.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(lowbit string) ([]float32, tier.ExpertStats) {
+		e, err := Load(ref.Path, Options{ExpertPolicy: "lru", ExpertSlots: 4, ExpertLowBit: lowbit, ExpertLowBitThreshold: 1.01})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		logits, err := e.Eval(ref.PromptTokens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return logits, e.ExpertStats()
+	}
+	exact, st0 := run("")
+	approx, st1 := run(low)
+	if st1.LowBitLoads == 0 || st1.BytesRead >= st0.BytesRead/2 {
+		t.Fatalf("low-bit loads %d, bytes %d vs exact %d", st1.LowBitLoads, st1.BytesRead, st0.BytesRead)
+	}
+	dExact := fixtures.NRMSE(approx, exact)
+	dRef := fixtures.NRMSE(approx, ref.Logits)
+	t.Logf("low-bit experts: NRMSE %.2e vs the exact run, %.2e vs llama.cpp; expert bytes %d -> %d", dExact, dRef, st0.BytesRead, st1.BytesRead)
+	if dExact == 0 {
+		t.Fatal("low-bit copies changed nothing")
+	}
+	// Bound: how far llama.cpp's own Q4_K_M quantization of this model moves
+	// its logits; low-bit experts alone must move them no further.
+	q := fixtures.Load(t, "moe-mixtral-q4_k_m")
+	bound := fixtures.NRMSE(q.Logits, ref.Logits)
+	agree := fixtures.ArgmaxAgreement(approx, ref.Logits, ref.NVocab)
+	qAgree := fixtures.ArgmaxAgreement(q.Logits, ref.Logits, ref.NVocab)
+	t.Logf("llama.cpp Q4_K_M vs F32: NRMSE %.2e, argmax agreement %.2f; low-bit experts: %.2f", bound, qAgree, agree)
+	if dRef > bound || agree < qAgree {
+		t.Fatalf("low-bit run too far from the reference: NRMSE %.3e (bound %.3e), agreement %.2f (bound %.2f)", dRef, bound, agree, qAgree)
 	}
 }

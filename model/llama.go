@@ -13,6 +13,7 @@ import (
 	"math"
 	"slices"
 
+	"ferry/dtype"
 	"ferry/kernels"
 	"ferry/kv"
 	"ferry/tier"
@@ -60,11 +61,12 @@ type FeedForward struct {
 
 // ExpertSource hands out MoE experts one at a time: an expert cache.
 type ExpertSource interface {
-	// Fetch announces the experts of layer a batch will use and returns the
-	// order to run them in (resident first, so misses read meanwhile).
-	Fetch(layer int, experts []int) []int
-	// Acquire returns expert e's gate, up and down matrices.
-	Acquire(layer, e int) (gate, up, down []byte)
+	// Fetch announces the experts of layer a batch will use, with each
+	// one's largest router weight, and returns the order to run them in
+	// (resident first, so misses read meanwhile).
+	Fetch(layer int, experts []int, weights []float32) []int
+	// Acquire returns expert e's gate, up and down matrices and their types.
+	Acquire(layer, e int) (mats [3][]byte, types [3]dtype.Type)
 	// Release gives back an acquired expert.
 	Release(layer, e int)
 	// Prefetch reads experts of a later layer ahead of use.
@@ -94,6 +96,7 @@ type scratch struct {
 	moeCount, moeFill      []int
 	moeWeights             []float32
 	moeUsed, specWant      []int
+	moeTop                 []float32
 	specIdx                []int
 	specIn, specW          []float32
 	logits                 []float32
@@ -162,7 +165,7 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 		moeWeights: make([]float32, f["moeWeights"]), logits: make([]float32, f["logits"]),
 		moeIdx: make([]int, i["moeIdx"]), moeOrder: make([]int, i["moeOrder"]),
 		moeCount: make([]int, i["moeCount"]), moeFill: make([]int, i["moeFill"]), tmp: s.tmp,
-		moeUsed: make([]int, 0, i["moeUsed"]), specWant: make([]int, 0, i["specWant"]), specIdx: make([]int, i["specIdx"]),
+		moeUsed: make([]int, 0, i["moeUsed"]), moeTop: make([]float32, 0, i["moeUsed"]), specWant: make([]int, 0, i["specWant"]), specIdx: make([]int, i["specIdx"]),
 		specIn: make([]float32, f["specIn"]), specW: make([]float32, f["specW"]),
 	}
 }
@@ -448,7 +451,7 @@ func (e *MoE) forward(m *Transformer, l int, out, xn []float32, n int) {
 	gate, up := s.moeGate[:n*k*hidden], s.moeUp[:n*k*hidden]
 	res := s.moeOut[:n*k*m.Dim]
 	if m.ExpertCache != nil {
-		e.runCached(m, l, count, in, gate, up, res)
+		e.runCached(m, l, count, order, weights, in, gate, up, res)
 	} else {
 		e.runScheduled(m, count, in, gate, up, res)
 	}
@@ -494,25 +497,30 @@ func (e *MoE) runScheduled(m *Transformer, count []int, in, gate, up, res []floa
 
 // runCached runs the selected experts from the expert cache, resident ones
 // first so that the misses read from disk while they compute.
-func (e *MoE) runCached(m *Transformer, l int, count []int, in, gate, up, res []float32) {
+func (e *MoE) runCached(m *Transformer, l int, count []int, order []int, weights []float32, in, gate, up, res []float32) {
 	s := &m.s
 	hidden := e.Gate.Out()
-	used := s.moeUsed[:0]
+	used, top := s.moeUsed[:0], s.moeTop[:0]
 	for ex := 0; ex < m.Config.Experts; ex++ {
 		if count[ex+1] > count[ex] {
 			used = append(used, ex)
+			var w float32
+			for _, slot := range order[count[ex]:count[ex+1]] {
+				w = max(w, weights[slot])
+			}
+			top = append(top, w)
 		}
 	}
-	s.moeUsed = used
-	for _, ex := range m.ExpertCache.Fetch(l, used) {
+	s.moeUsed, s.moeTop = used, top
+	for _, ex := range m.ExpertCache.Fetch(l, used, top) {
 		r0, cnt := count[ex], count[ex+1]-count[ex]
-		g, u, d := m.ExpertCache.Acquire(l, ex)
+		w, types := m.ExpertCache.Acquire(l, ex)
 		xs := in[r0*m.Dim : (r0+cnt)*m.Dim]
 		gs, us := gate[r0*hidden:(r0+cnt)*hidden], up[r0*hidden:(r0+cnt)*hidden]
-		kernels.MatMul(gs, g, e.Gate.Weight.Type, xs, cnt)
-		kernels.MatMul(us, u, e.Up.Weight.Type, xs, cnt)
+		kernels.MatMul(gs, w[0], types[0], xs, cnt)
+		kernels.MatMul(us, w[1], types[1], xs, cnt)
 		swiglu(gs, us)
-		kernels.MatMul(res[r0*m.Dim:(r0+cnt)*m.Dim], d, e.Down.Weight.Type, gs, cnt)
+		kernels.MatMul(res[r0*m.Dim:(r0+cnt)*m.Dim], w[2], types[2], gs, cnt)
 		m.ExpertCache.Release(l, ex)
 	}
 }

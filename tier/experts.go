@@ -2,8 +2,11 @@ package tier
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
+
+	"ferry/dtype"
 )
 
 // ExpertCache decides which experts occupy an ExpertPool's slots. Package
@@ -34,8 +37,15 @@ type ExpertPool struct {
 	stride int64 // bytes per slot
 	offs   [3]int64
 
-	mu    sync.Mutex
-	stats ExpertStats
+	// Low-bit copies (HOBBIT): on a miss for an expert whose router weight
+	// is below lowThreshold, read its copy from lowMats (in lowStore).
+	lowStore     *Store
+	lowMats      [][3]*Tensor
+	lowThreshold float32
+
+	mu      sync.Mutex
+	stats   ExpertStats
+	lowWant []int
 }
 
 type expertSlot struct {
@@ -47,13 +57,17 @@ type expertSlot struct {
 	reserved bool
 	// fetchMiss: its read was started for a use and counted as a miss.
 	fetchMiss bool
+	// lowbit: the slot holds the low-bit copy of its expert.
+	lowbit bool
 	pending
-	data [3][]byte
+	data  [3][]byte
+	types [3]dtype.Type
 }
 
 // ExpertStats counts what the pool did. All fields only grow.
 type ExpertStats struct {
 	Hits, Misses int64
+	LowBitLoads  int64 // misses served by the low-bit copy
 	Prefetches   int64 // experts read ahead of use
 	PrefetchHits int64 // prefetched experts that were then used
 	BytesRead    int64
@@ -78,8 +92,8 @@ func (s ExpertStats) PrefetchAccuracy() float64 {
 
 // Sub returns the counts in s that are not in earlier.
 func (s ExpertStats) Sub(earlier ExpertStats) ExpertStats {
-	return ExpertStats{s.Hits - earlier.Hits, s.Misses - earlier.Misses, s.Prefetches - earlier.Prefetches,
-		s.PrefetchHits - earlier.PrefetchHits, s.BytesRead - earlier.BytesRead, s.Wait - earlier.Wait}
+	return ExpertStats{s.Hits - earlier.Hits, s.Misses - earlier.Misses, s.LowBitLoads - earlier.LowBitLoads,
+		s.Prefetches - earlier.Prefetches, s.PrefetchHits - earlier.PrefetchHits, s.BytesRead - earlier.BytesRead, s.Wait - earlier.Wait}
 }
 
 // ExpertBytes returns the slot size the experts of mats need: one expert of
@@ -170,13 +184,19 @@ func (p *ExpertPool) reservedCount() int {
 }
 
 // load starts reading expert e of layer into slot; p.mu is held.
-func (p *ExpertPool) loadLocked(slot, layer, e int) {
+func (p *ExpertPool) loadLocked(slot, layer, e int, lowbit bool) {
 	sl := &p.slots[slot]
-	sl.layer, sl.e, sl.loading, sl.err = layer, e, true, nil
+	sl.layer, sl.e, sl.loading, sl.err, sl.lowbit = layer, e, true, nil, lowbit
 	base := p.mem[int64(slot)*p.stride:]
+	mats, from := p.mats, (*Store)(nil)
+	if lowbit {
+		mats, from = p.lowMats, p.lowStore
+		p.stats.LowBitLoads++
+	}
 	var jobs []readJob
 	for k := 0; k < 3; k++ {
-		t := p.mats[layer][k]
+		t := mats[layer][k]
+		sl.types[k] = t.Type
 		rows := int64(t.Shape[1])
 		size := rows * int64(t.RowBytes())
 		off := t.Offset + int64(e)*size
@@ -186,7 +206,7 @@ func (p *ExpertPool) loadLocked(slot, layer, e int) {
 		sl.data[k] = buf[off-a0 : off-a0+size]
 		for c := a0; c < a1; c += chunkBytes {
 			end := min(c+chunkBytes, a1)
-			jobs = append(jobs, readJob{p: &sl.pending, buf: buf[c-a0 : end-a0], off: c, need: min(end, off+size) - c})
+			jobs = append(jobs, readJob{from: from, p: &sl.pending, buf: buf[c-a0 : end-a0], off: c, need: min(end, off+size) - c})
 		}
 		p.stats.BytesRead += a1 - a0
 	}
@@ -218,11 +238,30 @@ func (p *ExpertPool) waitLocked(slot int) error {
 // missing ones (as far as free slots allow) so they load while the resident
 // ones compute. It returns the experts reordered: resident first, then those
 // being read, then those Acquire will have to read.
-func (p *ExpertPool) Fetch(layer int, experts []int) []int {
+//
+// weights holds, for each expert, its largest router weight in the batch:
+// with low-bit copies, a missing expert whose weight is below the threshold
+// is read in low precision, and a resident low-bit copy is replaced by the
+// full expert when its weight reaches the threshold.
+func (p *ExpertPool) Fetch(layer int, experts []int, weights []float32) []int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var hits, loading, later []int
-	for _, e := range experts {
+	p.lowWant = p.lowWant[:0]
+	for i, e := range experts {
+		low := p.lowStore != nil && weights != nil && weights[i] < p.lowThreshold
+		if low {
+			p.lowWant = append(p.lowWant, e)
+		}
+		if slot, ok := p.cache.Lookup(layer, e); ok && p.slots[slot].lowbit && !low && !p.pinned(slot) {
+			// An approximate copy where full precision is wanted: reload.
+			p.stats.Misses++
+			sl := &p.slots[slot]
+			sl.prefetch, sl.reserved, sl.fetchMiss = false, true, true
+			p.loadLocked(slot, layer, e, false)
+			loading = append(loading, e)
+			continue
+		}
 		if slot, ok := p.cache.Lookup(layer, e); ok {
 			p.pollLocked(slot)
 			if !p.slots[slot].loading {
@@ -250,7 +289,7 @@ func (p *ExpertPool) Fetch(layer int, experts []int) []int {
 		sl := &p.slots[slot]
 		sl.prefetch, sl.reserved = false, true
 		sl.fetchMiss = true
-		p.loadLocked(slot, layer, e)
+		p.loadLocked(slot, layer, e, slices.Contains(p.lowWant, e))
 		loading = append(loading, e)
 	}
 	return append(append(hits, loading...), later...)
@@ -272,13 +311,15 @@ func (p *ExpertPool) Prefetch(layer int, experts []int) {
 		}
 		p.stats.Prefetches++
 		p.slots[slot].prefetch = true
-		p.loadLocked(slot, layer, e)
+		p.loadLocked(slot, layer, e, false)
 	}
 }
 
-// Acquire returns the gate, up and down matrices of expert e of layer,
-// waiting for its read if it is in flight and reading it if it is absent.
-func (p *ExpertPool) Acquire(layer, e int) (gate, up, down []byte) {
+// Acquire returns the gate, up and down matrices of expert e of layer and
+// their weight types (those of the low-bit copy when that is what the slot
+// holds), waiting for its read if it is in flight and reading it if it is
+// absent.
+func (p *ExpertPool) Acquire(layer, e int) (mats [3][]byte, types [3]dtype.Type) {
 	start := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -296,7 +337,7 @@ func (p *ExpertPool) Acquire(layer, e int) (gate, up, down []byte) {
 			p.stats.Misses++
 			p.slots[slot].prefetch = false
 			p.slots[slot].fetchMiss = true
-			p.loadLocked(slot, layer, e)
+			p.loadLocked(slot, layer, e, slices.Contains(p.lowWant, e))
 		}
 		sl := &p.slots[slot]
 		if sl.fetchMiss {
@@ -316,8 +357,36 @@ func (p *ExpertPool) Acquire(layer, e int) (gate, up, down []byte) {
 			panic(IOError{err})
 		}
 		p.stats.Wait += time.Since(start)
-		return sl.data[0], sl.data[1], sl.data[2]
+		return sl.data, sl.types
 	}
+}
+
+// UseLowBit makes misses for experts whose router weight is below threshold
+// read the low-bit copies in low (a file written by ferry quantize
+// --expert-lowbit, with the same expert tensors at a smaller type). The
+// results are then approximate.
+func (p *ExpertPool) UseLowBit(low *Store, threshold float32) error {
+	p.lowMats = make([][3]*Tensor, len(p.mats))
+	for l, st := range p.mats {
+		for k, t := range st {
+			if t == nil {
+				continue
+			}
+			lt := low.Tensor(t.Name)
+			if lt == nil {
+				return fmt.Errorf("tier: the low-bit file has no tensor %s", t.Name)
+			}
+			if len(lt.Shape) != len(t.Shape) || lt.Shape[0] != t.Shape[0] || lt.Shape[1] != t.Shape[1] || lt.Shape[2] != t.Shape[2] {
+				return fmt.Errorf("tier: low-bit %s has shape %v, the model %v", t.Name, lt.Shape, t.Shape)
+			}
+			if int64(lt.Shape[1])*int64(lt.RowBytes()) > int64(t.Shape[1])*int64(t.RowBytes()) {
+				return fmt.Errorf("tier: low-bit %s (%s) is larger than the model's (%s)", t.Name, lt.Type, t.Type)
+			}
+			p.lowMats[l][k] = lt
+		}
+	}
+	p.lowStore, p.lowThreshold = low, threshold
+	return nil
 }
 
 // Release gives back expert e of layer after use.

@@ -79,6 +79,7 @@ type pending struct {
 }
 
 type readJob struct {
+	from *Store // the file to read; nil for the reader's own store
 	p    *pending
 	buf  []byte
 	off  int64

@@ -110,7 +110,11 @@ func (s *Store) drainLocked() {
 func (s *Store) reader() {
 	for j := range s.jobs {
 		start := time.Now()
-		err := s.readFull(j.buf, j.off, j.need)
+		from := j.from
+		if from == nil {
+			from = s
+		}
+		err := from.readFull(j.buf, j.off, j.need)
 		d := time.Since(start)
 		s.mu.Lock()
 		if err != nil && j.p.err == nil {

@@ -22,6 +22,8 @@ type modelFlags struct {
 	mmap      bool
 	readers   int
 	policy    string
+	lowbit    string
+	lowbitT   float64
 	slots     int
 }
 
@@ -35,6 +37,8 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 	fs.BoolVar(&m.noDirect, "no-direct", false, "read weights through the page cache instead of O_DIRECT")
 	fs.IntVar(&m.readers, "io-readers", 4, "disk reads kept in flight when streaming")
 	fs.StringVar(&m.policy, "expert-policy", "", "MoE expert cache policy: lru, lfu, activation, speculative, fmoe (default lru, and a cache only when the model does not fit)")
+	fs.StringVar(&m.lowbit, "expert-lowbit", "", "low-bit expert copies (from ferry quantize --expert-lowbit): misses for experts with a small router weight read these; approximate")
+	fs.Float64Var(&m.lowbitT, "expert-lowbit-threshold", 0.25, "router weight below which a missing expert is read from the low-bit copies")
 	fs.IntVar(&m.slots, "expert-slots", 0, "experts the MoE cache holds (default: what the budget allows)")
 	fs.BoolVar(&m.mmap, "mmap", false, "map the model file and let the page cache decide residency, as llama.cpp does (a baseline; ignores --mem)")
 	if withPrompt {
@@ -56,7 +60,8 @@ func (m *modelFlags) load() (*engine.Engine, error) {
 	if m.ctx < 0 {
 		return nil, usageError{fmt.Errorf("--ctx must not be negative")}
 	}
-	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap, ExpertPolicy: m.policy, ExpertSlots: m.slots, Readers: m.readers})
+	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap, ExpertPolicy: m.policy, ExpertSlots: m.slots, Readers: m.readers,
+		ExpertLowBit: m.lowbit, ExpertLowBitThreshold: float32(m.lowbitT)})
 }
 
 // ParseSize parses a byte count such as 512MiB, 2GiB, 1.5G, 600M or 1048576.
