@@ -53,6 +53,9 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if mf.lowbit != "" {
+		fmt.Fprintf(os.Stderr, "ferry: low-bit expert copies in use (--expert-lowbit): the output is approximate\n")
+	}
 	s := *seed
 	if s == 0 {
 		s = uint64(os.Getpid())<<32 ^ uint64(nanotime())
@@ -100,6 +103,9 @@ func cmdRun(args []string, stdout io.Writer) error {
 			"io_wait_frac":         m.IOWaitFrac,
 			"peak_rss_bytes":       m.PeakRSSBytes,
 			"direct_io":            m.Direct,
+		}
+		if mf.lowbit != "" {
+			out["approximate"] = true // low-bit expert copies
 		}
 		if m.ExpertSlots > 0 {
 			out["expert_hit_rate"] = m.ExpertHitRate
