@@ -39,6 +39,7 @@ var commands = map[string]command{
 	"synth":    {"write a random-weight model at a real model's shape", cmdSynth},
 	"quantize": {"convert a model's weights to another type (Q8_0, Q4_K_M, ...)", cmdQuantize},
 	"serve":    {"serve the model over HTTP (OpenAI and Ollama APIs, continuous batching)", cmdServe},
+	"trace":    {"analyse MoE routing traces (expert cache policies vs Belady, SRP, SCH) or synthesize one", cmdTrace},
 }
 
 // usageError marks errors in the command line (exit status 2).
