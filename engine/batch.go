@@ -58,6 +58,10 @@ func (e *Engine) GenerateBatch(ctx context.Context, reqs []Request) ([]*Result, 
 		st.PromptTokens += len(r.Prompt)
 	}
 	st.Sequences = len(reqs)
+	for i := range reqs {
+		e.startRequest(e.Caches[i])
+	}
+	defer e.endRequest()
 	// Prefill sequence by sequence, in batches of Opts.Batch tokens.
 	start := time.Now()
 	batch := make([]model.Seq, 0, len(reqs))
@@ -156,5 +160,16 @@ func (e *Engine) forwardBatch(seqs []model.Seq) (logits []float32, err error) {
 			logits, err = nil, ioErr
 		}
 	}()
+	if e.rec != nil {
+		rows := e.recRows[:0]
+		for _, sq := range seqs {
+			for i := range sq.Tokens {
+				rows = append(rows, rowOwner{req: e.slotReq[sq.Cache], pos: sq.Pos + i})
+			}
+		}
+		e.recRows = rows
+		e.rec.begin(rows)
+		defer e.rec.end()
+	}
 	return e.Model.ForwardBatch(seqs)
 }

@@ -29,8 +29,51 @@ var ErrQueueFull = errors.New("the request queue is full")
 // ErrClosed is returned by Scheduler.Submit once shutdown has begun.
 var ErrClosed = errors.New("the scheduler is shutting down")
 
+// PrefillMode says how the prompts of joining requests share forward passes
+// with the running sequences' decode tokens.
+type PrefillMode int
+
+const (
+	// PrefillAuto is PrefillMixed when weights stream from disk (a pass is
+	// dear: share it) and PrefillFirst when they are all resident.
+	PrefillAuto PrefillMode = iota
+	// PrefillMixed puts prompt chunks in the same pass as the decode tokens:
+	// the weights are read once for both (the best throughput when reading
+	// the weights is the cost).
+	PrefillMixed
+	// PrefillFirst gives pending prompt chunks a pass of their own, so a
+	// joining request's first token does not wait for the others' decode
+	// compute (the lowest time to first token when compute is the cost).
+	// The pass after a prompt-only pass always decodes, so running
+	// sequences advance at least every other pass.
+	PrefillFirst
+)
+
+// String returns the mode's name as --prefill takes it.
+func (m PrefillMode) String() string {
+	switch m {
+	case PrefillMixed:
+		return "mixed"
+	case PrefillFirst:
+		return "first"
+	}
+	return "auto"
+}
+
+// ParsePrefillMode parses "auto", "mixed" or "first".
+func ParsePrefillMode(s string) (PrefillMode, error) {
+	for _, m := range []PrefillMode{PrefillAuto, PrefillMixed, PrefillFirst} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("prefill mode %q is not auto, mixed or first", s)
+}
+
 // SchedulerOptions configures NewScheduler.
 type SchedulerOptions struct {
+	// Prefill says how joining prompts share passes with decoding.
+	Prefill PrefillMode
 	// QueueSize bounds the requests waiting for a slot: Submit refuses a
 	// request when the free slots and QueueSize waiting places are all
 	// taken; default 4 times the slots.
@@ -125,6 +168,7 @@ type Scheduler struct {
 	batch  []model.Seq
 	owners []*seqState
 	chunks []int
+	solo   bool // the last pass evaluated prompt chunks only
 
 	steps, generated, promptTokens, submitted atomic.Int64
 	active, queued                            atomic.Int64
@@ -163,6 +207,12 @@ func NewScheduler(e *Engine, opts SchedulerOptions) *Scheduler {
 		opts.StepTokens = max(e.Opts.Batch, n)
 	}
 	opts.StepTokens = max(opts.StepTokens, n)
+	if opts.Prefill == PrefillAuto {
+		opts.Prefill = PrefillFirst
+		if e.Placement.StreamedBytes > 0 {
+			opts.Prefill = PrefillMixed
+		}
+	}
 	s := &Scheduler{e: e, opts: opts, done: make(chan struct{}), slots: make([]*seqState, n), finished: map[string]int64{}}
 	s.wake = sync.NewCond(&s.mu)
 	go s.loop()
@@ -171,6 +221,9 @@ func NewScheduler(e *Engine, opts SchedulerOptions) *Scheduler {
 
 // Slots returns how many sequences can be served at once.
 func (s *Scheduler) Slots() int { return len(s.slots) }
+
+// Prefill returns the prefill mode in force (never PrefillAuto).
+func (s *Scheduler) Prefill() PrefillMode { return s.opts.Prefill }
 
 // Context returns the context length of each sequence slot.
 func (s *Scheduler) Context() int { return s.e.Cache0Context() }
@@ -335,9 +388,16 @@ func (s *Scheduler) start(q *seqState) {
 func (s *Scheduler) step() {
 	e := s.e
 	s.batch, s.owners, s.chunks = s.batch[:0], s.owners[:0], s.chunks[:0]
+	solo := false
+	if s.opts.Prefill == PrefillFirst && !s.solo {
+		for _, q := range s.order {
+			solo = solo || q.prefill < len(q.job.Prompt)
+		}
+	}
+	s.solo = solo
 	used := 0
 	for _, q := range s.order {
-		if q.prefill == len(q.job.Prompt) {
+		if q.prefill == len(q.job.Prompt) && !solo {
 			q.one[0] = q.next
 			s.batch = append(s.batch, model.Seq{Tokens: q.one[:], Pos: q.pos, Cache: e.Caches[q.slot]})
 			s.owners = append(s.owners, q)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -91,6 +92,10 @@ type Engine struct {
 	Experts  *ExpertSplit
 	pool     *tier.ExpertPool
 	lowStore *tier.Store
+	rec      *recorder
+	recRows  []rowOwner
+	slotReq  map[*kv.Cache]int // request id of the sequence in each cache
+	nextReq  int
 	store    *tier.Store
 	one      [1]int32
 	seq1     [1]model.Seq
@@ -386,6 +391,8 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 	for _, t := range req.Prompt {
 		s.Accept(t)
 	}
+	e.startRequest(e.Cache)
+	defer e.endRequest()
 	res := &Result{FinishReason: "length", PromptTokens: len(req.Prompt)}
 	start := time.Now()
 	io0, ex0 := e.store.Stats(), e.ExpertStats()
@@ -492,4 +499,45 @@ func (e *Engine) ExpertStats() tier.ExpertStats {
 		return tier.ExpertStats{}
 	}
 	return e.pool.Stats()
+}
+
+// startRequest gives the sequence in cache a new request id (for routing
+// traces) and tells the expert cache's policy a request begins.
+func (e *Engine) startRequest(cache *kv.Cache) {
+	if e.slotReq == nil {
+		e.slotReq = map[*kv.Cache]int{}
+	}
+	e.slotReq[cache] = e.nextReq
+	e.nextReq++
+	if e.pool != nil {
+		e.pool.BeginRequest()
+	}
+}
+
+func (e *Engine) endRequest() {
+	if e.pool != nil {
+		e.pool.EndRequest()
+	}
+}
+
+// TraceRouting records every MoE routing decision (and speculative guess)
+// from now on to w as a routing trace (package trace); call the returned
+// function to flush it when done.
+func (e *Engine) TraceRouting(w io.Writer) (flush func() error, err error) {
+	name, _ := e.File.String("general.name")
+	if name == "" {
+		name = e.Path
+	}
+	r, err := newRecorder(w, e.Model, name)
+	if err != nil {
+		return nil, err
+	}
+	obs := routers{r}
+	if e.pool != nil {
+		obs = routers{e.pool, r}
+	}
+	e.Model.Routing = obs
+	e.Model.Speculate = true // record the speculative guess too
+	e.rec = r
+	return r.Close, nil
 }

@@ -11,7 +11,6 @@ package model
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"ferry/dtype"
 	"ferry/kernels"
@@ -29,11 +28,13 @@ type Transformer struct {
 	rope       *Rope
 
 	// ExpertCache, when set, serves MoE experts from a cache instead of the
-	// tier's schedule; Speculate then also prefetches each MoE layer's likely
-	// experts by applying its router to the previous layer's output
-	// (Mixtral-offloading's speculative gate).
+	// tier's schedule. Speculate makes each MoE layer's router also run on
+	// the previous layer's output, and reports that guess to Routing (the
+	// cache prefetches from it: Mixtral-offloading's speculative gate).
 	ExpertCache ExpertSource
 	Speculate   bool
+	// Routing, when set, is told every routing decision and guess.
+	Routing RoutingObserver
 
 	s   scratch
 	one [1]Seq
@@ -69,8 +70,17 @@ type ExpertSource interface {
 	Acquire(layer, e int) (mats [3][]byte, types [3]dtype.Type)
 	// Release gives back an acquired expert.
 	Release(layer, e int)
-	// Prefetch reads experts of a later layer ahead of use.
-	Prefetch(layer int, experts []int)
+}
+
+// RoutingObserver is told every MoE routing decision: the expert cache's
+// policy learns from it, and routing traces record it.
+type RoutingObserver interface {
+	// Route reports the experts a layer chose for n tokens, k per token,
+	// best first, with their gate weights.
+	Route(layer, n int, experts []int, weights []float32)
+	// Guess reports the speculative guess for a layer, k per token: the
+	// experts its router picks from the previous layer's output.
+	Guess(layer, n int, experts []int)
 }
 
 // MoE is a mixture-of-experts feed-forward: a router picks the top experts
@@ -283,13 +293,13 @@ func (layer *Layer) forward(m *Transformer, l int, x []float32, n int, seqs []Se
 		layer.FFN.forward(m, out, xn, n)
 	}
 	addTo(x, out)
-	if m.Speculate && m.ExpertCache != nil && l+1 < len(m.Layers) && m.Layers[l+1].MoE != nil {
+	if m.Speculate && m.Routing != nil && l+1 < len(m.Layers) && m.Layers[l+1].MoE != nil {
 		m.speculate(l+1, x, n)
 	}
 }
 
 // speculate guesses the experts layer l will pick by applying its router to
-// the hidden state as it leaves layer l-1, and prefetches them.
+// the hidden state as it leaves layer l-1, and reports the guess.
 func (m *Transformer) speculate(l int, x []float32, n int) {
 	s := &m.s
 	next := m.Layers[l]
@@ -298,14 +308,7 @@ func (m *Transformer) speculate(l int, x []float32, n int) {
 	k := m.ExpertsUsed
 	idx, w := s.specIdx[:n*k], s.specW[:n*k]
 	next.MoE.route(m, xn, n, idx, w)
-	want := s.specWant[:0]
-	for _, e := range idx {
-		if !slices.Contains(want, e) {
-			want = append(want, e)
-		}
-	}
-	s.specWant = want
-	m.ExpertCache.Prefetch(l, want)
+	m.Routing.Guess(l, n, idx)
 }
 
 // forward computes softmax(Q K^T / sqrt(d)) V over the cached positions for
@@ -425,6 +428,9 @@ func (e *MoE) forward(m *Transformer, l int, out, xn []float32, n int) {
 	k := m.ExpertsUsed
 	idx, weights := s.moeIdx[:n*k], s.moeWeights[:n*k]
 	e.route(m, xn, n, idx, weights)
+	if m.Routing != nil {
+		m.Routing.Route(l, n, idx, weights)
+	}
 
 	// Order the (token, choice) slots by expert: a counting sort.
 	count := s.moeCount[:m.Experts+1]

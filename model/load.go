@@ -123,6 +123,9 @@ func (m *Transformer) ExpertStacks() [][3]*tier.Tensor {
 // (they are small, and speculative prefetch reads them out of order), so
 // Schedule no longer lists experts or routers. It returns the bytes held.
 func (m *Transformer) UseExpertCache(src ExpertSource, store *tier.Store, speculate bool) (int64, error) {
+	if r, ok := src.(RoutingObserver); ok && m.Routing == nil {
+		m.Routing = r
+	}
 	var held int64
 	for _, l := range m.Layers {
 		if l.MoE == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ferry/dtype"
+	"ferry/expert"
 )
 
 // ExpertCache decides which experts occupy an ExpertPool's slots. Package
@@ -22,6 +23,16 @@ type ExpertCache interface {
 	Admit(layer, e int, use bool, pinned func(slot int) bool) (slot int, ok bool)
 	// Touch records a use of a resident expert (a hit).
 	Touch(layer, e int)
+	// Route tells the policy a MoE layer's routing (k experts per token for
+	// n tokens, with their weights) and starts a step.
+	Route(layer, n int, experts []int, weights []float32)
+	// Guess tells the policy the speculative guess for a layer.
+	Guess(layer int, experts []int)
+	// Suggest appends up to max experts worth prefetching for layer.
+	Suggest(dst []expert.Key, layer, max int) []expert.Key
+	// BeginRequest and EndRequest bracket one request (one generation).
+	BeginRequest()
+	EndRequest()
 }
 
 // ExpertPool holds MoE experts in a fixed number of equal slots, each with
@@ -43,9 +54,11 @@ type ExpertPool struct {
 	lowMats      [][3]*Tensor
 	lowThreshold float32
 
-	mu      sync.Mutex
-	stats   ExpertStats
-	lowWant []int
+	mu         sync.Mutex
+	stats      ExpertStats
+	lowWant    []int
+	guessBuf   []int
+	suggestBuf []expert.Key
 }
 
 type expertSlot struct {
@@ -295,24 +308,73 @@ func (p *ExpertPool) Fetch(layer int, experts []int, weights []float32) []int {
 	return append(append(hits, loading...), later...)
 }
 
-// Prefetch reads experts of a later layer ahead of use (a speculative or
-// predicted guess). Experts already resident, and guesses for which no slot
-// can be freed, are skipped.
+// Prefetch reads experts of a later layer ahead of use. Experts already
+// resident, and those the policy declines or for which no slot can be
+// freed, are skipped.
 func (p *ExpertPool) Prefetch(layer int, experts []int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.prefetchLocked(layer, experts)
+}
+
+// Route passes a MoE layer's routing to the cache policy.
+func (p *ExpertPool) Route(layer, n int, experts []int, weights []float32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cache.Route(layer, n, experts, weights)
+}
+
+// Guess passes the speculative guess for layer (k experts per token for n
+// tokens) to the policy and prefetches what the policy then suggests.
+func (p *ExpertPool) Guess(layer, n int, experts []int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	want := p.guessBuf[:0]
 	for _, e := range experts {
-		if _, ok := p.cache.Lookup(layer, e); ok {
-			continue
+		if !slices.Contains(want, e) {
+			want = append(want, e)
 		}
-		slot, ok := p.cache.Admit(layer, e, false, p.pinned)
-		if !ok {
-			return
-		}
-		p.stats.Prefetches++
-		p.slots[slot].prefetch = true
-		p.loadLocked(slot, layer, e, false)
 	}
+	p.guessBuf = want
+	p.cache.Guess(layer, want)
+	keys := p.cache.Suggest(p.suggestBuf[:0], layer, max(len(want), 1))
+	p.suggestBuf = keys
+	for _, k := range keys {
+		p.prefetchOneLocked(k.Layer, k.Expert)
+	}
+}
+
+// BeginRequest tells the policy a request starts.
+func (p *ExpertPool) BeginRequest() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cache.BeginRequest()
+}
+
+// EndRequest tells the policy a request ended.
+func (p *ExpertPool) EndRequest() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cache.EndRequest()
+}
+
+func (p *ExpertPool) prefetchLocked(layer int, experts []int) {
+	for _, e := range experts {
+		p.prefetchOneLocked(layer, e)
+	}
+}
+
+func (p *ExpertPool) prefetchOneLocked(layer, e int) {
+	if _, ok := p.cache.Lookup(layer, e); ok {
+		return
+	}
+	slot, ok := p.cache.Admit(layer, e, false, p.pinned)
+	if !ok {
+		return // the policy declined, or every slot is busy
+	}
+	p.stats.Prefetches++
+	p.slots[slot].prefetch = true
+	p.loadLocked(slot, layer, e, false)
 }
 
 // Acquire returns the gate, up and down matrices of expert e of layer and

@@ -41,6 +41,7 @@ func cmdBatch(args []string, stdout io.Writer) error {
 	n := fs.Int("n", 64, "default maximum tokens per prompt")
 	temp := fs.Float64("temp", 0, "default sampling temperature (0: greedy)")
 	ignoreEOS := fs.Bool("ignore-eos", false, "generate the full -n tokens even past end-of-generation (benchmarks)")
+	traceFile := fs.String("trace-routing", "", "record every MoE routing decision to this `file` (see ferry trace analyze)")
 	asJSON := fs.Bool("json", false, "print the throughput summary as JSON on standard error")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -67,6 +68,13 @@ func cmdBatch(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer e.Close()
+	if *traceFile != "" {
+		flush, err := startTrace(e, *traceFile)
+		if err != nil {
+			return err
+		}
+		defer flush()
+	}
 	w := stdout
 	if *out != "" {
 		f, err := os.Create(*out)

@@ -26,6 +26,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 	repN := fs.Int("repeat-last-n", def.RepeatLastN, "how many recent tokens the penalty sees")
 	seed := fs.Uint64("seed", 0, "random seed (0: a random one)")
 	asJSON := fs.Bool("json", false, "end with one line of JSON: prompt_tokens, tokens, text, speeds, I/O")
+	traceFile := fs.String("trace-routing", "", "record every MoE routing decision to this `file` (see ferry trace analyze)")
 	stats := fs.Bool("stats", false, "print speed, I/O and memory accounting to stderr at the end")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -52,6 +53,13 @@ func cmdRun(args []string, stdout io.Writer) error {
 	prompt, err := mf.promptTokens(e, false)
 	if err != nil {
 		return err
+	}
+	if *traceFile != "" {
+		flush, err := startTrace(e, *traceFile)
+		if err != nil {
+			return err
+		}
+		defer flush()
 	}
 	if mf.lowbit != "" {
 		fmt.Fprintf(os.Stderr, "ferry: low-bit expert copies in use (--expert-lowbit): the output is approximate\n")
@@ -144,4 +152,27 @@ func printStats(w io.Writer, m benchResult) {
 			engine.MiB(m.MemBudget), engine.MiB(m.ResidentBytes), engine.MiB(m.StreamedBytes),
 			engine.MiB(m.BytesReadPerToken), m.ReadGBs, m.DiskBWGBs, m.DiskBoundTokS, 100*m.IOWaitFrac)
 	}
+}
+
+// startTrace records routing to path; the returned function flushes and
+// closes it, reporting a failure on standard error.
+func startTrace(e *engine.Engine, path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	flush, err := e.TraceRouting(f)
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return func() {
+		if err := flush(); err != nil {
+			fmt.Fprintf(os.Stderr, "ferry: writing %s: %v\n", path, err)
+		}
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "ferry: writing %s: %v\n", path, err)
+		}
+	}, nil
 }

@@ -32,6 +32,7 @@ func cmdServe(args []string, stdout io.Writer) error {
 	queue := fs.Int("queue", 0, "requests that may wait for a free sequence (default 4 x --parallel); beyond, 503")
 	name := fs.String("name", "", "model `name` to report and accept (default: the file's base name without .gguf)")
 	maxBody := fs.String("max-body", "1MiB", "largest request body; larger ones get 413")
+	prefill := fs.String("prefill", "auto", "how joining prompts share forward passes: mixed (with the decode tokens: one weight read), first (a pass of their own: lower time to first token), auto (mixed when weights stream from disk, else first)")
 	drain := fs.Duration("shutdown-timeout", 60*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish before they are cut")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: ferry serve [-m MODEL] [--mem SIZE] [--addr 127.0.0.1:11435] [--parallel N]\n\n"+
@@ -53,6 +54,10 @@ func cmdServe(args []string, stdout io.Writer) error {
 	}
 	if mf.ctx < 0 {
 		return usageError{fmt.Errorf("--ctx must not be negative")}
+	}
+	prefillMode, err := engine.ParsePrefillMode(*prefill)
+	if err != nil {
+		return usageError{fmt.Errorf("--prefill: %v", err)}
 	}
 	bodyLimit, err := ParseSize(*maxBody)
 	if err != nil {
@@ -76,15 +81,16 @@ func cmdServe(args []string, stdout io.Writer) error {
 	}
 	defer e.Close()
 	logger := log.New(os.Stderr, "ferry serve: ", log.LstdFlags)
-	s := serve.New(e, serve.Options{Name: *name, QueueSize: *queue, MaxBodyBytes: bodyLimit, Logf: logger.Printf})
+	s := serve.New(e, serve.Options{Name: *name, QueueSize: *queue, MaxBodyBytes: bodyLimit, Logf: logger.Printf,
+		Scheduler: engine.SchedulerOptions{Prefill: prefillMode}})
 	if s.Template().Source == "" {
 		logger.Printf("the model has no chat template; chat uses the %s fallback", s.Template().Fallback)
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: logger}
 	ctx, stop := serveContext()
 	defer stop()
-	fmt.Fprintf(stdout, "ferry serve: %s on http://%s (parallel %d, context %d, weights %s resident, %s streamed)\n",
-		s.Name(), ln.Addr(), *parallel, e.Cache0Context(), engine.MiB(e.Placement.ResidentBytes), engine.MiB(e.Placement.StreamedBytes))
+	fmt.Fprintf(stdout, "ferry serve: %s on http://%s (parallel %d, context %d, prefill %s, weights %s resident, %s streamed)\n",
+		s.Name(), ln.Addr(), *parallel, e.Cache0Context(), s.Scheduler().Prefill(), engine.MiB(e.Placement.ResidentBytes), engine.MiB(e.Placement.StreamedBytes))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
