@@ -136,7 +136,9 @@ type Job struct {
 type Event struct {
 	// Token is the generated token, or -1 on the Done event.
 	Token int32
-	// Text is the text newly completed (valid UTF-8, possibly empty).
+	// Text is the text newly completed (valid UTF-8, possibly empty): this
+	// token's, and that of earlier tokens whose events did not fit a
+	// lagging reader's channel.
 	Text string
 	// Done marks the last event; Result and Err are set only on it.
 	Done bool
@@ -228,10 +230,17 @@ func (s *Scheduler) Prefill() PrefillMode { return s.opts.Prefill }
 // Context returns the context length of each sequence slot.
 func (s *Scheduler) Context() int { return s.e.Cache0Context() }
 
+// maxBuffered is how many token events a sequence's channel holds; past
+// that, the text of further tokens waits for the reader and goes out with a
+// later event.
+const maxBuffered = 256
+
 // Submit queues job and returns the channel its events arrive on: one per
-// generated token, then a Done event, then the channel is closed. The
-// channel is buffered for the whole generation, so a slow reader never
-// stalls the other sequences. When ctx is cancelled the sequence stops at
+// generated token, then a Done event, then the channel is closed. Sending
+// never blocks, so a slow reader never stalls the other sequences: when a
+// reader lags 256 events behind, the text of further tokens is held and
+// goes out with the next event that fits (which then carries several
+// tokens' text). When ctx is cancelled the sequence stops at
 // the next step (finish reason "cancelled") and frees its slot. Submit
 // fails at once, without queueing, on an invalid prompt (errors wrapping
 // ErrContext for one longer than the context), when the queue is full
@@ -248,7 +257,7 @@ func (s *Scheduler) Submit(ctx context.Context, job Job) (<-chan Event, error) {
 	if job.MaxTokens > 0 {
 		limit = min(limit, job.MaxTokens)
 	}
-	q := &seqState{ctx: ctx, job: job, out: make(chan Event, limit+1), slot: -1, queuedAt: time.Now()}
+	q := &seqState{ctx: ctx, job: job, out: make(chan Event, min(limit, maxBuffered)+1), slot: -1, queuedAt: time.Now()}
 	for _, st := range job.Stop {
 		q.maxStop = max(q.maxStop, len(st))
 	}
@@ -471,11 +480,14 @@ func (s *Scheduler) deliver(q *seqState, tok int32) bool {
 	s.generated.Add(1)
 	q.text = append(q.text, q.dec.Add(tok)...)
 	if s.cutStop(q) {
-		q.out <- Event{Token: tok}
 		s.finish(q, "stop", nil)
 		return true
 	}
-	q.out <- Event{Token: tok, Text: s.take(q, false)}
+	// The scheduler is the only sender, so a free place stays free; the
+	// last place is kept for the Done event.
+	if len(q.out) < cap(q.out)-1 {
+		q.out <- Event{Token: tok, Text: s.take(q, false)}
+	}
 	if q.job.MaxTokens > 0 && len(q.res.Tokens) >= q.job.MaxTokens || q.pos >= e.Caches[q.slot].Context {
 		s.finish(q, "length", nil)
 		return true

@@ -308,3 +308,32 @@ func TestSchedulerShutdownDrains(t *testing.T) {
 		t.Fatalf("a request cut by the shutdown deadline: %s", done.Result.FinishReason)
 	}
 }
+
+// TestSchedulerLaggingReader checks that a reader that does not keep up
+// neither stalls the scheduler nor loses text: past the channel's buffer,
+// events carry the text of several tokens.
+func TestSchedulerLaggingReader(t *testing.T) {
+	e, err := Load("", Options{Parallel: 1, Context: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	prompt := e.Tok.Encode("Once upon a time", true, true)
+	want, err := e.Generate(context.Background(), Request{Prompt: prompt, MaxTokens: 600, IgnoreEOS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewScheduler(e, SchedulerOptions{})
+	defer s.Close()
+	ch, err := s.Submit(context.Background(), Job{Prompt: prompt, MaxTokens: 600, IgnoreEOS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s.Stats().Finished["length"] == 0 { // not reading meanwhile
+		time.Sleep(time.Millisecond)
+	}
+	text, toks, done := collect(t, ch)
+	if text != want.Text || !same(done.Result.Tokens, want.Tokens) || len(toks) >= 600 {
+		t.Fatalf("%d events for 600 tokens; text %q, want %q", len(toks), text, want.Text)
+	}
+}

@@ -50,7 +50,8 @@ type Options struct {
 	// inspected (ferry plan), not run.
 	PlanOnly bool
 	// ExpertPolicy chooses the MoE expert cache policy (see package expert).
-	// Empty means LRU, and an expert cache only when the model does not fit.
+	// Empty means DefaultExpertPolicy, and an expert cache only when the
+	// model does not fit.
 	ExpertPolicy string
 	// ExpertSlots, when positive, sets the number of experts the cache holds.
 	ExpertSlots int

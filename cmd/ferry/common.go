@@ -36,7 +36,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 	fs.IntVar(&m.batch, "batch-size", 64, "prompt tokens per forward pass")
 	fs.BoolVar(&m.noDirect, "no-direct", false, "read weights through the page cache instead of O_DIRECT")
 	fs.IntVar(&m.readers, "io-readers", 4, "disk reads kept in flight when streaming")
-	fs.StringVar(&m.policy, "expert-policy", "", "MoE expert cache policy: lru, lfu, activation, speculative, fmoe (default lru, and a cache only when the model does not fit)")
+	fs.StringVar(&m.policy, "expert-policy", "", "MoE expert cache policy: lru, lfu, activation, speculative, fmoe (default fmoe, and a cache only when the model does not fit)")
 	fs.StringVar(&m.lowbit, "expert-lowbit", "", "low-bit expert copies (from ferry quantize --expert-lowbit): misses for experts with a small router weight read these; approximate")
 	fs.Float64Var(&m.lowbitT, "expert-lowbit-threshold", 0.25, "router weight below which a missing expert is read from the low-bit copies")
 	fs.IntVar(&m.slots, "expert-slots", 0, "experts the MoE cache holds (default: what the budget allows)")
