@@ -62,23 +62,40 @@ func (e *Engine) GenerateBatch(ctx context.Context, reqs []Request) ([]*Result, 
 		e.startRequest(e.Caches[i])
 	}
 	defer e.endRequest()
-	// Prefill sequence by sequence, in batches of Opts.Batch tokens.
+	// Prefill: the prompts' tokens go through the model together, up to
+	// Opts.Batch tokens per forward pass, so the weights are read once per
+	// pass rather than once per prompt.
 	start := time.Now()
 	batch := make([]model.Seq, 0, len(reqs))
-	for i, s := range seqs {
-		p := s.req.Prompt
-		for pos := 0; pos < len(p); pos += e.Opts.Batch {
-			end := min(pos+e.Opts.Batch, len(p))
-			batch = append(batch[:0], model.Seq{Tokens: p[pos:end], Pos: pos, Cache: e.Caches[i]})
-			logits, err := e.forwardBatch(batch)
-			if err != nil {
-				return nil, st, err
+	owner := make([]int, 0, len(reqs))
+	done := make([]int, len(seqs)) // prompt tokens evaluated per sequence
+	for {
+		batch, owner = batch[:0], owner[:0]
+		room := e.Opts.Batch
+		for i, s := range seqs {
+			p := s.req.Prompt
+			if done[i] == len(p) || room == 0 {
+				continue
 			}
-			if end == len(p) {
-				s.next = s.sampler.Sample(logits)
+			end := min(len(p), done[i]+room)
+			batch = append(batch, model.Seq{Tokens: p[done[i]:end], Pos: done[i], Cache: e.Caches[i]})
+			owner = append(owner, i)
+			room -= end - done[i]
+			done[i] = end
+		}
+		if len(batch) == 0 {
+			break
+		}
+		logits, err := e.forwardBatch(batch)
+		if err != nil {
+			return nil, st, err
+		}
+		for j, i := range owner {
+			if s := seqs[i]; done[i] == len(s.req.Prompt) {
+				s.next = s.sampler.Sample(logits[j*e.Model.Vocab : (j+1)*e.Model.Vocab])
+				s.pos = len(s.req.Prompt)
 			}
 		}
-		s.pos = len(p)
 	}
 	st.PrefillTime = time.Since(start)
 	for _, s := range seqs {
@@ -86,7 +103,6 @@ func (e *Engine) GenerateBatch(ctx context.Context, reqs []Request) ([]*Result, 
 	}
 	start = time.Now()
 	tokens := make([]int32, len(reqs))
-	owner := make([]int, 0, len(reqs))
 	for {
 		batch, owner = batch[:0], owner[:0]
 		for i, s := range seqs {
