@@ -11,6 +11,9 @@ package model
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"ferry/dtype"
 	"ferry/kernels"
@@ -111,6 +114,7 @@ type scratch struct {
 	specIn, specW          []float32
 	logits                 []float32
 	tmp                    []float32
+	scoresW                [][]float32 // per-worker attention scores
 }
 
 // spanTmp returns scratch for n floats, growing it on first need only.
@@ -144,6 +148,17 @@ func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map
 	return floats, ints
 }
 
+// attentionWorkers is the most goroutines attention is split across.
+const attentionWorkers = 4
+
+func scoresPerWorker(ctx int) [][]float32 {
+	w := make([][]float32, min(runtime.GOMAXPROCS(0), attentionWorkers))
+	for i := range w {
+		w[i] = make([]float32, ctx)
+	}
+	return w
+}
+
 // ScratchBytes returns the activation memory a forward pass of n tokens
 // over a context of ctx allocates, plus the staging of partial spans (at most
 // spanRows rows per input).
@@ -156,7 +171,7 @@ func (m *Transformer) ScratchBytes(n, ctx, spanRows int) int64 {
 	for _, v := range i {
 		b += 8 * int64(v)
 	}
-	return b + 4*int64(n)*int64(spanRows)
+	return b + 4*int64(n)*int64(spanRows) + 4*int64(ctx)*attentionWorkers
 }
 
 func (m *Transformer) ensureScratch(n, ctx int) {
@@ -177,6 +192,7 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 		moeCount: make([]int, i["moeCount"]), moeFill: make([]int, i["moeFill"]), tmp: s.tmp,
 		moeUsed: make([]int, 0, i["moeUsed"]), moeTop: make([]float32, 0, i["moeUsed"]), specWant: make([]int, 0, i["specWant"]), specIdx: make([]int, i["specIdx"]),
 		specIn: make([]float32, f["specIn"]), specW: make([]float32, f["specW"]),
+		scoresW: scoresPerWorker(f["scores"]),
 	}
 }
 
@@ -344,23 +360,48 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 	keys, values := cache.Keys(l, pos+n), cache.Values(l, pos+n)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	group := m.Heads / m.KVHeads
-	for i := 0; i < n; i++ {
+	// One unit of work is one (token, head) pair; split them across the
+	// cores when there is enough work to pay for it (long prompts).
+	units := n * m.Heads
+	head := func(u int, scores []float32) {
+		i, h := u/m.Heads, u%m.Heads
 		seen := pos + i + 1 // causal: token i attends to positions [0, pos+i]
-		for h := 0; h < m.Heads; h++ {
-			qh := q[i*qdim+h*hd : i*qdim+(h+1)*hd]
-			kvh := (h / group) * hd
-			scores := s.scores[:seen]
-			for j := range scores {
-				scores[j] = dot(qh, keys[j*kvdim+kvh:j*kvdim+kvh+hd]) * scale
-			}
-			softmax(scores)
-			out := att[i*qdim+h*hd : i*qdim+(h+1)*hd]
-			clear(out)
-			for j, w := range scores {
-				axpy(out, w, values[j*kvdim+kvh:j*kvdim+kvh+hd])
-			}
+		qh := q[i*qdim+h*hd : i*qdim+(h+1)*hd]
+		kvh := (h / group) * hd
+		scores = scores[:seen]
+		for j := range scores {
+			scores[j] = dot(qh, keys[j*kvdim+kvh:j*kvdim+kvh+hd]) * scale
+		}
+		softmax(scores)
+		out := att[i*qdim+h*hd : i*qdim+(h+1)*hd]
+		clear(out)
+		for j, w := range scores {
+			axpy(out, w, values[j*kvdim+kvh:j*kvdim+kvh+hd])
 		}
 	}
+	workers := min(runtime.GOMAXPROCS(0), len(s.scoresW))
+	if workers <= 1 || units*(pos+n)*hd < 1<<18 {
+		for u := 0; u < units; u++ {
+			head(u, s.scores)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(scores []float32) {
+			defer wg.Done()
+			for {
+				u := int(next.Add(1)) - 1
+				if u >= units {
+					return
+				}
+				head(u, scores)
+			}
+		}(s.scoresW[w])
+	}
+	wg.Wait()
 }
 
 // forward computes Down(silu(Gate x) * Up x) into out.
