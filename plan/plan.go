@@ -162,8 +162,16 @@ type Prediction struct {
 	DiskBoundTokS  float64 // disk bandwidth / streamed bytes
 }
 
+// KernelEfficiency is the fraction of the measured memory bandwidth the
+// decode kernels reach (measured with ferry bench on TinyLlama-shaped
+// models: about half on two threads). The cost model uses it when the
+// caller passes no better figure.
+const KernelEfficiency = 0.5
+
 // Predict estimates decode speed for a placement where every weight byte
-// (resident or streamed) is read by the kernels once per token.
+// (resident or streamed) is read by the kernels once per token;
+// computeEfficiency is the fraction of hw.MemBW the kernels reach (0 means
+// KernelEfficiency).
 func Predict(p Placement, hw Hardware, computeEfficiency float64) Prediction {
 	var pr Prediction
 	total := float64(p.ResidentBytes + p.StreamedBytes)
@@ -174,7 +182,7 @@ func Predict(p Placement, hw Hardware, computeEfficiency float64) Prediction {
 	if hw.MemBW > 0 {
 		eff := computeEfficiency
 		if eff <= 0 {
-			eff = 1
+			eff = KernelEfficiency
 		}
 		pr.ComputeSeconds = total / (hw.MemBW * eff)
 	}

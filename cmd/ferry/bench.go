@@ -213,7 +213,7 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) b
 				if e.Experts != nil {
 					pp.StreamedBytes += e.Experts.ExpectedMissBytes()
 				}
-				out.PredictedTokS = plan.Predict(pp, plan.Hardware{DiskBW: dbw, MemBW: bw}, 1).TokS
+				out.PredictedTokS = plan.Predict(pp, plan.Hardware{DiskBW: dbw, MemBW: bw}, 0).TokS
 			}
 		}
 	}

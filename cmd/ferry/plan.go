@@ -43,14 +43,14 @@ func cmdPlan(args []string, stdout io.Writer) error {
 	e.Close()
 	hw := plan.Hardware{MemBW: plan.MemoryBandwidth(int(min(128<<20, max(mem/4, 48<<20))), runtime.GOMAXPROCS(0))}
 	if mf.model != "" {
-		if bw, _, err := tier.ProbeDisk(mf.model, 512<<20, 4); err == nil {
+		if bw, _, err := tier.ProbeDisk(mf.model, 1<<30, 4); err == nil {
 			hw.DiskBW = bw
 		}
 	}
 	if x := e.Experts; x != nil {
 		p.StreamedBytes += x.ExpectedMissBytes()
 	}
-	pred := plan.Predict(p, hw, 1)
+	pred := plan.Predict(p, hw, 0)
 	// Summarize by tensor kind (the name without the block number).
 	type kind struct {
 		Kind                    string `json:"kind"`
