@@ -59,7 +59,7 @@ func Write(ctx context.Context, w io.Writer, kv []gguf.KV, tensors []Tensor, opt
 	for i, t := range tensors {
 		infos[i] = gguf.TensorInfo{Name: t.Name, Shape: t.Shape, Type: t.Type}
 	}
-	layout, err := NewLayout(kv, infos)
+	layout, err := gguf.NewLayout(kv, infos)
 	if err != nil {
 		return 0, err
 	}

@@ -34,8 +34,9 @@ var ErrClosed = errors.New("the scheduler is shutting down")
 type PrefillMode int
 
 const (
-	// PrefillAuto is PrefillMixed when weights stream from disk (a pass is
-	// dear: share it) and PrefillFirst when they are all resident.
+	// PrefillAuto is PrefillMixed when weights stream from disk (dense
+	// spans, or experts through the expert cache: a pass is dear, share it)
+	// and PrefillFirst when they are all resident.
 	PrefillAuto PrefillMode = iota
 	// PrefillMixed puts prompt chunks in the same pass as the decode tokens:
 	// the weights are read once for both (the best throughput when reading
@@ -211,7 +212,7 @@ func NewScheduler(e *Engine, opts SchedulerOptions) *Scheduler {
 	opts.StepTokens = max(opts.StepTokens, n)
 	if opts.Prefill == PrefillAuto {
 		opts.Prefill = PrefillFirst
-		if e.Placement.StreamedBytes > 0 {
+		if e.Placement.StreamedBytes > 0 || e.Experts != nil {
 			opts.Prefill = PrefillMixed
 		}
 	}
@@ -387,6 +388,7 @@ func (s *Scheduler) start(q *seqState) {
 		q.dec.StripPrefixSpace()
 	}
 	q.res = &Result{PromptTokens: len(q.job.Prompt)}
+	s.e.startRequest(s.e.Caches[q.slot]) // a request id for routing traces; the expert policy's bracket
 	s.order = append(s.order, q)
 	s.active.Store(int64(len(s.order)))
 }
@@ -563,6 +565,7 @@ func (s *Scheduler) finish(q *seqState, reason string, err error) {
 	q.out <- Event{Token: -1, Text: text, Done: true, Result: q.res, Err: err}
 	close(q.out)
 	if q.slot >= 0 {
+		s.e.endRequest()
 		s.slots[q.slot] = nil
 		q.slot = -1
 		for i, o := range s.order {

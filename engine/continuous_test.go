@@ -71,6 +71,35 @@ func TestSchedulerMatchesGenerateQuantized(t *testing.T) {
 	schedulerMatches(t, e, PrefillMixed, [][]int32{p, p[:5], {1, 7, 9}, p[3:], p[:2]})
 }
 
+// TestSchedulerMatchesGenerateOffloadedMoE is TestSchedulerMatchesGenerate
+// on a Mixtral-style model whose experts do not fit the weight budget, so
+// they go through the expert cache while sequences join and leave.
+func TestSchedulerMatchesGenerateOffloadedMoE(t *testing.T) {
+	ref := fixtures.Load(t, "moe-mixtral-q4_k_m")
+	probe, err := Load(ref.Path, Options{PlanOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var weights int64
+	for _, ti := range probe.File.Tensors {
+		weights += ti.Size
+	}
+	probe.Close()
+	e, err := Load(ref.Path, Options{Parallel: 3, Batch: 4, Context: 128, WeightBudget: weights / 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Placement.StreamedBytes == 0 && e.Experts == nil {
+		t.Fatal("nothing streams under half the weights")
+	}
+	p := ref.PromptTokens
+	schedulerMatches(t, e, PrefillAuto, [][]int32{p, p[:5], {1, 7, 9}, p[3:]})
+	if st := e.ExpertStats(); e.Experts != nil && st.Hits+st.Misses == 0 {
+		t.Fatalf("the expert cache saw no use: %+v", st)
+	}
+}
+
 func schedulerMatches(t *testing.T, e *Engine, mode PrefillMode, prompts [][]int32) {
 	type want struct {
 		tokens []int32

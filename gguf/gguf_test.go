@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -191,4 +192,58 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEveryValueType writes metadata of every kind and reads it back.
+func TestEveryValueType(t *testing.T) {
+	kvs := []KV{
+		{"a.u8", Value{TypeUint8, uint8(7)}},
+		{"a.i8", Value{TypeInt8, int8(-7)}},
+		{"a.u16", Value{TypeUint16, uint16(700)}},
+		{"a.i16", Value{TypeInt16, int16(-700)}},
+		{"a.u32", Uint32(70000)},
+		{"a.i32", Value{TypeInt32, int32(-70000)}},
+		{"a.f32", Float32(1.5)},
+		{"a.bool", Bool(true)},
+		{"a.str", String("héllo")},
+		{"a.u64", Value{TypeUint64, uint64(1 << 40)}},
+		{"a.i64", Value{TypeInt64, int64(-1 << 40)}},
+		{"a.f64", Value{TypeFloat64, 2.25}},
+		{"a.strs", ArrayOf(TypeString, []string{"x", "", "yz"})},
+		{"a.i32s", ArrayOf(TypeInt32, []int32{1, -2, 3})},
+		{"a.f32s", ArrayOf(TypeFloat32, []float32{0.5})},
+		{"a.bools", ArrayOf(TypeBool, []bool{true, false})},
+		{"a.u8s", ArrayOf(TypeUint8, []uint8{1, 2, 3})},
+		{"a.i16s", ArrayOf(TypeInt16, []int16{-1, 2})},
+		{"a.u64s", ArrayOf(TypeUint64, []uint64{1 << 50})},
+		{"a.f64s", ArrayOf(TypeFloat64, []float64{-0.25})},
+		{"a.nested", ArrayOf(TypeArray, []Array{{Elem: TypeUint32, Values: []uint32{1, 2}}, {Elem: TypeArray, Values: []Array{{Elem: TypeString, Values: []string{"deep"}}}}})},
+		{"general.alignment", Uint32(64)},
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, kvs, []TensorInfo{{Name: "t", Shape: []uint64{256, 2}, Type: dtype.Q4_K}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteTensor(make([]byte, 288))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range kvs {
+		got, ok := f.Lookup(kv.Key)
+		if !ok || got.Type != kv.Value.Type || !reflect.DeepEqual(got.V, kv.Value.V) {
+			t.Errorf("%s: got %#v, wrote %#v", kv.Key, got, kv.Value)
+		}
+	}
+	if tt := f.Tensor("t"); tt == nil || tt.Size != 288 || tt.Offset%64 != 0 {
+		t.Errorf("tensor %+v", tt)
+	}
+	// A value whose Go type does not match its declared type is refused.
+	if _, err := NewWriter(&buf, []KV{{"bad", Value{TypeUint32, "x"}}}, nil); err == nil {
+		t.Error("mismatched value type accepted")
+	}
 }

@@ -112,7 +112,7 @@ func Size(opts Options) (int64, error) {
 	for i, t := range ts {
 		infos[i] = gguf.TensorInfo{Name: t.Name, Shape: t.Shape, Type: t.Type}
 	}
-	l, err := convert.NewLayout(kv, infos)
+	l, err := gguf.NewLayout(kv, infos)
 	if err != nil {
 		return 0, err
 	}

@@ -75,7 +75,9 @@ func cmdServe(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer ln.Close()
-	e, err := engine.Load(mf.model, engine.Options{Context: mf.ctx, Mem: mem, Batch: mf.batch, NoDirect: mf.noDirect, Mmap: mf.mmap, Parallel: *parallel})
+	e, err := engine.Load(mf.model, engine.Options{Context: mf.ctx, Mem: mem, Batch: mf.batch, NoDirect: mf.noDirect, Mmap: mf.mmap,
+		ExpertPolicy: mf.policy, ExpertSlots: mf.slots, Readers: mf.readers, ExpertLowBit: mf.lowbit, ExpertLowBitThreshold: float32(mf.lowbitT),
+		Parallel: *parallel})
 	if err != nil {
 		return err
 	}
