@@ -56,14 +56,12 @@ func cmdBatch(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	setThreads(mf.threads)
-	var mem int64
-	if mf.mem != "" {
-		if mem, err = ParseSize(mf.mem); err != nil {
-			return usageError{fmt.Errorf("--mem: %v", err)}
-		}
+	opts, err := mf.options()
+	if err != nil {
+		return err
 	}
-	e, err := engine.Load(mf.model, engine.Options{Context: mf.ctx, Mem: mem, Batch: mf.batch, NoDirect: mf.noDirect, Parallel: *b})
+	opts.Parallel = *b
+	e, err := engine.Load(mf.model, opts)
 	if err != nil {
 		return err
 	}

@@ -49,19 +49,31 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 }
 
 func (m *modelFlags) load() (*engine.Engine, error) {
+	opts, err := m.options()
+	if err != nil {
+		return nil, err
+	}
+	return engine.Load(m.model, opts)
+}
+
+// options turns the flags into engine options (and applies --threads).
+func (m *modelFlags) options() (engine.Options, error) {
 	setThreads(m.threads)
 	var mem int64
 	if m.mem != "" {
 		var err error
 		if mem, err = ParseSize(m.mem); err != nil {
-			return nil, usageError{fmt.Errorf("--mem: %v", err)}
+			return engine.Options{}, usageError{fmt.Errorf("--mem: %v", err)}
 		}
 	}
 	if m.ctx < 0 {
-		return nil, usageError{fmt.Errorf("--ctx must not be negative")}
+		return engine.Options{}, usageError{fmt.Errorf("--ctx must not be negative")}
 	}
-	return engine.Load(m.model, engine.Options{Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap, ExpertPolicy: m.policy, ExpertSlots: m.slots, Readers: m.readers,
-		ExpertLowBit: m.lowbit, ExpertLowBitThreshold: float32(m.lowbitT)})
+	return engine.Options{
+		Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap,
+		ExpertPolicy: m.policy, ExpertSlots: m.slots, Readers: m.readers,
+		ExpertLowBit: m.lowbit, ExpertLowBitThreshold: float32(m.lowbitT),
+	}, nil
 }
 
 // ParseSize parses a byte count such as 512MiB, 2GiB, 1.5G, 600M or 1048576.

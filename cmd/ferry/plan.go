@@ -29,8 +29,12 @@ func cmdPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--mem: %v", err)}
 	}
-	setThreads(mf.threads)
-	e, err := engine.Load(mf.model, engine.Options{Context: mf.ctx, Mem: mem, Batch: mf.batch, PlanOnly: true})
+	opts, err := mf.options()
+	if err != nil {
+		return err
+	}
+	opts.PlanOnly = true
+	e, err := engine.Load(mf.model, opts)
 	if err != nil {
 		return err
 	}

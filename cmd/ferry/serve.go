@@ -52,9 +52,11 @@ func cmdServe(args []string, stdout io.Writer) error {
 	if *queue < 0 {
 		return usageError{fmt.Errorf("--queue must not be negative")}
 	}
-	if mf.ctx < 0 {
-		return usageError{fmt.Errorf("--ctx must not be negative")}
+	opts, err := mf.options()
+	if err != nil {
+		return err
 	}
+	opts.Parallel = *parallel
 	prefillMode, err := engine.ParsePrefillMode(*prefill)
 	if err != nil {
 		return usageError{fmt.Errorf("--prefill: %v", err)}
@@ -63,21 +65,12 @@ func cmdServe(args []string, stdout io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--max-body: %v", err)}
 	}
-	var mem int64
-	if mf.mem != "" {
-		if mem, err = ParseSize(mf.mem); err != nil {
-			return usageError{fmt.Errorf("--mem: %v", err)}
-		}
-	}
-	setThreads(mf.threads)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
-	e, err := engine.Load(mf.model, engine.Options{Context: mf.ctx, Mem: mem, Batch: mf.batch, NoDirect: mf.noDirect, Mmap: mf.mmap,
-		ExpertPolicy: mf.policy, ExpertSlots: mf.slots, Readers: mf.readers, ExpertLowBit: mf.lowbit, ExpertLowBitThreshold: float32(mf.lowbitT),
-		Parallel: *parallel})
+	e, err := engine.Load(mf.model, opts)
 	if err != nil {
 		return err
 	}
