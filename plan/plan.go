@@ -83,7 +83,7 @@ func Place(units []Unit, budget int64) (Placement, error) {
 		return p, nil
 	}
 	if min := MinBudget(units); budget < min {
-		return p, fmt.Errorf("a weight budget of %d MiB cannot hold the staging area for the largest weight (%d MiB needed)", budget>>20, min>>20)
+		return p, fmt.Errorf("a weight budget of %s cannot hold the smallest workable placement (%s: resident weights that cannot stream plus staging for the largest that can)", size(budget), size(min))
 	}
 	// Candidate caps on the largest streamed unit: every distinct size.
 	sizes := make([]int64, 0, len(units))
@@ -131,7 +131,7 @@ func Place(units []Unit, budget int64) (Placement, error) {
 		}
 	}
 	if best < 0 {
-		return p, fmt.Errorf("no placement fits a weight budget of %d MiB", budget>>20)
+		return p, fmt.Errorf("no placement fits a weight budget of %s", size(budget))
 	}
 	for i, s := range bestStream {
 		p.Resident[i] = !s
@@ -191,4 +191,16 @@ func Predict(p Placement, hw Hardware, computeEfficiency float64) Prediction {
 		pr.TokS = 1 / t
 	}
 	return pr
+}
+
+// size formats a byte count for messages.
+func size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
 }
