@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"ferry/embedded"
@@ -170,6 +172,14 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 			}
 		}
 	}
+	if ctx > MaxContext {
+		return nil, fmt.Errorf("a context of %d tokens is beyond the %d ferry supports", ctx, MaxContext)
+	}
+	if need := int64(opts.Parallel) * kv.Bytes(m.Blocks, ctx, m.KVDim()); opts.Mem <= 0 {
+		if avail := availableMemory(); avail > 0 && need > avail {
+			return nil, fmt.Errorf("the KV cache for a context of %d tokens (x%d sequences) needs %s, more than the %s of memory available: lower --ctx", ctx, opts.Parallel, MiB(need), MiB(avail))
+		}
+	}
 	schedule := m.Schedule()
 	var spanRows int
 	for _, t := range schedule {
@@ -249,6 +259,24 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 	}
 	e.Cache = e.Caches[0]
 	return e, nil
+}
+
+// MaxContext is the longest context ferry accepts.
+const MaxContext = 1 << 20
+
+// availableMemory returns MemAvailable from /proc/meminfo, or 0 when unknown.
+var availableMemory = func() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var kb int64
+		if n, _ := fmt.Sscanf(line, "MemAvailable: %d kB", &kb); n == 1 {
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // MiB formats a byte count in mebibytes.

@@ -176,3 +176,21 @@ func TestLowBitExperts(t *testing.T) {
 		t.Fatalf("low-bit run too far from the reference: NRMSE %.3e (bound %.3e), agreement %.2f (bound %.2f)", dRef, bound, agree, qAgree)
 	}
 }
+
+// TestKVCacheTooLarge checks that a context whose KV cache cannot fit the
+// machine's memory is refused before it is allocated.
+func TestKVCacheTooLarge(t *testing.T) {
+	ref := fixtures.Load(t, "stories260k")
+	saved := availableMemory
+	availableMemory = func() int64 { return 64 << 20 }
+	defer func() { availableMemory = saved }()
+	_, err := Load(ref.Path, Options{Context: 1 << 16})
+	if err == nil || !contains(err.Error(), "KV cache") {
+		t.Fatalf("err = %v", err)
+	}
+	e, err := Load(ref.Path, Options{Context: 1024})
+	if err != nil {
+		t.Fatalf("a small context was refused: %v", err)
+	}
+	e.Close()
+}

@@ -206,6 +206,8 @@ func TestBadInput(t *testing.T) {
 		{"eval prompt too long", []string{"eval", "--ctx", "64", "-p", long, "--logits", filepath.Join(dir, "x.f32")}, "context"},
 		{"bad token id", []string{"eval", "--prompt-ids", "1,99999", "--logits", filepath.Join(dir, "x.f32")}, "outside the vocabulary"},
 		{"bad mem", []string{"run", "--mem", "lots"}, "--mem"},
+		{"absurd context", []string{"run", "--ctx", "900000000"}, "context"},
+		{"mem too small", []string{"run", "-m", good, "--mem", "2MiB"}, "cannot hold the working set"},
 		{"unknown command", []string{"fly"}, "unknown command"},
 	}
 	for _, c := range cases {
