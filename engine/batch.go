@@ -60,8 +60,8 @@ func (e *Engine) GenerateBatch(ctx context.Context, reqs []Request) ([]*Result, 
 	st.Sequences = len(reqs)
 	for i := range reqs {
 		e.startRequest(e.Caches[i])
+		defer e.endRequest()
 	}
-	defer e.endRequest()
 	// Prefill: the prompts' tokens go through the model together, up to
 	// Opts.Batch tokens per forward pass, so the weights are read once per
 	// pass rather than once per prompt.

@@ -99,6 +99,7 @@ type Engine struct {
 	recRows  []rowOwner
 	slotReq  map[*kv.Cache]int // request id of the sequence in each cache
 	nextReq  int
+	active   int // requests started and not ended
 	store    *tier.Store
 	one      [1]int32
 	seq1     [1]model.Seq
@@ -531,20 +532,26 @@ func (e *Engine) ExpertStats() tier.ExpertStats {
 }
 
 // startRequest gives the sequence in cache a new request id (for routing
-// traces) and tells the expert cache's policy a request begins.
+// traces) and, when no other request is running, tells the expert cache's
+// policy a request begins. Requests that overlap (a batch, the server's
+// continuous batching) share one bracket: the activation-aware policies
+// then learn from their union, which is what the shared cache serves.
 func (e *Engine) startRequest(cache *kv.Cache) {
 	if e.slotReq == nil {
 		e.slotReq = map[*kv.Cache]int{}
 	}
 	e.slotReq[cache] = e.nextReq
 	e.nextReq++
-	if e.pool != nil {
+	if e.active == 0 && e.pool != nil {
 		e.pool.BeginRequest()
 	}
+	e.active++
 }
 
+// endRequest closes what startRequest opened.
 func (e *Engine) endRequest() {
-	if e.pool != nil {
+	e.active--
+	if e.active == 0 && e.pool != nil {
 		e.pool.EndRequest()
 	}
 }
