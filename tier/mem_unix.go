@@ -11,7 +11,11 @@ func allocAligned(n int) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	return syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err == nil && n >= 4<<20 {
+		hugePages(b)
+	}
+	return b, err
 }
 
 func freeAligned(b []byte) {

@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package tier
+
+func hugePages(b []byte) {}
