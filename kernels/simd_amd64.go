@@ -56,6 +56,8 @@ func useSIMD() {
 	}
 
 	simdActive = true
+	dotF32SIMD = func(a, b []float32) float32 { return dotF32AVX2(&a[0], &b[0], len(a)) }
+	axpyF32SIMD = func(y []float32, alpha float32, x []float32) { axpyF32AVX2(&y[0], alpha, &x[0], len(x)) }
 	quantizeQ8_0 = func(dst []byte, x []float32) {
 		if nb := len(x) / 32; nb > 0 {
 			_ = dst[nb*q8Block-1]
@@ -151,3 +153,9 @@ func vecQ4_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 
 //go:noescape
 func vecQ5_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func dotF32AVX2(a, b *float32, n int) float32
+
+//go:noescape
+func axpyF32AVX2(y *float32, alpha float32, x *float32, n int)

@@ -2,6 +2,8 @@ package model
 
 import (
 	"math"
+
+	"ferry/kernels"
 )
 
 // rmsNorm writes x / rms(x) * weight into out for each of the n rows of x.
@@ -58,17 +60,7 @@ func addTo(dst, src []float32) {
 	}
 }
 
-func dot(a, b []float32) float32 {
-	var s float32
-	for i, v := range a {
-		s += v * b[i]
-	}
-	return s
-}
+func dot(a, b []float32) float32 { return kernels.DotF32(a, b) }
 
 // axpy adds a*x to y.
-func axpy(y []float32, a float32, x []float32) {
-	for i, v := range x {
-		y[i] += a * v
-	}
-}
+func axpy(y []float32, a float32, x []float32) { kernels.AxpyF32(y, a, x) }

@@ -1,0 +1,41 @@
+package kernels
+
+// Float32 vector helpers for attention: q·k scores and the weighted sum of
+// values. They run on whatever vectors the model hands them (no quantized
+// blocks), so they sit beside the block kernels rather than in the type table.
+
+// DotF32 returns the dot product of a and b (len(b) >= len(a)).
+func DotF32(a, b []float32) float32 {
+	if len(a) >= 16 && dotF32SIMD != nil {
+		n := len(a) &^ 15
+		s := dotF32SIMD(a[:n], b[:n])
+		for i := n; i < len(a); i++ {
+			s += a[i] * b[i]
+		}
+		return s
+	}
+	var s float32
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
+// AxpyF32 adds alpha*x to y (len(y) >= len(x)).
+func AxpyF32(y []float32, alpha float32, x []float32) {
+	i := 0
+	if len(x) >= 16 && axpyF32SIMD != nil {
+		i = len(x) &^ 15
+		axpyF32SIMD(y[:i], alpha, x[:i])
+	}
+	for ; i < len(x); i++ {
+		y[i] += alpha * x[i]
+	}
+}
+
+// dotF32SIMD and axpyF32SIMD take lengths that are multiples of 16; nil
+// when the CPU has no vector path.
+var (
+	dotF32SIMD  func(a, b []float32) float32
+	axpyF32SIMD func(y []float32, alpha float32, x []float32)
+)

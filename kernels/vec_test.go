@@ -1,0 +1,40 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestDotAxpyF32(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 15, 16, 17, 64, 100, 128} {
+		a, b := make([]float32, n), make([]float32, n)
+		var want float64
+		for i := range a {
+			a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			want += float64(a[i]) * float64(b[i])
+		}
+		if got := DotF32(a, b); math.Abs(float64(got)-want) > 1e-4*math.Max(1, math.Abs(want)) {
+			t.Errorf("DotF32 n=%d: %v, want %v", n, got, want)
+		}
+		y := make([]float32, n)
+		for i := range y {
+			y[i] = float32(i)
+		}
+		AxpyF32(y, 0.5, a)
+		for i := range y {
+			if d := y[i] - (float32(i) + 0.5*a[i]); d > 1e-6 || d < -1e-6 {
+				t.Fatalf("AxpyF32 n=%d: y[%d] = %v", n, i, y[i])
+			}
+		}
+	}
+}
+
+func BenchmarkDotF32(b *testing.B) {
+	a, c := make([]float32, 64), make([]float32, 64)
+	b.SetBytes(2 * 4 * 64)
+	for b.Loop() {
+		DotF32(a, c)
+	}
+}
