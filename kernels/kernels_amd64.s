@@ -86,6 +86,7 @@ q80row:
 	CMPQ R12, $2
 	JB q80tail
 q80pair:
+	PREFETCHT0 2048(R10)
 	VMOVDQU 2(R10), Y2
 	VMOVDQU 8(R11), Y4
 	VPABSB Y2, Y3
@@ -159,6 +160,9 @@ q4krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q4kblock:
+	PREFETCHT0 2048(R10)
+	PREFETCHT0 2112(R10)
+	PREFETCHT0 2176(R10)
 	// Unpack the 6-bit scales and mins (ggml's utmp shuffle): bytes 0-7
 	// of [AX CX BX DX] are the scales, 8-15 the mins.
 	MOVL 4(R10), AX
@@ -296,6 +300,10 @@ q6krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6kblock:
+	PREFETCHT0 2048(R10)
+	PREFETCHT0 2112(R10)
+	PREFETCHT0 2176(R10)
+	PREFETCHT0 2240(R10)
 	// The quants are used unsigned (q in [0, 64)); 32*sum(sc*bsum) is
 	// subtracted at the start.
 	VPMOVSXBW 192(R10), Y1
@@ -420,6 +428,7 @@ f16row:
 	CMPQ R12, $32
 	JB f16by8
 f16by32:
+	PREFETCHT0 2048(R10)
 	VCVTPH2PS (R10), Y4
 	VCVTPH2PS 16(R10), Y5
 	VCVTPH2PS 32(R10), Y6
@@ -929,6 +938,7 @@ q40row:
 	CMPQ R12, $2
 	JB q40tail
 q40pair:
+	PREFETCHT0 2048(R10)
 	VMOVDQU 2(R10), X2
 	VPSRLW $4, X2, X3
 	VINSERTI128 $1, X3, Y2, Y2
@@ -1015,6 +1025,9 @@ q5krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q5kblock:
+	PREFETCHT0 2048(R10)
+	PREFETCHT0 2112(R10)
+	PREFETCHT0 2176(R10)
 	MOVL 4(R10), AX
 	MOVL 8(R10), BX
 	MOVL 12(R10), CX
