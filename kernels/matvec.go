@@ -66,6 +66,8 @@ type job struct {
 	chunk int
 	next  atomic.Int64
 	wg    sync.WaitGroup
+	// helping counts enlisted helpers that have not finished.
+	helping atomic.Int32
 }
 
 var jobPool = sync.Pool{New: func() any { return new(job) }}
@@ -91,15 +93,34 @@ func ensureWorkers(n int) int {
 	poolMu.Lock()
 	defer poolMu.Unlock()
 	for int(poolStarted.Load()) < n {
-		go func() {
-			for j := range poolCh {
-				j.work()
-				j.wg.Done()
-			}
-		}()
+		go worker()
 		poolStarted.Add(1)
 	}
 	return n
+}
+
+// workerSpins is how many times an idle worker polls for the next job
+// (a few hundred microseconds) before it parks. Decode issues hundreds of
+// small products per token back to back; waking a parked goroutine costs
+// tens of microseconds each time, as much as many of the products take.
+const workerSpins = 20000
+
+func worker() {
+	for {
+		var j *job
+		for spin := 0; spin < workerSpins && j == nil; spin++ {
+			select {
+			case j = <-poolCh:
+			default:
+			}
+		}
+		if j == nil {
+			j = <-poolCh
+		}
+		j.work()
+		j.helping.Add(-1)
+		j.wg.Done()
+	}
 }
 
 // run prepares the activations once, then computes rows of y, in parallel
@@ -144,14 +165,19 @@ func runPrepared(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, cols, 
 	j.next.Store(0)
 	for i := 0; i < helpers; i++ {
 		j.wg.Add(1)
+		j.helping.Add(1)
 		select {
 		case poolCh <- j:
 		default:
 			// Workers are saturated (other calls in flight): do it ourselves.
+			j.helping.Add(-1)
 			j.wg.Done()
 		}
 	}
 	j.work()
+	// The helpers are on their last chunks: poll briefly before parking.
+	for spin := 0; spin < workerSpins && j.helping.Load() > 0; spin++ {
+	}
 	j.wg.Wait()
 	j.k, j.y, j.w, j.xq = nil, nil, nil, nil
 	jobPool.Put(j)
