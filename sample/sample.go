@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 )
 
 // Params configures a Sampler. The zero value samples greedily.
@@ -40,6 +39,7 @@ type Sampler struct {
 	p      Params
 	rng    *rand.Rand
 	cand   []candidate
+	heap   []candidate
 	recent []int32
 }
 
@@ -117,14 +117,14 @@ func (s *Sampler) Sample(logits []float32) int32 {
 			return c[best].id
 		}
 	}
-	sort.Slice(c, func(i, j int) bool {
-		if c[i].logit != c[j].logit {
-			return c[i].logit > c[j].logit
-		}
-		return c[i].id < c[j].id
-	})
+	sorted := false
 	if k := s.p.TopK; k > 0 && k < len(c) {
-		c = c[:k]
+		c, s.heap = keepTop(c, k, s.heap)
+		sorted = true
+	}
+	if s.p.TopP < 1 && !sorted {
+		slices.SortFunc(c, byLogit)
+		sorted = true
 	}
 	softmaxCand(c, 1)
 	if s.p.TopP < 1 {
@@ -138,12 +138,18 @@ func (s *Sampler) Sample(logits []float32) int32 {
 		}
 	}
 	if s.p.MinP > 0 {
-		limit := c[0].p * s.p.MinP
-		keep := 1
-		for keep < len(c) && c[keep].p >= limit {
-			keep++
+		var top float32
+		for _, x := range c {
+			top = max(top, x.p)
 		}
-		c = c[:keep]
+		limit := top * s.p.MinP
+		keep := c[:0]
+		for _, x := range c {
+			if x.p >= limit {
+				keep = append(keep, x)
+			}
+		}
+		c = keep
 	}
 	softmaxCand(c, s.p.Temperature)
 	r := s.rng.Float32()
@@ -157,10 +163,68 @@ func (s *Sampler) Sample(logits []float32) int32 {
 	return c[len(c)-1].id
 }
 
-// softmaxCand sets the probabilities of c (sorted by logit, descending) from
-// its logits divided by temp.
+// byLogit orders candidates by logit, largest first, lower id first on ties.
+func byLogit(a, b candidate) int {
+	switch {
+	case a.logit > b.logit:
+		return -1
+	case a.logit < b.logit:
+		return 1
+	}
+	return int(a.id - b.id)
+}
+
+// keepTop moves the k best candidates (by byLogit) to the front of c, sorted,
+// and returns them: a bounded min-heap, O(n log k), instead of a full sort.
+// buf is scratch for the heap, returned for reuse.
+func keepTop(c []candidate, k int, buf []candidate) ([]candidate, []candidate) {
+	heap := buf[:0]
+	worse := func(a, b candidate) bool { return byLogit(a, b) > 0 } // a ranks below b
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(heap) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(heap) && worse(heap[r], heap[l]) {
+				m = r
+			}
+			if !worse(heap[m], heap[i]) {
+				return
+			}
+			heap[i], heap[m] = heap[m], heap[i]
+			i = m
+		}
+	}
+	for _, x := range c {
+		if len(heap) < k {
+			heap = append(heap, x)
+			for i := len(heap) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !worse(heap[i], heap[p]) {
+					break
+				}
+				heap[i], heap[p] = heap[p], heap[i]
+				i = p
+			}
+			continue
+		}
+		if worse(heap[0], x) {
+			heap[0] = x
+			down(0)
+		}
+	}
+	slices.SortFunc(heap, byLogit)
+	return append(c[:0], heap...), heap
+}
+
+// softmaxCand sets the probabilities of c from its logits divided by temp.
 func softmaxCand(c []candidate, temp float32) {
 	maxv := c[0].logit
+	for _, x := range c {
+		maxv = max(maxv, x.logit)
+	}
 	var sum float64
 	for i := range c {
 		e := math.Exp(float64((c[i].logit - maxv) / temp))

@@ -96,3 +96,17 @@ func TestRepeatPenalty(t *testing.T) {
 		t.Fatalf("after the window = %d, want 0", got)
 	}
 }
+
+func TestKeepTop(t *testing.T) {
+	var c []candidate
+	for i, l := range []float32{0.5, 3, -1, 3, 2, 7, 0, 2.5} {
+		c = append(c, candidate{id: int32(i), logit: l})
+	}
+	top, _ := keepTop(c, 4, nil)
+	want := []int32{5, 1, 3, 7} // 7, 3 (id 1 before id 3), 3, 2.5
+	for i, w := range want {
+		if top[i].id != w {
+			t.Fatalf("keepTop = %+v, want ids %v", top, want)
+		}
+	}
+}
