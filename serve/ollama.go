@@ -96,12 +96,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "generate"
 	start := time.Now()
 	var req ollamaGenerateRequest
-	if err := s.decode(w, r, &req); err != nil {
-		s.reject(w, r, endpoint, err)
-		return
-	}
-	if err := s.checkModel(req.Model); err != nil {
-		s.reject(w, r, endpoint, err)
+	if !s.read(w, r, endpoint, &req, func() string { return req.Model }) {
 		return
 	}
 	job, aerr := req.Options.job()
@@ -161,12 +156,7 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "chat"
 	start := time.Now()
 	var req ollamaChatRequest
-	if err := s.decode(w, r, &req); err != nil {
-		s.reject(w, r, endpoint, err)
-		return
-	}
-	if err := s.checkModel(req.Model); err != nil {
-		s.reject(w, r, endpoint, err)
+	if !s.read(w, r, endpoint, &req, func() string { return req.Model }) {
 		return
 	}
 	job, aerr := req.Options.job()

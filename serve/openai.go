@@ -212,12 +212,7 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "completions"
 	start := time.Now()
 	var req completionRequest
-	if err := s.decode(w, r, &req); err != nil {
-		s.reject(w, r, endpoint, err)
-		return
-	}
-	if err := s.checkModel(req.Model); err != nil {
-		s.reject(w, r, endpoint, err)
+	if !s.read(w, r, endpoint, &req, func() string { return req.Model }) {
 		return
 	}
 	job, aerr := req.job(16) // OpenAI's default for legacy completions
@@ -336,12 +331,7 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "chat"
 	start := time.Now()
 	var req chatRequest
-	if err := s.decode(w, r, &req); err != nil {
-		s.reject(w, r, endpoint, err)
-		return
-	}
-	if err := s.checkModel(req.Model); err != nil {
-		s.reject(w, r, endpoint, err)
+	if !s.read(w, r, endpoint, &req, func() string { return req.Model }) {
 		return
 	}
 	job, aerr := req.job(0)

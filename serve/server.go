@@ -419,3 +419,17 @@ func (f *flusher) write(b []byte) error {
 	}
 	return f.rc.Flush()
 }
+
+// read decodes a request body into req and checks the model it names (model
+// reads it once decoded); on failure it answers the client and returns false.
+func (s *Server) read(w http.ResponseWriter, r *http.Request, endpoint string, req any, model func() string) bool {
+	if err := s.decode(w, r, req); err != nil {
+		s.reject(w, r, endpoint, err)
+		return false
+	}
+	if err := s.checkModel(model()); err != nil {
+		s.reject(w, r, endpoint, err)
+		return false
+	}
+	return true
+}
