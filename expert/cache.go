@@ -1,6 +1,10 @@
 package expert
 
-import "fmt"
+import (
+	"fmt"
+
+	"ferry/internal/iheap"
+)
 
 // Cache is the bookkeeping of an expert cache of a fixed number of slots:
 // which Key lives in which slot. It holds no weights: the caller keeps one
@@ -40,7 +44,7 @@ type Cache struct {
 	// (priority, last use) instead of being scanned on every eviction.
 	ordered bool
 	prio    []float64
-	heap    slotHeap
+	heap    iheap.Heap
 
 	// pinned is Admit's predicate of busy slots, set during the call.
 	pinned func(slot int) bool
@@ -100,7 +104,7 @@ func NewCache(capacity int, p Policy) *Cache {
 	if _, ok := p.(StablePriority); ok {
 		c.ordered = true
 		c.prio = make([]float64, capacity)
-		c.heap = newSlotHeap(capacity, func(a, b int32) bool {
+		c.heap = iheap.New(capacity, func(a, b int32) bool {
 			return c.prio[a] < c.prio[b] || (c.prio[a] == c.prio[b] && c.lastUse[a] < c.lastUse[b])
 		})
 	}
@@ -202,7 +206,7 @@ func (c *Cache) Access(k Key) (hit bool, slot int, evicted Key, didEvict bool) {
 		c.p.Used(k)
 		if c.ordered {
 			c.prio[s] = c.p.Priority(k)
-			c.heap.fix(int32(s))
+			c.heap.Fix(int32(s))
 		}
 		return true, s, Key{}, false
 	}
@@ -222,7 +226,7 @@ func (c *Cache) Access(k Key) (hit bool, slot int, evicted Key, didEvict bool) {
 func (c *Cache) placed(s int) {
 	if c.ordered {
 		c.prio[s] = c.p.Priority(c.keys[s])
-		c.heap.push(int32(s))
+		c.heap.Push(int32(s))
 	}
 }
 
@@ -272,7 +276,7 @@ func (c *Cache) take(k Key, prefetch bool) (slot int, evicted Key, didEvict bool
 	c.n--
 	c.stats.Evictions++
 	if c.ordered {
-		c.heap.remove(int32(s))
+		c.heap.Remove(int32(s))
 	}
 	c.insert(k, s)
 	return s, v, true
@@ -296,8 +300,8 @@ func (c *Cache) victim() int {
 		var aside [16]int32
 		popped := aside[:0]
 		best := -1
-		for len(c.heap.a) > 0 {
-			s := c.heap.pop()
+		for c.heap.Len() > 0 {
+			s := c.heap.Pop()
 			popped = append(popped, s)
 			if c.evictable(int(s)) {
 				best = int(s)
@@ -305,7 +309,7 @@ func (c *Cache) victim() int {
 			}
 		}
 		for _, s := range popped {
-			c.heap.push(s)
+			c.heap.Push(s)
 		}
 		return best
 	}
@@ -353,7 +357,7 @@ func (c *Cache) Remove(k Key) bool {
 	c.full[s], c.fetched[s], c.pins[s], c.prot[s] = false, false, 0, 0
 	c.n--
 	if c.ordered {
-		c.heap.remove(int32(s))
+		c.heap.Remove(int32(s))
 	}
 	c.free = append(c.free, int32(s))
 	return true
@@ -415,6 +419,6 @@ func (c *Cache) Touch(layer, e int) {
 	c.p.Used(k)
 	if c.ordered {
 		c.prio[s] = c.p.Priority(k)
-		c.heap.fix(int32(s))
+		c.heap.Fix(int32(s))
 	}
 }

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"ferry/internal/iheap"
 	"fmt"
 	"runtime"
 	"sync"
@@ -429,12 +430,9 @@ func sch(f *flat, capacity, m int) float64 {
 	for i := range prot {
 		prot[i] = -1
 	}
-	h := keyHeap{pos: make([]int32, nk), less: func(a, b int32) bool {
+	h := iheap.New(nk, func(a, b int32) bool {
 		return cnt[a] < cnt[b] || (cnt[a] == cnt[b] && lastUse[a] < lastUse[b])
-	}}
-	for i := range h.pos {
-		h.pos[i] = -1
-	}
+	})
 	var clock int64
 	var aside []int32
 	hits := 0
@@ -442,12 +440,12 @@ func sch(f *flat, capacity, m int) float64 {
 		if s > 0 {
 			for _, x := range f.step(s) {
 				cnt[x]--
-				h.fix(x)
+				h.Fix(x)
 			}
 			if s+W < S {
 				for _, x := range f.step(s + W) {
 					cnt[x]++
-					h.fix(x)
+					h.Fix(x)
 				}
 			}
 		}
@@ -455,16 +453,16 @@ func sch(f *flat, capacity, m int) float64 {
 			clock++
 			lastUse[x], prot[x] = clock, int32(s)
 			switch {
-			case h.pos[x] >= 0:
+			case h.Contains(x):
 				hits++
-				h.fix(x)
-			case len(h.a) < capacity:
-				h.push(x)
+				h.Fix(x)
+			case h.Len() < capacity:
+				h.Push(x)
 			default:
 				aside = aside[:0]
 				victim := int32(-1)
-				for len(h.a) > 0 {
-					y := h.pop()
+				for h.Len() > 0 {
+					y := h.Pop()
 					if prot[y] != int32(s) {
 						victim = y
 						break
@@ -472,90 +470,15 @@ func sch(f *flat, capacity, m int) float64 {
 					aside = append(aside, y)
 				}
 				for _, y := range aside {
-					h.push(y)
+					h.Push(y)
 				}
 				if victim >= 0 {
-					h.push(x)
+					h.Push(x)
 				}
 			}
 		}
 	}
 	return float64(hits) / float64(n)
-}
-
-// keyHeap is a min-heap of keys ordered by less, with each key's index in
-// pos (-1 when absent).
-type keyHeap struct {
-	a    []int32
-	pos  []int32
-	less func(a, b int32) bool
-}
-
-func (h *keyHeap) swap(i, j int) {
-	h.a[i], h.a[j] = h.a[j], h.a[i]
-	h.pos[h.a[i]], h.pos[h.a[j]] = int32(i), int32(j)
-}
-
-func (h *keyHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(h.a[i], h.a[p]) {
-			return
-		}
-		h.swap(i, p)
-		i = p
-	}
-}
-
-func (h *keyHeap) down(i int) bool {
-	i0 := i
-	for {
-		l := 2*i + 1
-		if l >= len(h.a) {
-			break
-		}
-		j := l
-		if r := l + 1; r < len(h.a) && h.less(h.a[r], h.a[l]) {
-			j = r
-		}
-		if !h.less(h.a[j], h.a[i]) {
-			break
-		}
-		h.swap(i, j)
-		i = j
-	}
-	return i > i0
-}
-
-func (h *keyHeap) push(x int32) {
-	h.a = append(h.a, x)
-	h.pos[x] = int32(len(h.a) - 1)
-	h.up(len(h.a) - 1)
-}
-
-func (h *keyHeap) pop() int32 {
-	x := h.a[0]
-	n := len(h.a) - 1
-	if n > 0 {
-		h.swap(0, n)
-	}
-	h.a = h.a[:n]
-	h.pos[x] = -1
-	if n > 0 {
-		h.down(0)
-	}
-	return x
-}
-
-// fix restores the order after x's key changed; absent keys are ignored.
-func (h *keyHeap) fix(x int32) {
-	i := int(h.pos[x])
-	if i < 0 {
-		return
-	}
-	if !h.down(i) {
-		h.up(i)
-	}
 }
 
 // srp computes the SRP metrics at segment length m (see SegmentReport).
