@@ -49,6 +49,7 @@ type ChatTemplate struct {
 // caller's error, so no fallback is tried.
 type TemplateError struct{ Message string }
 
+// Error returns the template's message.
 func (e *TemplateError) Error() string { return "chat template: " + e.Message }
 
 // NewChatTemplate reads the chat template of a model's metadata.

@@ -9,6 +9,7 @@ import (
 // engine recovers it at the edge of a forward pass and reports the error.
 type IOError struct{ Err error }
 
+// Error describes the failed read.
 func (e IOError) Error() string { return "tier: streaming read failed: " + e.Err.Error() }
 
 // Unwrap returns the read error.
