@@ -184,7 +184,7 @@ func TestKVCacheTooLarge(t *testing.T) {
 	saved := availableMemory
 	availableMemory = func() int64 { return 64 << 20 }
 	defer func() { availableMemory = saved }()
-	_, err := Load(ref.Path, Options{Context: 1 << 16})
+	_, err := Load(ref.Path, Options{Context: 1 << 18})
 	if err == nil || !contains(err.Error(), "KV cache") {
 		t.Fatalf("err = %v", err)
 	}

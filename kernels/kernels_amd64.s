@@ -1224,3 +1224,60 @@ axloop:
 axdone:
 	VZEROUPPER
 	RET
+
+// func dotF16AVX2(a *float32, b *uint16, n int) float32
+// n is a multiple of 16.
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ CX, CX
+	JZ dhdone
+dhloop:
+	VCVTPH2PS (DI), Y2
+	VCVTPH2PS 16(DI), Y3
+	VFMADD231PS (SI), Y2, Y0
+	VFMADD231PS 32(SI), Y3, Y1
+	ADDQ $64, SI
+	ADDQ $32, DI
+	SUBQ $16, CX
+	JNZ dhloop
+dhdone:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func axpyF16AVX2(y *float32, alpha float32, x *uint16, n int)
+// n is a multiple of 16.
+TEXT ·axpyF16AVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	VBROADCASTSS alpha+8(FP), Y4
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JZ ahdone
+ahloop:
+	VCVTPH2PS (SI), Y2
+	VCVTPH2PS 16(SI), Y3
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VFMADD231PS Y2, Y4, Y0
+	VFMADD231PS Y3, Y4, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNZ ahloop
+ahdone:
+	VZEROUPPER
+	RET

@@ -58,6 +58,8 @@ func useSIMD() {
 	simdActive = true
 	dotF32SIMD = func(a, b []float32) float32 { return dotF32AVX2(&a[0], &b[0], len(a)) }
 	axpyF32SIMD = func(y []float32, alpha float32, x []float32) { axpyF32AVX2(&y[0], alpha, &x[0], len(x)) }
+	dotF16SIMD = func(a []float32, b []uint16) float32 { return dotF16AVX2(&a[0], &b[0], len(a)) }
+	axpyF16SIMD = func(y []float32, alpha float32, x []uint16) { axpyF16AVX2(&y[0], alpha, &x[0], len(x)) }
 	quantizeQ8_0 = func(dst []byte, x []float32) {
 		if nb := len(x) / 32; nb > 0 {
 			_ = dst[nb*q8Block-1]
@@ -159,3 +161,9 @@ func dotF32AVX2(a, b *float32, n int) float32
 
 //go:noescape
 func axpyF32AVX2(y *float32, alpha float32, x *float32, n int)
+
+//go:noescape
+func dotF16AVX2(a *float32, b *uint16, n int) float32
+
+//go:noescape
+func axpyF16AVX2(y *float32, alpha float32, x *uint16, n int)

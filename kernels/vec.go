@@ -39,3 +39,43 @@ var (
 	dotF32SIMD  func(a, b []float32) float32
 	axpyF32SIMD func(y []float32, alpha float32, x []float32)
 )
+
+// DotF16 returns the dot product of a with the half-precision vector b
+// (len(b) >= len(a)): attention scores against an F16 KV cache.
+func DotF16(a []float32, b []uint16) float32 {
+	i := 0
+	var s float32
+	if len(a) >= 16 && dotF16SIMD != nil {
+		i = len(a) &^ 15
+		s = dotF16SIMD(a[:i], b[:i])
+	}
+	for ; i < len(a); i++ {
+		s += a[i] * F16ToF32(b[i])
+	}
+	return s
+}
+
+// AxpyF16 adds alpha times the half-precision vector x to y.
+func AxpyF16(y []float32, alpha float32, x []uint16) {
+	i := 0
+	if len(x) >= 16 && axpyF16SIMD != nil {
+		i = len(x) &^ 15
+		axpyF16SIMD(y[:i], alpha, x[:i])
+	}
+	for ; i < len(x); i++ {
+		y[i] += alpha * F16ToF32(x[i])
+	}
+}
+
+// F32ToF16Slice converts src into dst (len(dst) >= len(src)), rounding to
+// nearest even.
+func F32ToF16Slice(dst []uint16, src []float32) {
+	for i, v := range src {
+		dst[i] = F32ToF16(v)
+	}
+}
+
+var (
+	dotF16SIMD  func(a []float32, b []uint16) float32
+	axpyF16SIMD func(y []float32, alpha float32, x []uint16)
+)

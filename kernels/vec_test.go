@@ -31,6 +31,30 @@ func TestDotAxpyF32(t *testing.T) {
 	}
 }
 
+func TestDotAxpyF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 3, 16, 31, 64, 100} {
+		a := make([]float32, n)
+		h := make([]uint16, n)
+		var want float64
+		for i := range a {
+			a[i] = float32(r.NormFloat64())
+			h[i] = F32ToF16(float32(r.NormFloat64()))
+			want += float64(a[i]) * float64(F16ToF32(h[i]))
+		}
+		if got := DotF16(a, h); math.Abs(float64(got)-want) > 1e-4*math.Max(1, math.Abs(want)) {
+			t.Errorf("DotF16 n=%d: %v, want %v", n, got, want)
+		}
+		y := make([]float32, n)
+		AxpyF16(y, 2, h)
+		for i := range y {
+			if y[i] != 2*F16ToF32(h[i]) {
+				t.Fatalf("AxpyF16 n=%d: y[%d] = %v, want %v", n, i, y[i], 2*F16ToF32(h[i]))
+			}
+		}
+	}
+}
+
 func BenchmarkDotF32(b *testing.B) {
 	a, c := make([]float32, 64), make([]float32, 64)
 	b.SetBytes(2 * 4 * 64)

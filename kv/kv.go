@@ -1,32 +1,38 @@
 // Package kv holds the attention key-value cache: for every layer, the keys
-// and values of every position seen so far.
+// and values of every position seen so far, in half precision as llama.cpp
+// keeps them (half the memory of float32, and the same rounding as the
+// reference outputs ferry is tested against).
 package kv
 
-import "fmt"
+import (
+	"fmt"
+
+	"ferry/kernels"
+)
 
 // Cache is a per-layer key/value store for up to Context positions. Keys and
-// values of one position are Dim floats (all KV heads side by side).
+// values of one position are Dim halves (all KV heads side by side).
 type Cache struct {
 	Layers  int
 	Context int
 	Dim     int
-	k, v    [][]float32
+	k, v    [][]uint16
 	length  int
 }
 
 // New allocates a cache of layers x context x dim keys and as many values.
 func New(layers, context, dim int) *Cache {
-	c := &Cache{Layers: layers, Context: context, Dim: dim, k: make([][]float32, layers), v: make([][]float32, layers)}
+	c := &Cache{Layers: layers, Context: context, Dim: dim, k: make([][]uint16, layers), v: make([][]uint16, layers)}
 	for l := range c.k {
-		c.k[l] = make([]float32, context*dim)
-		c.v[l] = make([]float32, context*dim)
+		c.k[l] = make([]uint16, context*dim)
+		c.v[l] = make([]uint16, context*dim)
 	}
 	return c
 }
 
-// Bytes returns the memory the cache holds.
+// Bytes returns the memory a cache of these dimensions holds.
 func Bytes(layers, context, dim int) int64 {
-	return int64(layers) * int64(context) * int64(dim) * 2 * 4
+	return int64(layers) * int64(context) * int64(dim) * 2 * 2
 }
 
 // Len returns the number of positions stored.
@@ -42,14 +48,15 @@ func (c *Cache) SetLen(n int) error {
 	return nil
 }
 
-// Keys returns the keys of layer l for positions [0, n).
-func (c *Cache) Keys(l, n int) []float32 { return c.k[l][:n*c.Dim] }
+// Keys returns the keys of layer l for positions [0, n), as IEEE halves.
+func (c *Cache) Keys(l, n int) []uint16 { return c.k[l][:n*c.Dim] }
 
-// Values returns the values of layer l for positions [0, n).
-func (c *Cache) Values(l, n int) []float32 { return c.v[l][:n*c.Dim] }
+// Values returns the values of layer l for positions [0, n), as IEEE halves.
+func (c *Cache) Values(l, n int) []uint16 { return c.v[l][:n*c.Dim] }
 
-// Store writes the keys and values of positions [pos, pos+len(k)/Dim) of layer l.
+// Store writes the keys and values of positions [pos, pos+len(k)/Dim) of
+// layer l, rounding them to half precision.
 func (c *Cache) Store(l, pos int, k, v []float32) {
-	copy(c.k[l][pos*c.Dim:], k)
-	copy(c.v[l][pos*c.Dim:], v)
+	kernels.F32ToF16Slice(c.k[l][pos*c.Dim:], k)
+	kernels.F32ToF16Slice(c.v[l][pos*c.Dim:], v)
 }

@@ -356,6 +356,9 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 		m.rope.Apply(k[i*kvdim:(i+1)*kvdim], hd, pos+i)
 	}
 	cache.Store(l, pos, k, v)
+	// As llama.cpp does with an F16 cache: the queries and the attention
+	// probabilities meet the cached halves as halves.
+	roundF16(q)
 
 	keys, values := cache.Keys(l, pos+n), cache.Values(l, pos+n)
 	scale := float32(1 / math.Sqrt(float64(hd)))
@@ -370,13 +373,14 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 		kvh := (h / group) * hd
 		scores = scores[:seen]
 		for j := range scores {
-			scores[j] = dot(qh, keys[j*kvdim+kvh:j*kvdim+kvh+hd]) * scale
+			scores[j] = kernels.DotF16(qh, keys[j*kvdim+kvh:j*kvdim+kvh+hd]) * scale
 		}
 		softmax(scores)
+		roundF16(scores)
 		out := att[i*qdim+h*hd : i*qdim+(h+1)*hd]
 		clear(out)
 		for j, w := range scores {
-			axpy(out, w, values[j*kvdim+kvh:j*kvdim+kvh+hd])
+			kernels.AxpyF16(out, w, values[j*kvdim+kvh:j*kvdim+kvh+hd])
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(s.scoresW))

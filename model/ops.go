@@ -64,3 +64,10 @@ func dot(a, b []float32) float32 { return kernels.DotF32(a, b) }
 
 // axpy adds a*x to y.
 func axpy(y []float32, a float32, x []float32) { kernels.AxpyF32(y, a, x) }
+
+// roundF16 rounds x to half precision in place.
+func roundF16(x []float32) {
+	for i, v := range x {
+		x[i] = kernels.F16ToF32(kernels.F32ToF16(v))
+	}
+}
