@@ -14,7 +14,7 @@ import (
 //   - actF16, actBF16: float32 values rounded to half (bfloat16) precision,
 //     since llama.cpp converts activations to the weight's 16-bit format.
 //   - actQ8_0: 40-byte blocks of 32 values: d float32 @0 (the scale rounded
-//     to fp16, as in block_q8_0), s float32 @4 (d times the sum of the
+//     to fp16, as in block_q8_0), s float32 @4 (fp16 of d times the sum of the
 //     quants, as block_q8_1 keeps for Q4_1/Q5_1), qs int8[32] @8.
 //   - actQ8_K: 292-byte block_q8_K: d float32 @0, qs int8[256] @4, bsums
 //     int16[16] @260 (sums of each 16 quants).
@@ -117,7 +117,8 @@ func quantizeQ8_0Go(dst []byte, x []float32) {
 			sum += q
 		}
 		binary.LittleEndian.PutUint32(b[0:], math.Float32bits(dh))
-		binary.LittleEndian.PutUint32(b[4:], math.Float32bits(dh*float32(sum)))
+		// As block_q8_1: s is fp16(d * sum), with d before its own rounding.
+		binary.LittleEndian.PutUint32(b[4:], math.Float32bits(f16Table[F32ToF16(d*float32(sum))]))
 	}
 }
 

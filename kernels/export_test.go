@@ -55,3 +55,16 @@ func QuantizeBoth(t dtype.Type, x []float32) (got, want []byte) {
 	quantizeGo(k.act, want, x)
 	return got, want
 }
+
+// ActSums returns, for the 32-value activation blocks the Q4_1/Q5_1 dot
+// products consume, the stored s (fp16 of d times the sum of the quants).
+func ActSums(t dtype.Type, x []float32) []float32 {
+	k := lookup(t)
+	xq := make([]byte, actBytes(k.act, len(x))+8)
+	prepare(k.act, xq, x)
+	out := make([]float32, len(x)/32)
+	for i := range out {
+		out[i] = f32at(xq[q8Block*i+4:])
+	}
+	return out
+}

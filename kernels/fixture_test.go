@@ -238,14 +238,8 @@ func TestFixtureDequant(t *testing.T) {
 			x := gaussian(uint64(cols), cols)
 			y := make([]float32, rows)
 			kernels.MatVec(y, tn.data, tn.typ, x)
-			xa := kernels.ActValues(tn.typ, x) // x as the kernels see it
 			for i := 0; i < rows; i += 17 {
-				var dot, mag float64
-				for j := 0; j < cols; j++ {
-					p := float64(got[i*cols+j]) * float64(xa[j])
-					dot += p
-					mag += math.Abs(p)
-				}
+				dot, mag := refDot(tn.typ, tn.data[i*rb:(i+1)*rb], x)
 				if d := kernels.Dot(tn.typ, tn.data[i*rb:(i+1)*rb], x); !near(d, dot, mag) || d != y[i] {
 					t.Fatalf("%s %s row %d: Dot %v, MatVec %v, decoded %v", f, name, i, d, y[i], dot)
 				}
