@@ -158,8 +158,5 @@ func Dot(t dtype.Type, row []byte, x []float32) float32 {
 	return r
 }
 
-// le16 reads a little-endian uint16 at b[0:2].
-func le16(b []byte) uint16 { return binary.LittleEndian.Uint16(b) }
-
 // f16at reads the IEEE half at b[0:2] as float32.
 func f16at(b []byte) float32 { return f16Table[binary.LittleEndian.Uint16(b)] }

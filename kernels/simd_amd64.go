@@ -7,10 +7,7 @@ import (
 )
 
 // CPU features, read once with CPUID.
-var (
-	hasAVX2   bool // AVX2, FMA and F16C, with the OS saving YMM state
-	hasAVX512 bool // AVX-512 F/BW/VL/VNNI, with the OS saving ZMM state
-)
+var hasAVX2 bool // AVX2, FMA and F16C, with the OS saving YMM state
 
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 func xgetbv() (a, d uint32)
@@ -22,25 +19,23 @@ func init() {
 	}
 }
 
-// detect sets hasAVX2 and hasAVX512.
+// detect sets hasAVX2.
 func detect() {
 	maxLeaf, _, _, _ := cpuid(0, 0)
 	if maxLeaf < 7 {
 		return
 	}
 	_, _, c1, _ := cpuid(1, 0)
-	_, b7, c7, _ := cpuid(7, 0)
+	_, b7, _, _ := cpuid(7, 0)
 	osxsave := c1&(1<<27) != 0
 	if !osxsave {
 		return
 	}
 	xcr0, _ := xgetbv()
 	ymm := xcr0&6 == 6
-	zmm := xcr0&0xe6 == 0xe6
 	fma, avx, f16c := c1&(1<<12) != 0, c1&(1<<28) != 0, c1&(1<<29) != 0
 	avx2 := b7&(1<<5) != 0
 	hasAVX2 = ymm && avx && avx2 && fma && f16c
-	hasAVX512 = hasAVX2 && zmm && b7&(1<<16) != 0 && b7&(1<<30) != 0 && b7&(1<<31) != 0 && c7&(1<<11) != 0
 }
 
 var (

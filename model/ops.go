@@ -60,8 +60,6 @@ func addTo(dst, src []float32) {
 	}
 }
 
-func dot(a, b []float32) float32 { return kernels.DotF32(a, b) }
-
 // axpy adds a*x to y.
 func axpy(y []float32, a float32, x []float32) { kernels.AxpyF32(y, a, x) }
 

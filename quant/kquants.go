@@ -18,8 +18,6 @@ func nearestInt(f float32) int { return int(math.RoundToEven(float64(f))) }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
 
-func f16RT(f float32) float32 { return kernels.F16ToF32(kernels.F32ToF16(f)) }
-
 // makeQKX2 fits x ≈ scale*L - min with L in [0, nmax] (an asymmetric
 // quantization with a non-positive offset), minimising the weighted squared
 // error (or absolute error when useMad), by trying nstep+1 scales around

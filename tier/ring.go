@@ -47,5 +47,3 @@ func (r *ring) free() {
 	r.live = r.live[:len(r.live)-1]
 }
 
-// inUse returns the number of live allocations.
-func (r *ring) inUse() int { return len(r.live) }

@@ -17,8 +17,6 @@ const (
 	flSymbol     uint16 = 1 << 6 // \p{S}
 	flControl    uint16 = 1 << 7 // \p{C}
 	flWhitespace uint16 = 1 << 8 // \s
-
-	flCategories uint16 = 0xFF
 )
 
 // maxCodepoint is one past the largest Unicode code point.
