@@ -115,6 +115,7 @@ type scratch struct {
 	logits                 []float32
 	tmp                    []float32
 	scoresW                [][]float32 // per-worker attention scores
+	attn                   attnWork
 }
 
 // spanTmp returns scratch for n floats, growing it on first need only.
@@ -360,39 +361,25 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 	// probabilities meet the cached halves as halves.
 	roundF16(q)
 
-	keys, values := cache.Keys(l, pos+n), cache.Values(l, pos+n)
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	group := m.Heads / m.KVHeads
+	w := &s.attn
+	*w = attnWork{
+		q: q, att: att, keys: cache.Keys(l, pos+n), values: cache.Values(l, pos+n),
+		heads: m.Heads, group: m.Heads / m.KVHeads, qdim: qdim, kvdim: kvdim, hd: hd, pos: pos,
+		scale: float32(1 / math.Sqrt(float64(hd))),
+	}
 	// One unit of work is one (token, head) pair; split them across the
 	// cores when there is enough work to pay for it (long prompts).
 	units := n * m.Heads
-	head := func(u int, scores []float32) {
-		i, h := u/m.Heads, u%m.Heads
-		seen := pos + i + 1 // causal: token i attends to positions [0, pos+i]
-		qh := q[i*qdim+h*hd : i*qdim+(h+1)*hd]
-		kvh := (h / group) * hd
-		scores = scores[:seen]
-		for j := range scores {
-			scores[j] = kernels.DotF16(qh, keys[j*kvdim+kvh:j*kvdim+kvh+hd]) * scale
-		}
-		softmax(scores)
-		roundF16(scores)
-		out := att[i*qdim+h*hd : i*qdim+(h+1)*hd]
-		clear(out)
-		for j, w := range scores {
-			kernels.AxpyF16(out, w, values[j*kvdim+kvh:j*kvdim+kvh+hd])
-		}
-	}
 	workers := min(runtime.GOMAXPROCS(0), len(s.scoresW))
 	if workers <= 1 || units*(pos+n)*hd < 1<<18 {
 		for u := 0; u < units; u++ {
-			head(u, s.scores)
+			w.head(u, s.scores)
 		}
 		return
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for k := 0; k < workers; k++ {
 		wg.Add(1)
 		go func(scores []float32) {
 			defer wg.Done()
@@ -401,11 +388,41 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 				if u >= units {
 					return
 				}
-				head(u, scores)
+				w.head(u, scores)
 			}
-		}(s.scoresW[w])
+		}(s.scoresW[k])
 	}
 	wg.Wait()
+}
+
+// attnWork is the attention of one sequence at one layer, shared by the
+// goroutines that split its (token, head) pairs.
+type attnWork struct {
+	q, att                        []float32
+	keys, values                  []uint16
+	heads, group, qdim, kvdim, hd int
+	pos                           int
+	scale                         float32
+}
+
+// head computes unit u (token u/heads, head u%heads): softmax(q k / sqrt(d)) v
+// over the positions the token may see, using scores as scratch.
+func (w *attnWork) head(u int, scores []float32) {
+	i, h := u/w.heads, u%w.heads
+	seen := w.pos + i + 1 // causal: token i attends to positions [0, pos+i]
+	qh := w.q[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
+	kvh := (h / w.group) * w.hd
+	scores = scores[:seen]
+	for j := range scores {
+		scores[j] = kernels.DotF16(qh, w.keys[j*w.kvdim+kvh:j*w.kvdim+kvh+w.hd]) * w.scale
+	}
+	softmax(scores)
+	roundF16(scores)
+	out := w.att[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
+	clear(out)
+	for j, p := range scores {
+		kernels.AxpyF16(out, p, w.values[j*w.kvdim+kvh:j*w.kvdim+kvh+w.hd])
+	}
 }
 
 // forward computes Down(silu(Gate x) * Up x) into out.
@@ -527,23 +544,22 @@ func (e *MoE) forward(m *Transformer, l int, out, xn []float32, n int) {
 // expert boundaries of the rows of in (a prefix sum).
 func (e *MoE) runScheduled(m *Transformer, count []int, in, gate, up, res []float32) {
 	hidden := e.Gate.Out()
-	each := func(f func(ex, r0, cnt int)) {
-		for ex := 0; ex < m.Config.Experts; ex++ {
-			if cnt := count[ex+1] - count[ex]; cnt > 0 {
-				f(ex, count[ex], cnt)
-			}
+	for ex := 0; ex < m.Config.Experts; ex++ {
+		if r0, cnt := count[ex], count[ex+1]-count[ex]; cnt > 0 {
+			e.Gate.Forward(m, ex, gate[r0*hidden:(r0+cnt)*hidden], in[r0*m.Dim:(r0+cnt)*m.Dim], cnt)
 		}
 	}
-	each(func(ex, r0, cnt int) {
-		e.Gate.Forward(m, ex, gate[r0*hidden:(r0+cnt)*hidden], in[r0*m.Dim:(r0+cnt)*m.Dim], cnt)
-	})
-	each(func(ex, r0, cnt int) {
-		e.Up.Forward(m, ex, up[r0*hidden:(r0+cnt)*hidden], in[r0*m.Dim:(r0+cnt)*m.Dim], cnt)
-	})
+	for ex := 0; ex < m.Config.Experts; ex++ {
+		if r0, cnt := count[ex], count[ex+1]-count[ex]; cnt > 0 {
+			e.Up.Forward(m, ex, up[r0*hidden:(r0+cnt)*hidden], in[r0*m.Dim:(r0+cnt)*m.Dim], cnt)
+		}
+	}
 	swiglu(gate, up)
-	each(func(ex, r0, cnt int) {
-		e.Down.Forward(m, ex, res[r0*m.Dim:(r0+cnt)*m.Dim], gate[r0*hidden:(r0+cnt)*hidden], cnt)
-	})
+	for ex := 0; ex < m.Config.Experts; ex++ {
+		if r0, cnt := count[ex], count[ex+1]-count[ex]; cnt > 0 {
+			e.Down.Forward(m, ex, res[r0*m.Dim:(r0+cnt)*m.Dim], gate[r0*hidden:(r0+cnt)*hidden], cnt)
+		}
+	}
 }
 
 // runCached runs the selected experts from the expert cache, resident ones

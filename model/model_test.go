@@ -136,3 +136,25 @@ func TestOffloadedMatchesInMemory(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeAllocatesNothing checks that a decode step, once warm, makes no
+// heap allocation: the per-token loop reuses its buffers.
+func TestDecodeAllocatesNothing(t *testing.T) {
+	for _, name := range []string{"dense-llama-q4_k_m", "moe-mixtral-q4_k_m"} {
+		ref := fixtures.Load(t, name)
+		m, _ := load(t, ref.Path, 0, tier.Options{})
+		cache := kv.New(m.Blocks, 256, m.KVDim())
+		tok := []int32{ref.PromptTokens[0]}
+		pos := 0
+		step := func() {
+			if _, err := m.Forward(tok, pos, cache, false); err != nil {
+				t.Fatal(err)
+			}
+			pos++
+		}
+		step()
+		if n := testing.AllocsPerRun(20, step); n != 0 {
+			t.Errorf("%s: %.1f allocations per decode step", name, n)
+		}
+	}
+}
