@@ -46,4 +46,3 @@ func (r *ring) free() {
 	copy(r.live, r.live[1:])
 	r.live = r.live[:len(r.live)-1]
 }
-
