@@ -140,6 +140,9 @@ func TestOffloadedMatchesInMemory(t *testing.T) {
 // TestDecodeAllocatesNothing checks that a decode step, once warm, makes no
 // heap allocation: the per-token loop reuses its buffers.
 func TestDecodeAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("skipped: the race detector allocates on its own")
+	}
 	for _, name := range []string{"dense-llama-q4_k_m", "moe-mixtral-q4_k_m"} {
 		ref := fixtures.Load(t, name)
 		m, _ := load(t, ref.Path, 0, tier.Options{})
