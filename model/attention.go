@@ -1,0 +1,107 @@
+package model
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"ferry/kernels"
+)
+
+// forward computes softmax(Q K^T / sqrt(d)) V over the cached positions for
+// each head, leaving the projected result in m.s.o.
+func (a *Attention) forward(m *Transformer, l int, xn []float32, n int, seqs []Seq) {
+	s := &m.s
+	qdim, kvdim := m.Heads*m.HeadDim, m.KVDim()
+	q, k, v := s.q[:n*qdim], s.k[:n*kvdim], s.v[:n*kvdim]
+	a.Q.Forward(m, q, xn, n)
+	a.K.Forward(m, k, xn, n)
+	a.V.Forward(m, v, xn, n)
+	at := 0
+	for _, sq := range seqs {
+		c := len(sq.Tokens)
+		a.attend(m, l, q[at*qdim:(at+c)*qdim], k[at*kvdim:(at+c)*kvdim], v[at*kvdim:(at+c)*kvdim], s.att[at*qdim:(at+c)*qdim], sq)
+		at += c
+	}
+	a.Out.Forward(m, s.o[:n*m.Dim], s.att[:n*qdim], n)
+}
+
+// attend applies RoPE to one sequence's new queries and keys, stores its keys
+// and values in its cache, and computes causal attention into att.
+func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq) {
+	s := &m.s
+	qdim, kvdim, hd := m.Heads*m.HeadDim, m.KVDim(), m.HeadDim
+	n, pos, cache := len(sq.Tokens), sq.Pos, sq.Cache
+	for i := 0; i < n; i++ {
+		m.rope.Apply(q[i*qdim:(i+1)*qdim], hd, pos+i)
+		m.rope.Apply(k[i*kvdim:(i+1)*kvdim], hd, pos+i)
+	}
+	cache.Store(l, pos, k, v)
+	// As llama.cpp does with an F16 cache: the queries and the attention
+	// probabilities meet the cached halves as halves.
+	roundF16(q)
+
+	w := &s.attn
+	*w = attnWork{
+		q: q, att: att, keys: cache.Keys(l, pos+n), values: cache.Values(l, pos+n),
+		heads: m.Heads, group: m.Heads / m.KVHeads, qdim: qdim, kvdim: kvdim, hd: hd, pos: pos,
+		scale: float32(1 / math.Sqrt(float64(hd))),
+	}
+	// One unit of work is one (token, head) pair; split them across the
+	// cores when there is enough work to pay for it (long prompts).
+	units := n * m.Heads
+	workers := min(runtime.GOMAXPROCS(0), len(s.scoresW))
+	if workers <= 1 || units*(pos+n)*hd < 1<<18 {
+		for u := 0; u < units; u++ {
+			w.head(u, s.scores)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func(scores []float32) {
+			defer wg.Done()
+			for {
+				u := int(next.Add(1)) - 1
+				if u >= units {
+					return
+				}
+				w.head(u, scores)
+			}
+		}(s.scoresW[k])
+	}
+	wg.Wait()
+}
+
+// attnWork is the attention of one sequence at one layer, shared by the
+// goroutines that split its (token, head) pairs.
+type attnWork struct {
+	q, att                        []float32
+	keys, values                  []uint16
+	heads, group, qdim, kvdim, hd int
+	pos                           int
+	scale                         float32
+}
+
+// head computes unit u (token u/heads, head u%heads): softmax(q k / sqrt(d)) v
+// over the positions the token may see, using scores as scratch.
+func (w *attnWork) head(u int, scores []float32) {
+	i, h := u/w.heads, u%w.heads
+	seen := w.pos + i + 1 // causal: token i attends to positions [0, pos+i]
+	qh := w.q[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
+	kvh := (h / w.group) * w.hd
+	scores = scores[:seen]
+	for j := range scores {
+		scores[j] = kernels.DotF16(qh, w.keys[j*w.kvdim+kvh:j*w.kvdim+kvh+w.hd]) * w.scale
+	}
+	softmax(scores)
+	roundF16(scores)
+	out := w.att[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
+	clear(out)
+	for j, p := range scores {
+		kernels.AxpyF16(out, p, w.values[j*w.kvdim+kvh:j*w.kvdim+kvh+w.hd])
+	}
+}

@@ -1,0 +1,106 @@
+package model
+
+import (
+	"runtime"
+)
+
+// scratch holds the activations of one forward pass, sized for a batch.
+type scratch struct {
+	batch                  int
+	x, xn, q, k, v, att, o []float32
+	gate, up               []float32
+	scores                 []float32
+	router                 []float32
+	moeIn, moeGate, moeUp  []float32
+	moeOut, moeAcc         []float32
+	moeIdx, moeOrder       []int
+	moeCount, moeFill      []int
+	moeWeights             []float32
+	moeUsed, specWant      []int
+	moeTop                 []float32
+	specIdx                []int
+	specIn, specW          []float32
+	logits                 []float32
+	tmp                    []float32
+	scoresW                [][]float32 // per-worker attention scores
+	attn                   attnWork
+}
+
+// spanTmp returns scratch for n floats, growing it on first need only.
+func (s *scratch) spanTmp(n int) []float32 {
+	if len(s.tmp) < n {
+		s.tmp = make([]float32, n)
+	}
+	return s.tmp[:n]
+}
+
+// scratchLayout gives the length of each activation buffer for a batch of
+// n tokens and a context of ctx; ensureScratch allocates it and
+// ScratchBytes sums it, so the two cannot disagree.
+func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map[string]int) {
+	ffn := max(m.FFN, m.ExpertFFN, m.SharedFFN)
+	qdim := m.Heads * m.HeadDim
+	ek := 0 // expert slots per token
+	if m.Experts > 0 {
+		ek = m.ExpertsUsed
+	}
+	floats = map[string]int{
+		"x": n * m.Dim, "xn": n * m.Dim, "q": n * qdim, "k": n * m.KVDim(), "v": n * m.KVDim(),
+		"att": n * qdim, "o": n * m.Dim, "gate": n * ffn, "up": n * ffn, "scores": ctx,
+		"router": n * max(m.Experts, 1), "moeIn": n * ek * m.Dim, "moeGate": n * ek * ffn,
+		"moeUp": n * ek * ffn, "moeOut": n * ek * m.Dim, "moeAcc": n * m.Dim,
+		"moeWeights": n * max(ek, 1), "logits": n * m.Vocab,
+		"specIn": n * m.Dim, "specW": n * max(ek, 1),
+	}
+	ints = map[string]int{"moeIdx": n * max(ek, 1), "moeOrder": n * max(ek, 1), "moeCount": m.Experts + 1, "moeFill": m.Experts,
+		"moeUsed": m.Experts, "specWant": m.Experts, "specIdx": n * max(ek, 1)}
+	return floats, ints
+}
+
+// attentionWorkers is the most goroutines attention is split across.
+const attentionWorkers = 4
+
+func scoresPerWorker(ctx int) [][]float32 {
+	w := make([][]float32, min(runtime.GOMAXPROCS(0), attentionWorkers))
+	for i := range w {
+		w[i] = make([]float32, ctx)
+	}
+	return w
+}
+
+// ScratchBytes returns the activation memory a forward pass of n tokens
+// over a context of ctx allocates, plus the staging of partial spans (at most
+// spanRows rows per input).
+func (m *Transformer) ScratchBytes(n, ctx, spanRows int) int64 {
+	f, i := m.scratchLayout(n, ctx)
+	var b int64
+	for _, v := range f {
+		b += 4 * int64(v)
+	}
+	for _, v := range i {
+		b += 8 * int64(v)
+	}
+	return b + 4*int64(n)*int64(spanRows) + 4*int64(ctx)*attentionWorkers
+}
+
+func (m *Transformer) ensureScratch(n, ctx int) {
+	s := &m.s
+	if s.batch >= n && len(s.scores) >= ctx {
+		return
+	}
+	f, i := m.scratchLayout(max(n, s.batch), max(ctx, len(s.scores)))
+	*s = scratch{
+		batch: max(n, s.batch), x: make([]float32, f["x"]), xn: make([]float32, f["xn"]),
+		q: make([]float32, f["q"]), k: make([]float32, f["k"]), v: make([]float32, f["v"]),
+		att: make([]float32, f["att"]), o: make([]float32, f["o"]), gate: make([]float32, f["gate"]),
+		up: make([]float32, f["up"]), scores: make([]float32, f["scores"]), router: make([]float32, f["router"]),
+		moeIn: make([]float32, f["moeIn"]), moeGate: make([]float32, f["moeGate"]), moeUp: make([]float32, f["moeUp"]),
+		moeOut: make([]float32, f["moeOut"]), moeAcc: make([]float32, f["moeAcc"]),
+		moeWeights: make([]float32, f["moeWeights"]), logits: make([]float32, f["logits"]),
+		moeIdx: make([]int, i["moeIdx"]), moeOrder: make([]int, i["moeOrder"]),
+		moeCount: make([]int, i["moeCount"]), moeFill: make([]int, i["moeFill"]), tmp: s.tmp,
+		moeUsed: make([]int, 0, i["moeUsed"]), moeTop: make([]float32, 0, i["moeUsed"]), specWant: make([]int, 0, i["specWant"]), specIdx: make([]int, i["specIdx"]),
+		specIn: make([]float32, f["specIn"]), specW: make([]float32, f["specW"]),
+		scoresW: scoresPerWorker(f["scores"]),
+	}
+}
