@@ -1283,3 +1283,80 @@ ahloop:
 ahdone:
 	VZEROUPPER
 	RET
+
+// func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// The AVX2 loop's arithmetic, two blocks per ZMM register: lanes 0-7 hold
+// the even block (the AVX2 loop's Y0), lanes 8-15 the odd one (its Y1).
+// VPDPBUSD forms the same 8 four-product integer sums per block that
+// VPMADDUBSW+VPMADDWD do, so the result is bit-identical.
+TEXT ·vecQ8_0AVX512(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rows+24(FP), R9
+	MOVQ xq+32(FP), R13
+	VMOVDQU ones16<>(SB), Y15
+	VPXORD Z16, Z16, Z16
+q85row:
+	MOVQ SI, R10
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VXORPS Z0, Z0, Z0
+	CMPQ R12, $2
+	JB q85tail
+q85pair:
+	PREFETCHT0 2048(R10)
+	VMOVDQU 2(R10), Y2
+	VINSERTI64X4 $1, 36(R10), Z2, Z2
+	VMOVDQU 8(R11), Y4
+	VINSERTI64X4 $1, 48(R11), Z4, Z4
+	VPABSB Z2, Z3
+	VPMOVB2M Z2, K1
+	VPSUBB Z4, Z16, K1, Z4
+	VPXORD Z5, Z5, Z5
+	VPDPBUSD Z4, Z3, Z5
+	VCVTDQ2PS Z5, Z5
+	VCVTPH2PS 0(R10), X6
+	VMULSS 0(R11), X6, X6
+	VCVTPH2PS 34(R10), X7
+	VMULSS 40(R11), X7, X7
+	VBROADCASTSS X6, Y6
+	VBROADCASTSS X7, Y7
+	VINSERTF32X8 $1, Y7, Z6, Z6
+	VMULPS Z6, Z5, Z5
+	VADDPS Z5, Z0, Z0
+	ADDQ $68, R10
+	ADDQ $80, R11
+	SUBQ $2, R12
+	CMPQ R12, $2
+	JAE q85pair
+q85tail:
+	VEXTRACTF32X8 $1, Z0, Y1
+	TESTQ R12, R12
+	JZ q85done
+	VMOVDQU 2(R10), Y2
+	VMOVDQU 8(R11), Y4
+	VPABSB Y2, Y3
+	VPSIGNB Y2, Y4, Y4
+	VPMADDUBSW Y4, Y3, Y4
+	VPMADDWD Y15, Y4, Y4
+	VCVTDQ2PS Y4, Y4
+	VCVTPH2PS 0(R10), X5
+	VMULSS 0(R11), X5, X5
+	VBROADCASTSS X5, Y5
+	VMULPS Y5, Y4, Y4
+	VADDPS Y4, Y0, Y0
+q85done:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ rb+16(FP), SI
+	DECQ R9
+	JNZ q85row
+	VZEROUPPER
+	RET

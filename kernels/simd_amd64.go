@@ -1,13 +1,17 @@
 package kernels
 
 import (
+	"os"
 	"sync"
 
 	"ferry/dtype"
 )
 
 // CPU features, read once with CPUID.
-var hasAVX2 bool // AVX2, FMA and F16C, with the OS saving YMM state
+var (
+	hasAVX2       bool // AVX2, FMA and F16C, with the OS saving YMM state
+	hasAVX512VNNI bool // AVX-512 F/DQ/BW/VL and VNNI, with the OS saving ZMM state
+)
 
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 func xgetbv() (a, d uint32)
@@ -19,14 +23,14 @@ func init() {
 	}
 }
 
-// detect sets hasAVX2.
+// detect sets hasAVX2 and hasAVX512VNNI (FERRY_NOAVX512=1 keeps AVX2).
 func detect() {
 	maxLeaf, _, _, _ := cpuid(0, 0)
 	if maxLeaf < 7 {
 		return
 	}
 	_, _, c1, _ := cpuid(1, 0)
-	_, b7, _, _ := cpuid(7, 0)
+	_, b7, c7, _ := cpuid(7, 0)
 	osxsave := c1&(1<<27) != 0
 	if !osxsave {
 		return
@@ -36,6 +40,9 @@ func detect() {
 	fma, avx, f16c := c1&(1<<12) != 0, c1&(1<<28) != 0, c1&(1<<29) != 0
 	avx2 := b7&(1<<5) != 0
 	hasAVX2 = ymm && avx && avx2 && fma && f16c
+	zmm := xcr0&0xe6 == 0xe6
+	f, dq, bw, vl, vnni := b7&(1<<16) != 0, b7&(1<<17) != 0, b7&(1<<30) != 0, b7&(1<<31) != 0, c7&(1<<11) != 0
+	hasAVX512VNNI = hasAVX2 && zmm && f && dq && bw && vl && vnni && os.Getenv("FERRY_NOAVX512") == ""
 }
 
 var (
@@ -67,7 +74,11 @@ func useSIMD() {
 			quantQ8_KAVX2(&dst[0], &x[0], nb)
 		}
 	}
-	setVec(dtype.Q8_0, idQ8_0)
+	if hasAVX512VNNI {
+		setVec(dtype.Q8_0, idQ8_0x512)
+	} else {
+		setVec(dtype.Q8_0, idQ8_0)
+	}
 	setVec(dtype.Q4_K, idQ4_K)
 	setVec(dtype.Q6_K, idQ6_K)
 	setVec(dtype.F16, idF16)
@@ -86,6 +97,7 @@ const (
 	idF16
 	idQ4_0
 	idQ5_K
+	idQ8_0x512
 )
 
 func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
@@ -102,6 +114,8 @@ func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 		vecQ4_0AVX2(y, w, rb, rows, xq, nb)
 	case idQ5_K:
 		vecQ5_KAVX2(y, w, rb, rows, xq, nb)
+	case idQ8_0x512:
+		vecQ8_0AVX512(y, w, rb, rows, xq, nb)
 	}
 }
 
@@ -162,3 +176,6 @@ func dotF16AVX2(a *float32, b *uint16, n int) float32
 
 //go:noescape
 func axpyF16AVX2(y *float32, alpha float32, x *uint16, n int)
+
+//go:noescape
+func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
