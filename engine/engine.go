@@ -69,7 +69,7 @@ type Budget struct {
 	Total      int64 // --mem
 	KV         int64 // the KV cache
 	Scratch    int64 // activations of a forward pass
-	Heap       int64 // Go heap in use before weights (tokenizer, metadata, norms)
+	Heap       int64 // memory in use before weights: Go heap or resident set, the larger
 	Weights    int64 // what is left for resident weights and staging
 	MinWeights int64 // the least the weights can run in
 }
@@ -116,6 +116,11 @@ func Load(path string, opts Options) (*Engine, error) {
 	var err error
 	shown := path
 	topts := tier.Options{NoDirect: opts.NoDirect, Readers: opts.Readers}
+	if opts.Mem > 0 {
+		// Streamed spans get smaller with the budget, so that a small budget
+		// still holds a staging ring of several of them.
+		topts.SpanBytes = min(16<<20, max(1<<20, opts.Mem/32))
+	}
 	if path == "" {
 		shown = "(embedded) " + embedded.Name
 		src := bytes.NewReader(embedded.Model)
@@ -194,7 +199,10 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	b.Heap = int64(ms.HeapInuse)
+	// What the process holds before weights: the Go heap (tokenizer, norms,
+	// metadata) or, when larger, the whole resident set (which also counts
+	// the runtime and the binary's touched pages).
+	b.Heap = max(int64(ms.HeapInuse), tier.CurrentRSS())
 	b.MinWeights = plan.MinBudget(tier.Units(schedule))
 	if opts.Mem > 0 && !opts.Mmap {
 		b.Weights = opts.Mem - b.KV - b.Scratch - b.Heap

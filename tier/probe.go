@@ -69,14 +69,21 @@ func ProbeDisk(path string, maxBytes int64, readers int) (float64, bool, error) 
 
 // PeakRSS returns the process's peak resident set size in bytes (VmHWM),
 // or 0 where the system does not say.
-func PeakRSS() int64 {
+func PeakRSS() int64 { return procStatus("VmHWM: %d kB") }
+
+// CurrentRSS returns the process's resident set size in bytes (VmRSS), or 0
+// where the system does not say.
+func CurrentRSS() int64 { return procStatus("VmRSS: %d kB") }
+
+// procStatus reads one kB figure from /proc/self/status.
+func procStatus(format string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	var kb int64
 	for _, line := range splitLines(string(b)) {
-		if n, _ := fmt.Sscanf(line, "VmHWM: %d kB", &kb); n == 1 {
+		if n, _ := fmt.Sscanf(line, format, &kb); n == 1 {
 			return kb << 10
 		}
 	}

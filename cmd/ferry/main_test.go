@@ -225,3 +225,21 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestDemo runs the README's first command at a small budget: it must
+// synthesize a model four times the budget, run it within the budget and
+// report the speed beside the disk bound.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short: writes a 220 MB model")
+	}
+	code, out, errs := ferry(t, "demo", "--mem", "64MiB", "-n", "2", "--dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"in a budget of 64.00 MiB", "streamed from disk per token", "decode:", "disk bound:", "peak RSS:"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
