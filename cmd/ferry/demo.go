@@ -71,7 +71,9 @@ func cmdDemo(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "ferry demo: a %s model (%s shape, %d layers) in a budget of %s\n",
 		convert.FormatBytes(size), shape.Name, opts.Shape.Layers, convert.FormatBytes(mem))
 	if st, err := os.Stat(path); err != nil || st.Size() != size {
-		opts.Write.Progress = convert.ProgressBar(os.Stderr, "synthesizing "+filepath.Base(path))
+		if isTerminal(os.Stderr) {
+			opts.Write.Progress = convert.ProgressBar(os.Stderr, "synthesizing "+filepath.Base(path))
+		}
 		if err := synth.Write(context.Background(), path, opts); err != nil {
 			return err
 		}
