@@ -152,6 +152,10 @@ func printStats(w io.Writer, m benchResult) {
 			engine.MiB(m.MemBudget), engine.MiB(m.ResidentBytes), engine.MiB(m.StreamedBytes),
 			engine.MiB(m.BytesReadPerToken), m.ReadGBs, m.DiskBWGBs, m.DiskBoundTokS, 100*m.IOWaitFrac)
 	}
+	if m.ExpertSlots > 0 {
+		fmt.Fprintf(w, "experts: %d cached; hit rate %.1f%%, prefetch accuracy %.1f%%, %s of experts read per token\n",
+			m.ExpertSlots, 100*m.ExpertHitRate, 100*m.PrefetchAccuracy, engine.MiB(m.ExpertBytesPerToken))
+	}
 }
 
 // startTrace records routing to path; the returned function flushes and
