@@ -65,7 +65,7 @@ func (e *Engine) planExperts(weights int64) (ExpertSplit, bool, error) {
 			sp.RouterBytes += l.MoE.Router.Weight.Size
 		}
 	}
-	if e.Opts.ExpertPolicy == "" && (weights <= 0 || dense+expertTotal+sp.RouterBytes <= weights) {
+	if e.Opts.ExpertPolicy == "" && e.Opts.ExpertSlots == 0 && (weights <= 0 || dense+expertTotal+sp.RouterBytes <= weights) {
 		return sp, false, nil // everything fits: no cache needed
 	}
 	sp.SlotBytes = tier.ExpertBytes(stacks)
