@@ -69,6 +69,30 @@ func Load(f *gguf.File, store *tier.Store) (*Transformer, error) {
 	if l.err != nil {
 		return nil, l.err
 	}
+	// The activation buffers are sized from the hidden widths; take them
+	// from the tensors, which were checked against the file, not only from
+	// metadata that may be missing or wrong.
+	for i, layer := range m.Layers {
+		if f := layer.FFN; f != nil {
+			if f.Gate.Out() != f.Up.Out() || f.Down.Weight.Cols() != f.Gate.Out() {
+				return nil, fmt.Errorf("layer %d: feed-forward shapes disagree (gate %v, up %v, down %v)", i, f.Gate.Weight.Shape, f.Up.Weight.Shape, f.Down.Weight.Shape)
+			}
+			m.FFN = max(m.FFN, f.Gate.Out())
+		}
+		if e := layer.MoE; e != nil {
+			g, u, d := e.Gate.Weight.Shape, e.Up.Weight.Shape, e.Down.Weight.Shape
+			if len(g) < 3 || len(u) < 3 || len(d) < 3 || g[1] != u[1] || d[0] != g[1] {
+				return nil, fmt.Errorf("layer %d: expert shapes disagree (gate %v, up %v, down %v)", i, g, u, d)
+			}
+			m.ExpertFFN = max(m.ExpertFFN, e.Gate.Out())
+			if s := e.Shared; s != nil {
+				if s.Gate.Out() != s.Up.Out() || s.Down.Weight.Cols() != s.Gate.Out() {
+					return nil, fmt.Errorf("layer %d: shared expert shapes disagree", i)
+				}
+				m.SharedFFN = max(m.SharedFFN, s.Gate.Out())
+			}
+		}
+	}
 	for _, t := range store.Tensors() {
 		if !kernels.Supported(t.Type) {
 			return nil, fmt.Errorf("tensor %s has weight type %s, which ferry cannot compute with", t.Name, t.Type)

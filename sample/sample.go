@@ -91,6 +91,9 @@ func (s *Sampler) Sample(logits []float32) int32 {
 	}
 	c := s.cand[:0]
 	for i, v := range logits {
+		if v != v { // NaN: never chosen
+			v = float32(math.Inf(-1))
+		}
 		c = append(c, candidate{id: int32(i), logit: v})
 	}
 	s.cand = c
@@ -148,6 +151,9 @@ func (s *Sampler) Sample(logits []float32) int32 {
 			if x.p >= limit {
 				keep = append(keep, x)
 			}
+		}
+		if len(keep) == 0 { // no finite probability: keep the best
+			keep = append(keep, c[0])
 		}
 		c = keep
 	}
@@ -224,6 +230,17 @@ func softmaxCand(c []candidate, temp float32) {
 	maxv := c[0].logit
 	for _, x := range c {
 		maxv = max(maxv, x.logit)
+	}
+	if math.IsInf(float64(maxv), 0) {
+		// No finite logit (or an infinite one): all the weight goes to the
+		// candidates at the extreme.
+		for i := range c {
+			c[i].p = 0
+			if c[i].logit == maxv {
+				c[i].p = 1
+			}
+		}
+		return
 	}
 	var sum float64
 	for i := range c {

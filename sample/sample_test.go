@@ -110,3 +110,22 @@ func TestKeepTop(t *testing.T) {
 		}
 	}
 }
+
+// TestNonFiniteLogits: NaN and infinite logits (a corrupt model) never
+// crash the sampler, and NaN is never chosen.
+func TestNonFiniteLogits(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	for _, p := range []Params{{Temperature: 1, TopP: 1, Seed: 1}, Defaults(), {Temperature: 0.7, TopK: 2, TopP: 0.5, MinP: 0.5, Seed: 3}} {
+		s := New(p)
+		if got := s.Sample([]float32{nan, nan, 1, nan}); got != 2 {
+			t.Fatalf("%+v: sampled %d among NaNs, want 2", p, got)
+		}
+		if got := s.Sample([]float32{nan, nan, nan}); got < 0 || got > 2 {
+			t.Fatalf("all NaN: %d", got)
+		}
+		if got := s.Sample([]float32{0, inf, 1}); got != 1 {
+			t.Fatalf("+Inf logit not chosen: %d", got)
+		}
+	}
+}

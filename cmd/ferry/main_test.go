@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,6 +242,47 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"in a budget of 128.00 MiB", "streamed from disk per token", "decode:", "disk bound:", "peak RSS:"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCorruptFiles feeds ferry fixture models with bytes flipped in the
+// header, cut short, or with their weights scrambled: every run must end
+// with an exit status (an error or garbage text), never a panic or a hang.
+func TestCorruptFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"moe-mixtral-q4_k_m", "dense-qwen2-q8_0"} {
+		src, err := os.ReadFile(fixtures.Load(t, name).Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(uint64(len(name)), 9))
+		for trial := 0; trial < 24; trial++ {
+			b := append([]byte(nil), src...)
+			switch trial % 3 {
+			case 0: // header bytes
+				for i := 0; i < 1+r.IntN(8); i++ {
+					b[r.IntN(min(len(b), 20000))] = byte(r.IntN(256))
+				}
+			case 1: // truncation
+				b = b[:r.IntN(len(b))]
+			case 2: // weights
+				for i := 0; i < 50; i++ {
+					b[r.IntN(len(b))] = byte(r.IntN(256))
+				}
+			}
+			p := filepath.Join(dir, "c.gguf")
+			os.WriteFile(p, b, 0o644)
+			for _, args := range [][]string{
+				{"inspect", "-m", p},
+				{"run", "-m", p, "-n", "3", "--prompt-ids", "1,2,3"},
+				{"run", "-m", p, "-n", "2", "--prompt-ids", "1,2", "--mem", "12MiB"},
+			} {
+				code, _, errs := ferry(t, args...)
+				if code != 0 && strings.TrimSpace(errs) == "" {
+					t.Fatalf("%s trial %d %v: exit %d with no message", name, trial, args, code)
+				}
+			}
 		}
 	}
 }
