@@ -66,22 +66,21 @@ func cmdBatch(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer e.Close()
+	finishTrace := func() error { return nil }
 	if *traceFile != "" {
-		flush, err := startTrace(e, *traceFile)
-		if err != nil {
+		if finishTrace, err = startTrace(e, *traceFile); err != nil {
 			return err
 		}
-		defer flush()
 	}
 	w := stdout
+	var outFile *os.File
+	var bw *bufio.Writer
 	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
+		if outFile, err = os.Create(*out); err != nil {
 			return err
 		}
-		defer f.Close()
-		bw := bufio.NewWriter(f)
-		defer bw.Flush()
+		defer outFile.Close()
+		bw = bufio.NewWriter(outFile)
 		w = bw
 	}
 	enc := json.NewEncoder(w)
@@ -127,6 +126,17 @@ func cmdBatch(args []string, stdout io.Writer) error {
 			if err := enc.Encode(batchOutput{Index: first + i, PromptTokens: nonNil(reqs[i].Prompt), Tokens: nonNil(r.Tokens), Text: r.Text, FinishReason: r.FinishReason}); err != nil {
 				return err
 			}
+		}
+	}
+	if err := finishTrace(); err != nil {
+		return err
+	}
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("writing %s: %w", *out, err)
+		}
+		if err := outFile.Close(); err != nil {
+			return fmt.Errorf("writing %s: %w", *out, err)
 		}
 	}
 	wall := time.Since(start)

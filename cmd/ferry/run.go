@@ -54,12 +54,11 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	finishTrace := func() error { return nil }
 	if *traceFile != "" {
-		flush, err := startTrace(e, *traceFile)
-		if err != nil {
+		if finishTrace, err = startTrace(e, *traceFile); err != nil {
 			return err
 		}
-		defer flush()
 	}
 	if mf.lowbit != "" {
 		fmt.Fprintf(os.Stderr, "ferry: low-bit expert copies in use (--expert-lowbit): the output is approximate\n")
@@ -86,6 +85,9 @@ func cmdRun(args []string, stdout io.Writer) error {
 		},
 	})
 	if err != nil {
+		return err
+	}
+	if err := finishTrace(); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
@@ -159,8 +161,8 @@ func printStats(w io.Writer, m benchResult) {
 }
 
 // startTrace records routing to path; the returned function flushes and
-// closes it, reporting a failure on standard error.
-func startTrace(e *engine.Engine, path string) (func(), error) {
+// closes it. Call it once, when generation is done.
+func startTrace(e *engine.Engine, path string) (func() error, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
@@ -171,12 +173,14 @@ func startTrace(e *engine.Engine, path string) (func(), error) {
 		os.Remove(path)
 		return nil, err
 	}
-	return func() {
-		if err := flush(); err != nil {
-			fmt.Fprintf(os.Stderr, "ferry: writing %s: %v\n", path, err)
+	return func() error {
+		err := flush()
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
-		if err := f.Close(); err != nil {
-			fmt.Fprintf(os.Stderr, "ferry: writing %s: %v\n", path, err)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
 		}
+		return nil
 	}, nil
 }
