@@ -31,6 +31,7 @@ type Config struct {
 	RopeBase    float32
 	RopeDim     int     // how many dimensions of each head are rotated
 	RopeScale   float32 // position multiplier (1/factor for linear scaling)
+	Yarn        *Yarn   // YaRN context extension, when the model asks for it
 	Rope        RopeStyle
 	Experts     int // routed experts per layer, 0 for dense models
 	ExpertsUsed int
@@ -115,8 +116,23 @@ func ConfigFromGGUF(f *gguf.File) (Config, error) {
 		if hasFactor && factor > 0 {
 			c.RopeScale = float32(1 / factor)
 		}
+	case "yarn":
+		if !hasFactor || factor < 1 || factor > 1e4 {
+			return c, fmt.Errorf("rope scaling yarn needs %srope.scaling.factor >= 1", p)
+		}
+		y := &Yarn{Factor: float32(factor), OrigContext: opt("rope.scaling.original_context_length", c.Context), BetaFast: 32, BetaSlow: 1, AttnFactor: 1}
+		if v, ok := f.Float(p + "rope.scaling.yarn_beta_fast"); ok && v > 0 {
+			y.BetaFast = float32(v)
+		}
+		if v, ok := f.Float(p + "rope.scaling.yarn_beta_slow"); ok && v > 0 {
+			y.BetaSlow = float32(v)
+		}
+		if v, ok := f.Float(p + "rope.scaling.attn_factor"); ok && v > 0 {
+			y.AttnFactor = float32(v)
+		}
+		c.Yarn = y
 	default:
-		return c, fmt.Errorf("rope scaling %q is not supported (ferry supports none and linear)", scaling)
+		return c, fmt.Errorf("rope scaling %q is not supported (ferry supports none, linear and yarn)", scaling)
 	}
 	c.Experts = opt("expert_count", 0)
 	c.ExpertsUsed = opt("expert_used_count", 0)

@@ -33,7 +33,7 @@ func Load(f *gguf.File, store *tier.Store) (*Transformer, error) {
 	if store.Tensor("rope_freqs.weight") != nil {
 		factors = l.vector("rope_freqs.weight", cfg.RopeDim/2)
 	}
-	m.rope = newRope(cfg.Rope, cfg.RopeDim, cfg.RopeBase, cfg.RopeScale, factors)
+	m.rope = newRope(cfg.Rope, cfg.RopeDim, cfg.RopeBase, cfg.RopeScale, factors, cfg.Yarn)
 
 	qdim, kvdim := cfg.Heads*cfg.HeadDim, cfg.KVDim()
 	for i := 0; i < cfg.Blocks && l.err == nil; i++ {
