@@ -69,6 +69,33 @@ func TestOffloadedTokensMatch(t *testing.T) {
 	}
 }
 
+// TestBufferedFallback streams through the page cache (--no-direct, what
+// ferry does where O_DIRECT is refused) and checks the tokens still match.
+func TestBufferedFallback(t *testing.T) {
+	ref := fixtures.Load(t, "dense-llama-q4_k_m")
+	mem, err := Load(ref.Path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := generate(t, mem, ref.PromptTokens, 12)
+	weights := mem.WeightBytesPerToken()
+	mem.Close()
+	e, err := Load(ref.Path, Options{WeightBudget: weights / 2, NoDirect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Store().Direct() {
+		t.Fatal("NoDirect store reads with O_DIRECT")
+	}
+	if got := generate(t, e, ref.PromptTokens, 12); !same(got, want) {
+		t.Fatalf("buffered streaming tokens %v, in-memory %v", got, want)
+	}
+	if e.Store().Stats().BytesRead == 0 {
+		t.Fatal("nothing streamed")
+	}
+}
+
 // TestBudgetTooSmall checks that a budget that cannot hold the working set
 // is refused before anything runs, with the itemization in the message.
 func TestBudgetTooSmall(t *testing.T) {
