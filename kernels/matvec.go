@@ -207,12 +207,16 @@ func compute(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, n, lo, hi 
 		return
 	}
 	rows := len(y) / n
+	vec := k.vec
+	if k.batchVec != nil {
+		vec = k.batchVec
+	}
 	group := max(1, rowGroupBytes/max(rb, 1))
 	for g0 := lo; g0 < hi; g0 += group {
 		g1 := min(g0+group, hi)
 		wg := w[g0*rb : g1*rb]
 		for j := 0; j < n; j++ {
-			k.vec(y[j*rows+g0:j*rows+g1], wg, rb, xq[j*ab:(j+1)*ab])
+			vec(y[j*rows+g0:j*rows+g1], wg, rb, xq[j*ab:(j+1)*ab])
 		}
 	}
 }
