@@ -1,6 +1,6 @@
 module ferry
 
-go 1.26.8
+go 1.26
 
 require (
 	github.com/ardanlabs/jinja v1.8.0
