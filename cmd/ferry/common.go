@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -11,20 +13,21 @@ import (
 
 // modelFlags are the flags every model-using command shares.
 type modelFlags struct {
-	model     string
-	ctx       int
-	threads   int
-	prompt    string
-	promptIDs string
-	mem       string
-	batch     int
-	noDirect  bool
-	mmap      bool
-	readers   int
-	policy    string
-	lowbit    string
-	lowbitT   float64
-	slots     int
+	model      string
+	ctx        int
+	threads    int
+	prompt     string
+	promptIDs  string
+	promptFile string
+	mem        string
+	batch      int
+	noDirect   bool
+	mmap       bool
+	readers    int
+	policy     string
+	lowbit     string
+	lowbitT    float64
+	slots      int
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
@@ -45,6 +48,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 		fs.StringVar(&m.prompt, "p", "", "prompt `text`")
 		fs.StringVar(&m.prompt, "prompt", "", "same as -p")
 		fs.StringVar(&m.promptIDs, "prompt-ids", "", "prompt as comma-separated token `ids` (instead of -p)")
+		fs.StringVar(&m.promptFile, "f", "", "read the prompt text from this `file` (- for standard input)")
 	}
 }
 
@@ -104,6 +108,22 @@ func ParseSize(s string) (int64, error) {
 // promptTokens returns the prompt as ids: --prompt-ids verbatim, or -p
 // tokenized with BOS as the model's metadata says and special tokens parsed.
 func (m *modelFlags) promptTokens(e *engine.Engine, required bool) ([]int32, error) {
+	if m.promptFile != "" {
+		if m.prompt != "" || m.promptIDs != "" {
+			return nil, usageError{fmt.Errorf("give one of -p, -f and --prompt-ids")}
+		}
+		var b []byte
+		var err error
+		if m.promptFile == "-" {
+			b, err = io.ReadAll(io.LimitReader(os.Stdin, 64<<20))
+		} else {
+			b, err = os.ReadFile(m.promptFile)
+		}
+		if err != nil {
+			return nil, err
+		}
+		m.prompt = string(b)
+	}
 	if m.promptIDs != "" && m.prompt != "" {
 		return nil, usageError{fmt.Errorf("give -p or --prompt-ids, not both")}
 	}

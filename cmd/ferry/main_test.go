@@ -80,6 +80,21 @@ func equal(a, b []int32) bool {
 	return true
 }
 
+func TestPromptFromFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "prompt.txt")
+	os.WriteFile(p, []byte("Once upon a time"), 0o644)
+	code, out, errs := ferry(t, "run", "-f", p, "-n", "8", "--temp", "0", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, `"prompt_tokens":[1,403,407,261,378]`) {
+		t.Fatalf("prompt from file not used: %s", out)
+	}
+	if code, _, _ := ferry(t, "run", "-f", p, "-p", "x"); code != 2 {
+		t.Fatalf("-f with -p: exit %d, want 2", code)
+	}
+}
+
 func TestEvalWritesLogits(t *testing.T) {
 	ref := fixtures.Load(t, "dense-llama-f32")
 	out := filepath.Join(t.TempDir(), "l.f32")

@@ -47,7 +47,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 			e.Close()
 		}
 	}()
-	if mf.prompt == "" && mf.promptIDs == "" {
+	if mf.prompt == "" && mf.promptIDs == "" && mf.promptFile == "" {
 		mf.prompt = "Once upon a time"
 	}
 	prompt, err := mf.promptTokens(e, false)
