@@ -65,3 +65,42 @@ func TestExpertCacheMatchesInMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestExpertCacheDecodeAllocatesNothing: once every expert is cached, a
+// decode step through the expert cache (routing signals, guesses, fetch)
+// allocates nothing.
+func TestExpertCacheDecodeAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("skipped: the race detector allocates on its own")
+	}
+	ref := fixtures.Load(t, "moe-mixtral-q4_k_m")
+	m, store := load(t, ref.Path, 0, tier.Options{})
+	slots := m.Config.Experts * len(m.Layers)
+	pol, err := expert.New("fmoe", len(m.Layers), m.Config.Experts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := store.NewExpertPool(m.ExpertStacks(), slots, expert.NewCache(slots, pol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.UseExpertCache(pool, store, true); err != nil {
+		t.Fatal(err)
+	}
+	cache := kv.New(m.Blocks, 512, m.KVDim())
+	pos := 0
+	tok := make([]int32, 1)
+	step := func() {
+		tok[0] = int32(1 + pos%400)
+		if _, err := m.Forward(tok, pos, cache, false); err != nil {
+			t.Fatal(err)
+		}
+		pos++
+	}
+	for i := 0; i < 64; i++ { // warm: every expert read once
+		step()
+	}
+	if n := testing.AllocsPerRun(20, step); n != 0 {
+		t.Errorf("%.1f allocations per decode step through the expert cache", n)
+	}
+}

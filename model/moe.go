@@ -15,6 +15,8 @@ type ExpertSource interface {
 	Acquire(layer, e int) (mats [3][]byte, types [3]dtype.Type)
 	// Release gives back an acquired expert.
 	Release(layer, e int)
+	// Ready reports, without waiting, whether expert e of layer is present.
+	Ready(layer, e int) bool
 }
 
 // RoutingObserver is told every MoE routing decision: the expert cache's
@@ -194,7 +196,21 @@ func (e *MoE) runCached(m *Transformer, l int, count []int, order []int, weights
 		}
 	}
 	s.moeUsed, s.moeTop = used, top
-	for _, ex := range m.ExpertCache.Fetch(l, used, top) {
+	// Run each expert as soon as it is present: resident ones first (Fetch
+	// puts them there), then whichever read finishes next; when none has,
+	// wait for the earliest.
+	pending := append(s.moePending[:0], m.ExpertCache.Fetch(l, used, top)...)
+	s.moePending = pending
+	for len(pending) > 0 {
+		pick := 0
+		for i, ex := range pending {
+			if m.ExpertCache.Ready(l, ex) {
+				pick = i
+				break
+			}
+		}
+		ex := pending[pick]
+		pending = append(pending[:pick], pending[pick+1:]...)
 		r0, cnt := count[ex], count[ex+1]-count[ex]
 		w, types := m.ExpertCache.Acquire(l, ex)
 		xs := in[r0*m.Dim : (r0+cnt)*m.Dim]

@@ -17,6 +17,7 @@ type scratch struct {
 	moeCount, moeFill      []int
 	moeWeights             []float32
 	moeUsed, specWant      []int
+	moePending             []int
 	moeTop                 []float32
 	specIdx                []int
 	specIn, specW          []float32
@@ -99,7 +100,7 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 		moeWeights: make([]float32, f["moeWeights"]), logits: make([]float32, f["logits"]),
 		moeIdx: make([]int, i["moeIdx"]), moeOrder: make([]int, i["moeOrder"]),
 		moeCount: make([]int, i["moeCount"]), moeFill: make([]int, i["moeFill"]), tmp: s.tmp,
-		moeUsed: make([]int, 0, i["moeUsed"]), moeTop: make([]float32, 0, i["moeUsed"]), specWant: make([]int, 0, i["specWant"]), specIdx: make([]int, i["specIdx"]),
+		moeUsed: make([]int, 0, i["moeUsed"]), moePending: make([]int, 0, i["moeUsed"]), moeTop: make([]float32, 0, i["moeUsed"]), specWant: make([]int, 0, i["specWant"]), specIdx: make([]int, i["specIdx"]),
 		specIn: make([]float32, f["specIn"]), specW: make([]float32, f["specW"]),
 		scoresW: scoresPerWorker(f["scores"]),
 	}

@@ -59,6 +59,8 @@ type ExpertPool struct {
 	lowWant    []int
 	guessBuf   []int
 	suggestBuf []expert.Key
+	// Fetch's buffers, reused from call to call.
+	hitsBuf, loadingBuf, laterBuf, fetchBuf []int
 }
 
 type expertSlot struct {
@@ -224,9 +226,10 @@ func (p *ExpertPool) loadLocked(slot, layer, e int, lowbit bool) {
 		p.stats.BytesRead += a1 - a0
 	}
 	sl.left.Store(int32(len(jobs)))
+	queue := p.store.jobs
 	go func() {
 		for _, j := range jobs {
-			p.store.jobs <- j
+			queue <- j
 		}
 	}()
 }
@@ -259,7 +262,8 @@ func (p *ExpertPool) waitLocked(slot int) error {
 func (p *ExpertPool) Fetch(layer int, experts []int, weights []float32) []int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var hits, loading, later []int
+	hits, loading, later := p.hitsBuf[:0], p.loadingBuf[:0], p.laterBuf[:0]
+	defer func() { p.hitsBuf, p.loadingBuf, p.laterBuf = hits, loading, later }()
 	p.lowWant = p.lowWant[:0]
 	for i, e := range experts {
 		low := p.lowStore != nil && weights != nil && weights[i] < p.lowThreshold
@@ -305,7 +309,9 @@ func (p *ExpertPool) Fetch(layer int, experts []int, weights []float32) []int {
 		p.loadLocked(slot, layer, e, slices.Contains(p.lowWant, e))
 		loading = append(loading, e)
 	}
-	return append(append(hits, loading...), later...)
+	out := append(append(append(p.fetchBuf[:0], hits...), loading...), later...)
+	p.fetchBuf = out
+	return out
 }
 
 // Prefetch reads experts of a later layer ahead of use. Experts already
@@ -449,6 +455,19 @@ func (p *ExpertPool) UseLowBit(low *Store, threshold float32) error {
 	}
 	p.lowStore, p.lowThreshold = low, threshold
 	return nil
+}
+
+// Ready reports, without waiting, whether expert e of layer is resident
+// and read.
+func (p *ExpertPool) Ready(layer, e int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	slot, ok := p.cache.Lookup(layer, e)
+	if !ok || p.slots[slot].layer != layer || p.slots[slot].e != e {
+		return false
+	}
+	p.pollLocked(slot)
+	return !p.slots[slot].loading
 }
 
 // Release gives back expert e of layer after use.

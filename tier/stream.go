@@ -22,7 +22,7 @@ func (s *Store) startReaders() {
 	}
 	s.jobs = make(chan readJob, 64)
 	for i := 0; i < s.opts.Readers; i++ {
-		go s.reader()
+		go s.reader(s.jobs)
 	}
 }
 
@@ -108,8 +108,8 @@ func (s *Store) drainLocked() {
 }
 
 // reader performs read requests; the last chunk of a span marks it ready.
-func (s *Store) reader() {
-	for j := range s.jobs {
+func (s *Store) reader(jobs <-chan readJob) {
+	for j := range jobs {
 		start := time.Now()
 		from := j.from
 		if from == nil {
