@@ -129,7 +129,9 @@ func (s *Sampler) Sample(logits []float32) int32 {
 		slices.SortFunc(c, byLogit)
 		sorted = true
 	}
-	softmaxCand(c, 1)
+	if s.p.TopP < 1 || s.p.MinP > 0 { // only these filters need probabilities
+		softmaxCand(c, 1)
+	}
 	if s.p.TopP < 1 {
 		var cum float32
 		for i := range c {
