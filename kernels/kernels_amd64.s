@@ -149,7 +149,7 @@ q80done:
 
 // Shared by the Q4_K and Q5_K loops: unpack a super-block's 6-bit scales and mins
 // (ggml's utmp shuffle; bytes 0-7 of X1 are the scales, 8-15 the mins),
-// form the mins term (X2: mins times the bsums of each 32 values), and
+// form the mins term (K4_MINS, Q4_K only: X2 = mins times the bsums), and
 // finish a super-block from its integer sum (X14) into the float sum X0.
 #define K4_SCALES \
 	MOVL 4(R10), AX; \
