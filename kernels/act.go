@@ -26,6 +26,7 @@ const (
 	actBF16
 	actQ8_0
 	actQ8_K
+	numActKinds
 )
 
 const (

@@ -1442,3 +1442,82 @@ q4k5block:
 	JNZ q4k5row
 	VZEROUPPER
 	RET
+
+// func dotsF16AVX2(dst *float32, a *float32, b *uint16, n, count, stride int)
+// dst[j] = dotF16AVX2(a, b + j*stride, n) for j < count: one query against
+// count keys stride halves apart, with dotF16AVX2's arithmetic. n is a
+// positive multiple of 16; count is positive.
+TEXT ·dotsF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), R8
+	MOVQ a+8(FP), R9
+	MOVQ b+16(FP), R10
+	MOVQ n+24(FP), R11
+	MOVQ count+32(FP), R12
+	MOVQ stride+40(FP), R13
+	SHLQ $1, R13
+dsrow:
+	MOVQ R9, SI
+	MOVQ R10, DI
+	MOVQ R11, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+dsloop:
+	VCVTPH2PS (DI), Y2
+	VCVTPH2PS 16(DI), Y3
+	VFMADD231PS (SI), Y2, Y0
+	VFMADD231PS 32(SI), Y3, Y1
+	ADDQ $64, SI
+	ADDQ $32, DI
+	SUBQ $16, CX
+	JNZ dsloop
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R13, R10
+	DECQ R12
+	JNZ dsrow
+	VZEROUPPER
+	RET
+
+// func axpysF16AVX2(y *float32, alpha *float32, x *uint16, n, count, stride int)
+// For j < count in order: y += alpha[j] * (x + j*stride), n halves each,
+// with axpyF16AVX2's arithmetic. n is a positive multiple of 16; count is
+// positive.
+TEXT ·axpysF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), R8
+	MOVQ alpha+8(FP), R9
+	MOVQ x+16(FP), R10
+	MOVQ n+24(FP), R11
+	MOVQ count+32(FP), R12
+	MOVQ stride+40(FP), R13
+	SHLQ $1, R13
+asrow:
+	VBROADCASTSS (R9), Y4
+	MOVQ R8, DI
+	MOVQ R10, SI
+	MOVQ R11, CX
+asloop:
+	VCVTPH2PS (SI), Y2
+	VCVTPH2PS 16(SI), Y3
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VFMADD231PS Y2, Y4, Y0
+	VFMADD231PS Y3, Y4, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNZ asloop
+	ADDQ $4, R9
+	ADDQ R13, R10
+	DECQ R12
+	JNZ asrow
+	VZEROUPPER
+	RET

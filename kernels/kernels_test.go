@@ -194,6 +194,36 @@ func TestMatMul(t *testing.T) {
 	}
 }
 
+// TestMatMuls checks that products sharing an input, computed together
+// (mixed types, small and large, serial and parallel sizes), equal the same
+// products computed one by one.
+func TestMatMuls(t *testing.T) {
+	for _, c := range []struct{ cols, n int }{{256, 1}, {1024, 1}, {512, 3}} {
+		shapes := []struct {
+			typ  dtype.Type
+			rows int
+		}{{dtype.Q4_K, 300}, {dtype.Q8_0, 7}, {dtype.Q6_K, 129}, {dtype.F16, 64}, {dtype.Q4_K, 1}}
+		x := gaussian(9, c.cols*c.n)
+		var ps []kernels.Product
+		var want [][]float32
+		for i, sh := range shapes {
+			w := matrix(t, sh.typ, sh.rows, c.cols, uint64(10+i))
+			y := make([]float32, sh.rows*c.n)
+			kernels.MatMul(y, w, sh.typ, x, c.n)
+			want = append(want, y)
+			ps = append(ps, kernels.Product{Y: make([]float32, sh.rows*c.n), W: w, Type: sh.typ})
+		}
+		kernels.MatMuls(ps, x, c.n)
+		for i, p := range ps {
+			for j := range p.Y {
+				if p.Y[j] != want[i][j] {
+					t.Fatalf("cols %d n %d: product %d (%v) y[%d] = %v, alone %v", c.cols, c.n, i, p.Type, j, p.Y[j], want[i][j])
+				}
+			}
+		}
+	}
+}
+
 // TestConcurrent calls MatVec and MatMul from several goroutines at once on
 // the parallel path; run with -race.
 func TestConcurrent(t *testing.T) {
@@ -259,6 +289,10 @@ func TestNoAllocs(t *testing.T) {
 		}
 		if a := testing.AllocsPerRun(20, func() { kernels.MatMul(y, w, typ, x, 4) }); a != 0 {
 			t.Errorf("%v MatMul: %v allocs per call", typ, a)
+		}
+		ps := []kernels.Product{{Y: y[:rows/2], W: w, Type: typ}, {Y: y[rows/2 : rows], W: w, Type: typ}}
+		if a := testing.AllocsPerRun(20, func() { kernels.MatMuls(ps, x[:cols], 1) }); a != 0 {
+			t.Errorf("%v MatMuls: %v allocs per call", typ, a)
 		}
 	}
 }

@@ -52,15 +52,23 @@ func checkWeights(op string, t dtype.Type, w []byte, rows, rb int) {
 	}
 }
 
-// job is one MatVec/MatMul call shared by the caller and the helpers it
-// enlists. Rows are handed out in chunks through next.
+// segment is one weight matrix of a job: rows [row0, row0+len(y)/n) of the
+// job's row space.
+type segment struct {
+	k    *kernel
+	y    []float32
+	w    []byte
+	rb   int
+	xq   []byte // prepared activations, n vectors of ab bytes
+	ab   int
+	row0 int
+}
+
+// job is one MatVec/MatMul/MatMuls call shared by the caller and the helpers
+// it enlists. Rows (of all its segments, end to end) are handed out in
+// chunks through next.
 type job struct {
-	k     *kernel
-	y     []float32
-	w     []byte
-	xq    []byte // prepared activations, n vectors of ab bytes
-	ab    int
-	rb    int // bytes per weight row
+	segs  []segment
 	n     int // number of activation vectors
 	rows  int
 	chunk int
@@ -132,18 +140,86 @@ func run(k *kernel, y []float32, w []byte, rb int, x []float32, cols, n int) {
 	for j := 0; j < n; j++ {
 		prepare(k.act, xq[j*ab:(j+1)*ab], x[j*cols:(j+1)*cols])
 	}
-	runPrepared(k, y, w, rb, xq, ab, cols, n)
+	rows := len(y) / n
+	if rows*cols*n <= parallelMin || rows < 2 || runtime.GOMAXPROCS(0) <= 1 {
+		compute(k, y, w, rb, xq, ab, n, 0, rows)
+	} else {
+		j := jobPool.Get().(*job)
+		j.segs = append(j.segs[:0], segment{k: k, y: y, w: w, rb: rb, xq: xq, ab: ab})
+		j.runParallel(cols, n, rows)
+		j.release()
+	}
 	scratchPool.Put(s)
 }
 
-func runPrepared(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, cols, n int) {
-	rows := len(y) / n
-	work := rows * cols * n
-	procs := runtime.GOMAXPROCS(0)
-	if work <= parallelMin || rows < 2 || procs <= 1 {
-		compute(k, y, w, rb, xq, ab, n, 0, rows)
+// Product is one weight matrix in a MatMuls call: Y = W x for each input
+// vector, W holding len(Y)/n rows of type Type.
+type Product struct {
+	Y    []float32
+	W    []byte
+	Type dtype.Type
+}
+
+// MatMuls computes several products of the same n input vectors (stored
+// back to back in x, as for MatMul) in one pass over the worker pool: for
+// each p in ps, p.Y[j*rows+i] = Dot(row i of p.W, x[j*cols:(j+1)*cols]).
+// Activations are prepared once per activation form, and the rows of all
+// the matrices are split across the cores together, so that small
+// matrices (attention's keys and values) neither wait on their own barrier
+// nor leave a core idle. It panics on misuse, like MatMul.
+func MatMuls(ps []Product, x []float32, n int) {
+	if len(ps) == 0 {
 		return
 	}
+	if n <= 0 || len(x)%n != 0 {
+		panic(fmt.Sprintf("kernels: MatMuls: n=%d does not divide len(x)=%d", n, len(x)))
+	}
+	cols := len(x) / n
+	j := jobPool.Get().(*job)
+	// One scratch buffer per activation form in use.
+	var prepared [numActKinds]*scratch
+	total := 0
+	for _, p := range ps {
+		k := lookup(p.Type)
+		if len(p.Y)%n != 0 {
+			panic(fmt.Sprintf("kernels: MatMuls: n=%d does not divide len(Y)=%d", n, len(p.Y)))
+		}
+		rows := len(p.Y) / n
+		rb := k.rowBytes(cols)
+		checkWeights("MatMuls", p.Type, p.W, rows, rb)
+		ab := actBytes(k.act, cols)
+		s := prepared[k.act]
+		if s == nil {
+			s = scratchPool.Get().(*scratch)
+			prepared[k.act] = s
+			xq := s.bytes(n * ab)
+			for v := 0; v < n; v++ {
+				prepare(k.act, xq[v*ab:(v+1)*ab], x[v*cols:(v+1)*cols])
+			}
+		}
+		j.segs = append(j.segs, segment{k: k, y: p.Y, w: p.W, rb: rb, xq: s.bytes(n * ab), ab: ab, row0: total})
+		total += rows
+	}
+	if total*cols*n <= parallelMin || total < 2 || runtime.GOMAXPROCS(0) <= 1 {
+		j.rows, j.n = total, n
+		for i := range j.segs {
+			sg := &j.segs[i]
+			compute(sg.k, sg.y, sg.w, sg.rb, sg.xq, sg.ab, n, 0, len(sg.y)/n)
+		}
+	} else {
+		j.runParallel(cols, n, total)
+	}
+	j.release()
+	for _, s := range prepared {
+		if s != nil {
+			scratchPool.Put(s)
+		}
+	}
+}
+
+// runParallel computes the job's rows on the caller and the pool's workers.
+func (j *job) runParallel(cols, n, rows int) {
+	procs := runtime.GOMAXPROCS(0)
 	// Chunks: about four per participant for balance, but not smaller than
 	// ~16K values of work each.
 	chunk := (rows + 4*procs - 1) / (4 * procs)
@@ -151,18 +227,15 @@ func runPrepared(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, cols, 
 		chunk = minRows
 	}
 	chunk = max(chunk, 1)
+	j.n, j.rows, j.chunk = n, rows, chunk
+	j.next.Store(0)
 	nchunks := (rows + chunk - 1) / chunk
 	helpers := min(procs-1, nchunks-1)
 	if helpers <= 0 {
-		compute(k, y, w, rb, xq, ab, n, 0, rows)
+		j.work()
 		return
 	}
 	helpers = ensureWorkers(helpers)
-
-	j := jobPool.Get().(*job)
-	j.k, j.y, j.w, j.xq = k, y, w, xq
-	j.ab, j.rb, j.n, j.rows, j.chunk = ab, rb, n, rows, chunk
-	j.next.Store(0)
 	for i := 0; i < helpers; i++ {
 		j.wg.Add(1)
 		j.helping.Add(1)
@@ -179,11 +252,17 @@ func runPrepared(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, cols, 
 	for spin := 0; spin < workerSpins && j.helping.Load() > 0; spin++ {
 	}
 	j.wg.Wait()
-	j.k, j.y, j.w, j.xq = nil, nil, nil, nil
+}
+
+// release clears the job's references and returns it to the pool.
+func (j *job) release() {
+	clear(j.segs)
+	j.segs = j.segs[:0]
 	jobPool.Put(j)
 }
 
-// work takes chunks of rows until none are left.
+// work takes chunks of rows until none are left; a chunk that spans
+// segments is computed piece by piece.
 func (j *job) work() {
 	for {
 		hi := int(j.next.Add(int64(j.chunk)))
@@ -191,7 +270,15 @@ func (j *job) work() {
 		if lo >= j.rows {
 			return
 		}
-		compute(j.k, j.y, j.w, j.rb, j.xq, j.ab, j.n, lo, min(hi, j.rows))
+		hi = min(hi, j.rows)
+		for i := range j.segs {
+			sg := &j.segs[i]
+			r1 := sg.row0 + len(sg.y)/j.n
+			if r1 <= lo || sg.row0 >= hi {
+				continue
+			}
+			compute(sg.k, sg.y, sg.w, sg.rb, sg.xq, sg.ab, j.n, max(lo, sg.row0)-sg.row0, min(hi, r1)-sg.row0)
+		}
 	}
 }
 

@@ -62,6 +62,12 @@ func useSIMD() {
 	axpyF32SIMD = func(y []float32, alpha float32, x []float32) { axpyF32AVX2(&y[0], alpha, &x[0], len(x)) }
 	dotF16SIMD = func(a []float32, b []uint16) float32 { return dotF16AVX2(&a[0], &b[0], len(a)) }
 	axpyF16SIMD = func(y []float32, alpha float32, x []uint16) { axpyF16AVX2(&y[0], alpha, &x[0], len(x)) }
+	dotsF16SIMD = func(dst, a []float32, b []uint16, stride int) {
+		dotsF16AVX2(&dst[0], &a[0], &b[0], len(a), len(dst), stride)
+	}
+	axpysF16SIMD = func(y, alpha []float32, b []uint16, stride int) {
+		axpysF16AVX2(&y[0], &alpha[0], &b[0], len(y), len(alpha), stride)
+	}
 	quantizeQ8_0 = func(dst []byte, x []float32) {
 		if nb := len(x) / 32; nb > 0 {
 			_ = dst[nb*q8Block-1]
@@ -190,6 +196,12 @@ func dotF16AVX2(a *float32, b *uint16, n int) float32
 
 //go:noescape
 func axpyF16AVX2(y *float32, alpha float32, x *uint16, n int)
+
+//go:noescape
+func dotsF16AVX2(dst, a *float32, b *uint16, n, count, stride int)
+
+//go:noescape
+func axpysF16AVX2(y, alpha *float32, x *uint16, n, count, stride int)
 
 //go:noescape
 func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)

@@ -75,7 +75,48 @@ func F32ToF16Slice(dst []uint16, src []float32) {
 	}
 }
 
+// DotsF16 sets dst[j] = DotF16(a, b[j*stride:]) for each j < len(dst): one
+// query against a run of cached keys stored stride halves apart, in one
+// call (a decode step scores every cached position of every head).
+func DotsF16(dst []float32, a []float32, b []uint16, stride int) {
+	if len(dst) == 0 {
+		return
+	}
+	if need := (len(dst)-1)*stride + len(a); stride < len(a) || len(b) < need {
+		panic("kernels: DotsF16: keys shorter than len(dst) strides")
+	}
+	if n := len(a); n >= 16 && n%16 == 0 && dotsF16SIMD != nil {
+		dotsF16SIMD(dst, a, b, stride)
+		return
+	}
+	for j := range dst {
+		dst[j] = DotF16(a, b[j*stride:j*stride+len(a)])
+	}
+}
+
+// AxpysF16 adds alpha[j] * b[j*stride : j*stride+len(y)] to y for each j <
+// len(alpha), in order: the probability-weighted sum of cached values.
+func AxpysF16(y []float32, alpha []float32, b []uint16, stride int) {
+	if len(alpha) == 0 {
+		return
+	}
+	if need := (len(alpha)-1)*stride + len(y); stride < len(y) || len(b) < need {
+		panic("kernels: AxpysF16: values shorter than len(alpha) strides")
+	}
+	if n := len(y); n >= 16 && n%16 == 0 && axpysF16SIMD != nil {
+		axpysF16SIMD(y, alpha, b, stride)
+		return
+	}
+	for j, p := range alpha {
+		AxpyF16(y, p, b[j*stride:j*stride+len(y)])
+	}
+}
+
+// The vector paths; nil when the CPU has none. The run versions take a
+// length that is a positive multiple of 16 and bounds already checked.
 var (
-	dotF16SIMD  func(a []float32, b []uint16) float32
-	axpyF16SIMD func(y []float32, alpha float32, x []uint16)
+	dotF16SIMD   func(a []float32, b []uint16) float32
+	axpyF16SIMD  func(y []float32, alpha float32, x []uint16)
+	dotsF16SIMD  func(dst, a []float32, b []uint16, stride int)
+	axpysF16SIMD func(y, alpha []float32, b []uint16, stride int)
 )

@@ -62,3 +62,43 @@ func BenchmarkDotF32(b *testing.B) {
 		DotF32(a, c)
 	}
 }
+
+// TestDotsAxpysF16 checks the run versions against one call per position:
+// the same arithmetic, so equal bit for bit, for vector and odd lengths.
+func TestDotsAxpysF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []struct{ n, stride, count int }{{64, 256, 1}, {64, 256, 37}, {128, 128, 5}, {24, 40, 9}, {16, 16, 3}} {
+		a := make([]float32, c.n)
+		for i := range a {
+			a[i] = float32(r.NormFloat64())
+		}
+		b := make([]uint16, (c.count-1)*c.stride+c.n)
+		for i := range b {
+			b[i] = F32ToF16(float32(r.NormFloat64()))
+		}
+		got := make([]float32, c.count)
+		DotsF16(got, a, b, c.stride)
+		alpha := make([]float32, c.count)
+		want := make([]float32, c.n)
+		for j := range got {
+			if w := DotF16(a, b[j*c.stride:]); got[j] != w {
+				t.Fatalf("DotsF16 %+v: [%d] = %v, DotF16 %v", c, j, got[j], w)
+			}
+			alpha[j] = float32(r.Float64())
+			AxpyF16(want, alpha[j], b[j*c.stride:j*c.stride+c.n])
+		}
+		y := make([]float32, c.n)
+		AxpysF16(y, alpha, b, c.stride)
+		for i := range y {
+			if y[i] != want[i] {
+				t.Fatalf("AxpysF16 %+v: y[%d] = %v, AxpyF16 calls %v", c, i, y[i], want[i])
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("DotsF16 with too few keys did not panic")
+		}
+	}()
+	DotsF16(make([]float32, 3), make([]float32, 16), make([]uint16, 40), 16)
+}

@@ -15,9 +15,7 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n int, seqs []S
 	s := &m.s
 	qdim, kvdim := m.Heads*m.HeadDim, m.KVDim()
 	q, k, v := s.q[:n*qdim], s.k[:n*kvdim], s.v[:n*kvdim]
-	a.Q.Forward(m, q, xn, n)
-	a.K.Forward(m, k, xn, n)
-	a.V.Forward(m, v, xn, n)
+	forwardShared(m, xn, n, []*Linear{&a.Q, &a.K, &a.V}, [][]float32{q, k, v})
 	at := 0
 	for _, sq := range seqs {
 		c := len(sq.Tokens)
@@ -94,14 +92,13 @@ func (w *attnWork) head(u int, scores []float32) {
 	qh := w.q[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
 	kvh := (h / w.group) * w.hd
 	scores = scores[:seen]
+	kernels.DotsF16(scores, qh, w.keys[kvh:], w.kvdim)
 	for j := range scores {
-		scores[j] = kernels.DotF16(qh, w.keys[j*w.kvdim+kvh:j*w.kvdim+kvh+w.hd]) * w.scale
+		scores[j] *= w.scale
 	}
 	softmax(scores)
 	roundF16(scores)
 	out := w.att[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
 	clear(out)
-	for j, p := range scores {
-		kernels.AxpyF16(out, p, w.values[j*w.kvdim+kvh:j*w.kvdim+kvh+w.hd])
-	}
+	kernels.AxpysF16(out, scores, w.values[kvh:], w.kvdim)
 }

@@ -34,6 +34,49 @@ func (l *Linear) Forward(m *Transformer, y, x []float32, n int) {
 // Out returns the output width.
 func (l *Linear) Out() int { return l.Weight.Rows() }
 
+// forwardShared computes ys[i] = ls[i] x for linears that read the same
+// input (attention's Q, K and V; the MLP's gate and up). When every weight
+// is held in memory they run as one product over the worker pool
+// (kernels.MatMuls), which saves a barrier and keeps the cores busy through
+// the small matrices; otherwise one after another, so that streamed spans
+// are acquired in schedule order.
+func forwardShared(m *Transformer, x []float32, n int, ls []*Linear, ys [][]float32) {
+	for _, l := range ls {
+		if l.Held != nil || !l.Weight.Resident() || (n > 1 && l.Weight.Spans() > 1) {
+			for i, l := range ls {
+				l.Forward(m, ys[i], x, n)
+			}
+			return
+		}
+	}
+	ps := m.s.products[:0]
+	for i, l := range ls {
+		t := l.Weight
+		y := ys[i][:n*t.Rows()]
+		for sp := 0; sp < t.Spans(); sp++ {
+			r0, r1 := t.SpanRows(sp)
+			if n == 1 {
+				y = ys[i][r0:r1]
+			}
+			ps = append(ps, kernels.Product{Y: y, W: t.Acquire(sp)[:(r1-r0)*t.RowBytes()], Type: t.Type})
+		}
+	}
+	kernels.MatMuls(ps, x, n)
+	clear(ps)
+	m.s.products = ps[:0]
+	for i, l := range ls {
+		for sp := 0; sp < l.Weight.Spans(); sp++ {
+			l.Weight.Release(sp)
+		}
+		if l.Bias != nil {
+			out := len(l.Bias)
+			for j := 0; j < n; j++ {
+				addTo(ys[i][j*out:(j+1)*out], l.Bias)
+			}
+		}
+	}
+}
+
 // Experts is a stack of same-shaped matrices, one per expert, stored as one
 // tensor of shape [in, out, experts].
 type Experts struct {

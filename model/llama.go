@@ -181,8 +181,7 @@ func (f *FeedForward) forward(m *Transformer, out, xn []float32, n int) {
 	s := &m.s
 	hidden := f.Gate.Out()
 	gate, up := s.gate[:n*hidden], s.up[:n*hidden]
-	f.Gate.Forward(m, gate, xn, n)
-	f.Up.Forward(m, up, xn, n)
+	forwardShared(m, xn, n, []*Linear{&f.Gate, &f.Up}, [][]float32{gate, up})
 	swiglu(gate, up)
 	f.Down.Forward(m, out, gate, n)
 }

@@ -2,6 +2,8 @@ package model
 
 import (
 	"runtime"
+
+	"ferry/kernels"
 )
 
 // scratch holds the activations of one forward pass, sized for a batch.
@@ -24,6 +26,7 @@ type scratch struct {
 	logits                 []float32
 	tmp                    []float32
 	scoresW                [][]float32 // per-worker attention scores
+	products               []kernels.Product
 	attn                   attnWork
 }
 

@@ -16,22 +16,31 @@ func MemoryBandwidth(size int, threads int) float64 {
 	for i := 0; i < len(buf); i += 4096 {
 		buf[i] = 0 // fault the pages in before timing
 	}
-	per := len(buf) / threads
 	best := 0.0
 	for rep := 0; rep < 3; rep++ {
-		var wg sync.WaitGroup
-		start := time.Now()
-		for t := 0; t < threads; t++ {
-			wg.Add(1)
-			go func(part []byte) {
-				defer wg.Done()
-				if kernels.SumBytes(part) != 0 {
-					panic("plan: probe buffer not zero")
-				}
-			}(buf[t*per : (t+1)*per])
-		}
-		wg.Wait()
-		best = max(best, float64(per*threads)/time.Since(start).Seconds())
+		best = max(best, float64(len(buf))/TimeRead(buf, threads).Seconds())
 	}
 	return best
+}
+
+// TimeRead reads buf once, split across threads goroutines, and returns how
+// long that took.
+func TimeRead(buf []byte, threads int) time.Duration {
+	threads = max(threads, 1)
+	per := len(buf) / threads
+	var wg sync.WaitGroup
+	start := time.Now()
+	for t := 0; t < threads; t++ {
+		part := buf[t*per : (t+1)*per]
+		if t == threads-1 {
+			part = buf[t*per:]
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			kernels.SumBytes(part)
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
 }

@@ -304,6 +304,13 @@ func (s *Store) Load(schedule []*Tensor, budget int64) (plan.Placement, error) {
 	return p, nil
 }
 
+// ResidentMemory returns the memory that holds the resident spans, one
+// block (empty when nothing is resident). It is for measurements that must
+// read the very pages decode reads, such as the memory-bandwidth samples
+// ferry bench takes between decode steps; callers must not write to it, and
+// it is freed by Close.
+func (s *Store) ResidentMemory() []byte { return s.arena }
+
 // Placement returns the plan Load followed.
 func (s *Store) Placement() plan.Placement { return s.placement }
 
