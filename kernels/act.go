@@ -26,6 +26,11 @@ const (
 	actBF16
 	actQ8_0
 	actQ8_K
+	// actQ8_KP is actQ8_K rearranged for the AVX-512 Q4_K loop: in each
+	// block the 32-value sub-blocks of qs are stored in the order 0 2 1 3
+	// 4 6 5 7, and int16[8] at byte 260 holds the sums of the eight
+	// sub-blocks (in natural order) instead of the sixteen bsums.
+	actQ8_KP
 	numActKinds
 )
 
@@ -39,7 +44,7 @@ func actBytes(a actKind, n int) int {
 	switch a {
 	case actQ8_0:
 		return n / 32 * q8Block
-	case actQ8_K:
+	case actQ8_K, actQ8_KP:
 		return n / 256 * q8KBlock
 	}
 	return 4 * n
@@ -64,6 +69,24 @@ func prepare(a actKind, dst []byte, x []float32) {
 		quantizeQ8_0(dst, x)
 	case actQ8_K:
 		quantizeQ8_K(dst, x)
+	case actQ8_KP:
+		quantizeQ8_K(dst, x)
+		permuteQ8_K(dst[:actBytes(a, len(x))])
+	}
+}
+
+// permuteQ8_K turns actQ8_K blocks into actQ8_KP blocks in place.
+func permuteQ8_K(b []byte) {
+	for o := 0; o+q8KBlock <= len(b); o += q8KBlock {
+		blk := (*[q8KBlock]byte)(b[o:])
+		for _, sb := range [2]int{1, 5} {
+			p, q := (*[32]byte)(blk[4+32*sb:]), (*[32]byte)(blk[4+32*sb+32:])
+			*p, *q = *q, *p
+		}
+		for j := 0; j < 8; j++ {
+			s := int16(binary.LittleEndian.Uint16(blk[260+4*j:])) + int16(binary.LittleEndian.Uint16(blk[262+4*j:]))
+			binary.LittleEndian.PutUint16(blk[260+2*j:], uint16(s))
+		}
 	}
 }
 
@@ -74,6 +97,9 @@ func quantizeGo(a actKind, dst []byte, x []float32) {
 		quantizeQ8_0Go(dst, x)
 	case actQ8_K:
 		quantizeQ8_KGo(dst, x)
+	case actQ8_KP:
+		quantizeQ8_KGo(dst, x)
+		permuteQ8_K(dst[:actBytes(a, len(x))])
 	default:
 		prepare(a, dst, x)
 	}

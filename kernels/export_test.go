@@ -15,10 +15,15 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 			b := xq[q8Block*(i/32):]
 			out[i] = f32at(b) * float32(int8(b[8+i%32]))
 		}
-	case actQ8_K:
+	case actQ8_K, actQ8_KP:
 		for i := range out {
 			b := xq[q8KBlock*(i/256):]
-			out[i] = f32at(b) * float32(int8(b[4+i%256]))
+			j := i % 256
+			if k.act == actQ8_KP {
+				// Sub-blocks 1<->2 and 5<->6 trade places.
+				j = [8]int{0, 2, 1, 3, 4, 6, 5, 7}[j/32]*32 + j%32
+			}
+			out[i] = f32at(b) * float32(int8(b[4+j]))
 		}
 	default:
 		copy(out, f32view(xq))
@@ -28,10 +33,9 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 
 // PortableDot is Dot with the portable kernels, whatever useSIMD chose.
 func PortableDot(t dtype.Type, row []byte, x []float32) float32 {
-	k := lookup(t)
-	p := portable[t]
-	xq := make([]byte, actBytes(k.act, len(x)))
-	quantizeGo(k.act, xq, x)
+	p, act := portable[t], portableAct[t]
+	xq := make([]byte, actBytes(act, len(x)))
+	quantizeGo(act, xq, x)
 	return p(row, xq)
 }
 

@@ -41,11 +41,15 @@ type kernel struct {
 // dequant fields of an entry from an init function.
 var kernelTable [32]kernel
 
-// portable holds the portable row dot of every type, for tests.
-var portable [32]qdotFunc
+// portable holds the portable row dot of every type, and portableAct the
+// activation form it takes, for tests.
+var (
+	portable    [32]qdotFunc
+	portableAct [32]actKind
+)
 
 func register(t dtype.Type, act actKind, dot qdotFunc, dq dequantFunc) {
-	portable[t] = dot
+	portable[t], portableAct[t] = dot, act
 	kernelTable[t] = kernel{
 		blockSize:  t.BlockSize(),
 		blockBytes: t.BlockBytes(),
