@@ -31,12 +31,19 @@ const (
 	// 4 6 5 7, and int16[8] at byte 260 holds the sums of the eight
 	// sub-blocks (in natural order) instead of the sixteen bsums.
 	actQ8_KP
+	// actQ8_0P is actQ8_0 laid out for the AVX-512 Q8_0 loop: per pair of
+	// blocks (64 values; a last odd block is padded with zeros), 192 bytes:
+	// the 64 quants @0, int32[16] @64 holding -128 times each block's sum
+	// of quants in lanes 0 and 8 (zeros elsewhere), and float32[16] @128
+	// holding each block's d in lanes 0-7 and 8-15.
+	actQ8_0P
 	numActKinds
 )
 
 const (
-	q8Block  = 40  // bytes per actQ8_0 block
-	q8KBlock = 292 // bytes per actQ8_K block
+	q8PairBytes = 192 // bytes per actQ8_0P pair of blocks
+	q8Block     = 40  // bytes per actQ8_0 block
+	q8KBlock    = 292 // bytes per actQ8_K block
 )
 
 // actBytes returns the bytes of the prepared form of n activations.
@@ -46,6 +53,8 @@ func actBytes(a actKind, n int) int {
 		return n / 32 * q8Block
 	case actQ8_K, actQ8_KP:
 		return n / 256 * q8KBlock
+	case actQ8_0P:
+		return (n/32 + 1) / 2 * q8PairBytes
 	}
 	return 4 * n
 }
@@ -72,6 +81,38 @@ func prepare(a actKind, dst []byte, x []float32) {
 	case actQ8_KP:
 		quantizeQ8_K(dst, x)
 		permuteQ8_K(dst[:actBytes(a, len(x))])
+	case actQ8_0P:
+		pairQ8_0(dst, x, quantizeQ8_0)
+	}
+}
+
+// pairQ8_0 writes the actQ8_0P form of x, quantizing with q. The actQ8_0
+// blocks are first written at the end of dst, then spread forward pair by
+// pair (a pair's output never reaches a later pair's blocks).
+func pairQ8_0(dst []byte, x []float32, q func(dst []byte, x []float32)) {
+	nb := len(x) / 32
+	np := (nb + 1) / 2
+	dst = dst[:np*q8PairBytes]
+	at := len(dst) - nb*q8Block
+	q(dst[at:], x[:32*nb])
+	var src [2 * q8Block]byte
+	for p := 0; p < np; p++ {
+		n := copy(src[:], dst[at+2*q8Block*p:min(at+2*q8Block*(p+1), len(dst))])
+		clear(src[n:])
+		out := (*[q8PairBytes]byte)(dst[q8PairBytes*p:])
+		clear(out[:])
+		for h := 0; h < 2 && 2*p+h < nb; h++ {
+			blk := src[q8Block*h : q8Block*(h+1)]
+			copy(out[32*h:32*h+32], blk[8:])
+			var sum int32
+			for _, v := range blk[8:] {
+				sum += int32(int8(v))
+			}
+			binary.LittleEndian.PutUint32(out[64+32*h:], uint32(-128*sum))
+			for l := 0; l < 8; l++ {
+				copy(out[128+32*h+4*l:], blk[0:4])
+			}
+		}
 	}
 }
 
@@ -100,6 +141,8 @@ func quantizeGo(a actKind, dst []byte, x []float32) {
 	case actQ8_KP:
 		quantizeQ8_KGo(dst, x)
 		permuteQ8_K(dst[:actBytes(a, len(x))])
+	case actQ8_0P:
+		pairQ8_0(dst, x, quantizeQ8_0Go)
 	default:
 		prepare(a, dst, x)
 	}
@@ -188,19 +231,22 @@ var (
 	quantizeQ8_K = quantizeQ8_KGo
 )
 
-// scratch is a reusable, 8-byte aligned buffer for prepared activations.
+// scratch is a reusable buffer for prepared activations, 64-byte aligned
+// (a cache line: the AVX-512 loops load activations 64 bytes at a time).
 type scratch struct{ buf []uint64 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // bytes returns n bytes of the scratch buffer, growing it if needed.
 func (s *scratch) bytes(n int) []byte {
-	w := (n + 7) / 8
+	w := (n+7)/8 + 8
 	if cap(s.buf) < w {
 		s.buf = make([]uint64, w+w/4)
 	}
 	if n == 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&s.buf[:1][0])), n)
+	p := unsafe.Pointer(&s.buf[:1][0])
+	skip := (64 - uintptr(p)%64) % 64
+	return unsafe.Slice((*byte)(unsafe.Add(p, skip)), n)
 }

@@ -10,6 +10,11 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 	prepare(k.act, xq, x)
 	out := make([]float32, len(x))
 	switch k.act {
+	case actQ8_0P:
+		for i := range out {
+			b := xq[q8PairBytes*(i/64):]
+			out[i] = f32at(b[128+32*(i%64/32):]) * float32(int8(b[i%64]))
+		}
 	case actQ8_0:
 		for i := range out {
 			b := xq[q8Block*(i/32):]

@@ -1253,76 +1253,94 @@ ahdone:
 	VZEROUPPER
 	RET
 
+DATA x80<>+0(SB)/8, $0x8080808080808080
+GLOBL x80<>(SB), RODATA|NOPTR, $8
+// q8dw: VPERMW indices that pick a pair's two fp16 scales (words 0 and
+// 17 of its first 64 bytes) into eight words each.
+DATA q8dw<>+0(SB)/8, $0x0000000000000000
+DATA q8dw<>+8(SB)/8, $0x0000000000000000
+DATA q8dw<>+16(SB)/8, $0x0011001100110011
+DATA q8dw<>+24(SB)/8, $0x0011001100110011
+DATA q8dw<>+32(SB)/8, $0x0000000000000000
+DATA q8dw<>+40(SB)/8, $0x0000000000000000
+DATA q8dw<>+48(SB)/8, $0x0000000000000000
+DATA q8dw<>+56(SB)/8, $0x0000000000000000
+GLOBL q8dw<>(SB), RODATA|NOPTR, $64
+
 // func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-// The AVX2 loop's arithmetic, two blocks per ZMM register: lanes 0-7 hold
-// the even block (the AVX2 loop's Y0), lanes 8-15 the odd one (its Y1).
-// VPDPBUSD forms the same 8 four-product integer sums per block that
-// VPMADDUBSW+VPMADDWD do, so the result is bit-identical.
+// Q8_0 rows against actQ8_0P activations (act.go: per pair of blocks, 64
+// quants, 16 int32 corrections, 16 float scales). Two blocks per ZMM
+// register: the weights are made unsigned by flipping their sign bits
+// (w+128), VPDPBUSD adds their products with the activations to the
+// correction -128*sum(x) already in the accumulator, and the integer sums,
+// converted, are scaled by d_w*d_x lane by lane into float accumulators;
+// the horizontal sum waits for the row's end. The sums are the portable
+// kernel's, in another order.
+#define Q85PAIR(acc) \
+	PREFETCHT0 2048(R10); \
+	VMOVDQU 2(R10), Y2; \
+	VINSERTI64X4 $1, 36(R10), Z2, Z2; \
+	VPXORD Z28, Z2, Z2; \
+	VMOVDQU32 64(R11), Z5; \
+	VPDPBUSD (R11), Z2, Z5; \
+	VCVTDQ2PS Z5, Z5; \
+	VPERMW (R10), Z27, Z6; \
+	VCVTPH2PS Y6, Z6; \
+	VMULPS 128(R11), Z6, Z6; \
+	VFMADD231PS Z6, Z5, acc; \
+	ADDQ $68, R10; \
+	ADDQ $192, R11
+
 TEXT ·vecQ8_0AVX512(SB), NOSPLIT, $0-48
 	MOVQ y+0(FP), DI
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
-	VMOVDQU ones16<>(SB), Y15
-	VPXORD Z16, Z16, Z16
+	VPBROADCASTB x80<>(SB), Z28
+	VMOVDQU64 q8dw<>(SB), Z27
 q85row:
 	MOVQ SI, R10
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
-	VXORPS Z0, Z0, Z0
+	VPXORD Z30, Z30, Z30
+	VPXORD Z29, Z29, Z29
+	CMPQ R12, $4
+	JB q85two
+q85quad:
+	Q85PAIR(Z30)
+	Q85PAIR(Z29)
+	SUBQ $4, R12
+	CMPQ R12, $4
+	JAE q85quad
+q85two:
 	CMPQ R12, $2
 	JB q85tail
-q85pair:
-	PREFETCHT0 2048(R10)
-	VMOVDQU 2(R10), Y2
-	VINSERTI64X4 $1, 36(R10), Z2, Z2
-	VMOVDQU 8(R11), Y4
-	VINSERTI64X4 $1, 48(R11), Z4, Z4
-	VPABSB Z2, Z3
-	VPMOVB2M Z2, K1
-	VPSUBB Z4, Z16, K1, Z4
-	VPXORD Z5, Z5, Z5
-	VPDPBUSD Z4, Z3, Z5
-	VCVTDQ2PS Z5, Z5
-	VCVTPH2PS 0(R10), X6
-	VMULSS 0(R11), X6, X6
-	VCVTPH2PS 34(R10), X7
-	VMULSS 40(R11), X7, X7
-	VBROADCASTSS X6, Y6
-	VBROADCASTSS X7, Y7
-	VINSERTF32X8 $1, Y7, Z6, Z6
-	VMULPS Z6, Z5, Z5
-	VADDPS Z5, Z0, Z0
-	ADDQ $68, R10
-	ADDQ $80, R11
+	Q85PAIR(Z30)
 	SUBQ $2, R12
-	CMPQ R12, $2
-	JAE q85pair
 q85tail:
-	VEXTRACTF32X8 $1, Z0, Y1
 	TESTQ R12, R12
 	JZ q85done
+	// A last, odd block: its pair's second half of activations is zero.
 	VMOVDQU 2(R10), Y2
-	VMOVDQU 8(R11), Y4
-	VPABSB Y2, Y3
-	VPSIGNB Y2, Y4, Y4
-	VPMADDUBSW Y4, Y3, Y4
-	VPMADDWD Y15, Y4, Y4
-	VCVTDQ2PS Y4, Y4
-	VCVTPH2PS 0(R10), X5
-	VMULSS 0(R11), X5, X5
-	VBROADCASTSS X5, Y5
-	VMULPS Y5, Y4, Y4
-	VADDPS Y4, Y0, Y0
+	VPXORD Y28, Y2, Y2
+	VMOVDQU32 64(R11), Z5
+	VPDPBUSD (R11), Z2, Z5
+	VCVTDQ2PS Z5, Z5
+	VPBROADCASTW 0(R10), Y6
+	VCVTPH2PS Y6, Z6
+	VMULPS 128(R11), Z6, Z6
+	VFMADD231PS Z6, Z5, Z29
 q85done:
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VMOVHLPS X0, X0, X1
-	VADDPS X1, X0, X0
-	VMOVSHDUP X0, X1
-	VADDSS X1, X0, X0
-	VMOVSS X0, (DI)
+	VADDPS Z29, Z30, Z30
+	VEXTRACTF64X4 $1, Z30, Y1
+	VADDPS Y30, Y1, Y1
+	VEXTRACTF128 $1, Y1, X2
+	VADDPS X2, X1, X1
+	VMOVHLPS X1, X1, X2
+	VADDPS X2, X1, X1
+	VMOVSHDUP X1, X2
+	VADDSS X2, X1, X1
+	VMOVSS X1, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI
 	DECQ R9

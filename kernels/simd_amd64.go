@@ -87,13 +87,12 @@ func useSIMD() {
 	setVec(dtype.Q4_0, idQ4_0)
 	setVec(dtype.Q5_K, idQ5_K)
 	if hasAVX512VNNI {
-		// The AVX-512 Q8_0 loop (bit-identical to AVX2) speeds up batched
-		// products (prefill, 10%) but not decode, so single-vector products
-		// keep the AVX2 loop.
-		setBatchVec(dtype.Q8_0, idQ8_0x512)
-		// The AVX-512 Q4_K loop takes its own activation layout and sums
-		// in another order (within float rounding of the portable kernel);
-		// it needs about half the instructions per block of the AVX2 one.
+		// The AVX-512 Q8_0 and Q4_K loops take their own activation
+		// layouts and sum in another order (within float rounding of the
+		// portable kernels); they need about half the instructions per
+		// block of the AVX2 ones.
+		kernelTable[dtype.Q8_0].act = actQ8_0P
+		setVec(dtype.Q8_0, idQ8_0x512)
 		kernelTable[dtype.Q4_K].act = actQ8_KP
 		setVec(dtype.Q4_K, idQ4_Kx512)
 	}

@@ -9,9 +9,9 @@ import (
 )
 
 // floatActs are the types whose SIMD kernels sum in a different order than
-// the portable ones: those that take float activations, and Q4_K, whose
-// AVX-512 loop keeps float accumulators across blocks.
-var floatActs = map[dtype.Type]bool{dtype.F32: true, dtype.F16: true, dtype.BF16: true, dtype.Q8_K: true, dtype.Q4_K: true}
+// the portable ones: those that take float activations, and Q8_0 and Q4_K,
+// whose AVX-512 loops keep float accumulators across blocks.
+var floatActs = map[dtype.Type]bool{dtype.F32: true, dtype.F16: true, dtype.BF16: true, dtype.Q8_K: true, dtype.Q8_0: true, dtype.Q4_K: true}
 
 // TestSIMDExact checks the accelerated kernels against the portable ones:
 // bit-identical for the integer (8-bit activation) paths, within float
