@@ -77,3 +77,7 @@ func ActSums(t dtype.Type, x []float32) []float32 {
 	}
 	return out
 }
+
+// Reordered reports whether the SIMD loop in use for t sums in another
+// order than the portable kernel (so equals it only within rounding).
+func Reordered(t dtype.Type) bool { return reordered[t] }

@@ -41,6 +41,11 @@ type kernel struct {
 // dequant fields of an entry from an init function.
 var kernelTable [32]kernel
 
+// reordered marks the types whose installed SIMD loop sums in another
+// order than the portable kernel (equal within float rounding, not bit for
+// bit): installers set it, registerPortable clears it.
+var reordered [32]bool
+
 // portable holds the portable row dot of every type, and portableAct the
 // activation form it takes, for tests.
 var (
@@ -71,6 +76,7 @@ func vecOf(dot qdotFunc) vecFunc {
 
 // registerPortable fills kernelTable with the portable kernels.
 func registerPortable() {
+	reordered = [32]bool{}
 	register(dtype.F32, actF32, fdot(dotF32), dequantF32)
 	register(dtype.F16, actF16, fdot(dotF16), dequantF16)
 	register(dtype.BF16, actBF16, fdot(dotBF16), dequantBF16)

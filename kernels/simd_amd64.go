@@ -93,9 +93,28 @@ func useSIMD() {
 		// block of the AVX2 ones.
 		kernelTable[dtype.Q8_0].act = actQ8_0P
 		setVec(dtype.Q8_0, idQ8_0x512)
+		reordered[dtype.Q8_0] = true
 		kernelTable[dtype.Q4_K].act = actQ8_KP
 		setVec(dtype.Q4_K, idQ4_Kx512)
+		reordered[dtype.Q4_K] = true
 	}
+	for _, install := range typeInstallers {
+		install(hasAVX512VNNI)
+	}
+}
+
+// typeInstallers install the assembly loops kept in files of their own
+// (one file pair per family of types); useSIMD runs them last, on CPUs
+// with AVX2, telling them whether AVX-512 VNNI is usable. They register
+// through addInstaller from package-level variable initializers, which run
+// before any init function.
+var typeInstallers []func(avx512 bool)
+
+// addInstaller adds an installer to typeInstallers; its result is for
+// "var _ = addInstaller(...)".
+func addInstaller(f func(avx512 bool)) bool {
+	typeInstallers = append(typeInstallers, f)
+	return true
 }
 
 // asmID names an assembly row loop; callAsm dispatches on it with direct
