@@ -1593,3 +1593,132 @@ asloop:
 	JNZ asrow
 	VZEROUPPER
 	RET
+
+// Constants of vecQ6_KAVX512: VPERMW indices giving the 64 products of
+// register j (values 64j..64j+63 of a block, four groups of 16) the
+// scales 4j..4j+3, eight words each; and byte masks.
+DATA k6w0<>+0(SB)/8, $0x0000000000000000
+DATA k6w0<>+8(SB)/8, $0x0000000000000000
+DATA k6w0<>+16(SB)/8, $0x0001000100010001
+DATA k6w0<>+24(SB)/8, $0x0001000100010001
+DATA k6w0<>+32(SB)/8, $0x0002000200020002
+DATA k6w0<>+40(SB)/8, $0x0002000200020002
+DATA k6w0<>+48(SB)/8, $0x0003000300030003
+DATA k6w0<>+56(SB)/8, $0x0003000300030003
+GLOBL k6w0<>(SB), RODATA|NOPTR, $64
+DATA k6w1<>+0(SB)/8, $0x0004000400040004
+DATA k6w1<>+8(SB)/8, $0x0004000400040004
+DATA k6w1<>+16(SB)/8, $0x0005000500050005
+DATA k6w1<>+24(SB)/8, $0x0005000500050005
+DATA k6w1<>+32(SB)/8, $0x0006000600060006
+DATA k6w1<>+40(SB)/8, $0x0006000600060006
+DATA k6w1<>+48(SB)/8, $0x0007000700070007
+DATA k6w1<>+56(SB)/8, $0x0007000700070007
+GLOBL k6w1<>(SB), RODATA|NOPTR, $64
+DATA k6w2<>+0(SB)/8, $0x0008000800080008
+DATA k6w2<>+8(SB)/8, $0x0008000800080008
+DATA k6w2<>+16(SB)/8, $0x0009000900090009
+DATA k6w2<>+24(SB)/8, $0x0009000900090009
+DATA k6w2<>+32(SB)/8, $0x000a000a000a000a
+DATA k6w2<>+40(SB)/8, $0x000a000a000a000a
+DATA k6w2<>+48(SB)/8, $0x000b000b000b000b
+DATA k6w2<>+56(SB)/8, $0x000b000b000b000b
+GLOBL k6w2<>(SB), RODATA|NOPTR, $64
+DATA k6w3<>+0(SB)/8, $0x000c000c000c000c
+DATA k6w3<>+8(SB)/8, $0x000c000c000c000c
+DATA k6w3<>+16(SB)/8, $0x000d000d000d000d
+DATA k6w3<>+24(SB)/8, $0x000d000d000d000d
+DATA k6w3<>+32(SB)/8, $0x000e000e000e000e
+DATA k6w3<>+40(SB)/8, $0x000e000e000e000e
+DATA k6w3<>+48(SB)/8, $0x000f000f000f000f
+DATA k6w3<>+56(SB)/8, $0x000f000f000f000f
+GLOBL k6w3<>(SB), RODATA|NOPTR, $64
+DATA x30<>+0(SB)/8, $0x3030303030303030
+GLOBL x30<>(SB), RODATA|NOPTR, $8
+
+// Q6K512HALF does one half block (128 values) of vecQ6_KAVX512: ql at
+// off(R10), qh at qhoff(R10), activations at aoff(R11), scale indices
+// ia/ib. Low nibbles are values 0-63 of the half, high nibbles 64-127;
+// their two high bits come from qh, shifted by 0/2 and 4/6.
+#define Q6K512HALF(off, qhoff, aoff, ia, ib) \
+	VMOVDQU64 off(R10), Z17; \
+	VMOVDQU64 qhoff(R10), Y18; \
+	VPSRLW $2, Y18, Y19; \
+	VINSERTI64X4 $1, Y19, Z18, Z18; \
+	VPSLLW $4, Z18, Z19; \
+	VPANDD Z29, Z19, Z19; \
+	VPTERNLOGD $0xf8, Z28, Z17, Z19; \
+	VPANDD Z29, Z18, Z18; \
+	VPSRLW $4, Z17, Z17; \
+	VPTERNLOGD $0xf8, Z28, Z17, Z18; \
+	VPMADDUBSW aoff(R11), Z19, Z19; \
+	VPMADDUBSW aoff+64(R11), Z18, Z18; \
+	VPERMW Z6, ia, Z20; \
+	VPERMW Z6, ib, Z21; \
+	VPDPWSSD Z20, Z19, Z16; \
+	VPDPWSSD Z21, Z18, Z22
+
+// func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// Q6_K rows against actQ8_K activations. Per block: the 6-bit quants are
+// rebuilt 64 at a time (nibbles | high bits<<4, in [0, 64)) and taken
+// unsigned through VPMADDUBSW, then VPDPWSSD with the 16 scales; 32 times
+// the scaled activation sums (bsums) corrects for the missing -32. The
+// block's integer sum is scaled by d*d_x into float accumulators; the
+// horizontal sum waits for the row's end. The sums are the portable
+// kernel's, in another order.
+TEXT ·vecQ6_KAVX512(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rows+24(FP), R9
+	MOVQ xq+32(FP), R13
+	VPBROADCASTB nib<>(SB), Z28
+	VPBROADCASTB x30<>(SB), Z29
+	VMOVDQU64 k6w0<>(SB), Z24
+	VMOVDQU64 k6w1<>(SB), Z25
+	VMOVDQU64 k6w2<>(SB), Z26
+	VMOVDQU64 k6w3<>(SB), Z27
+q6k5row:
+	MOVQ SI, R10
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VPXORD Z30, Z30, Z30
+q6k5block:
+	PREFETCHT0 2048(R10)
+	PREFETCHT0 2112(R10)
+	PREFETCHT0 2176(R10)
+	PREFETCHT0 2240(R10)
+	// Scales as words; Z22 starts at -32*sum(sc*bsum) (low 8 lanes).
+	VPMOVSXBW 192(R10), Y6
+	VPMADDWD 260(R11), Y6, Y7
+	VPSLLD $5, Y7, Y7
+	VPXORD Z22, Z22, Z22
+	VPSUBD Z7, Z22, Z22
+	VPXORD Z16, Z16, Z16
+	Q6K512HALF(0, 128, 4, Z24, Z25)
+	Q6K512HALF(64, 160, 132, Z26, Z27)
+	VPADDD Z22, Z16, Z16
+	VCVTDQ2PS Z16, Z16
+	VPBROADCASTW 208(R10), X8
+	VCVTPH2PS X8, X8
+	VMULSS (R11), X8, X8
+	VBROADCASTSS X8, Z8
+	VFMADD231PS Z8, Z16, Z30
+	ADDQ $210, R10
+	ADDQ $292, R11
+	DECQ R12
+	JNZ q6k5block
+	VEXTRACTF64X4 $1, Z30, Y1
+	VADDPS Y30, Y1, Y1
+	VEXTRACTF128 $1, Y1, X2
+	VADDPS X2, X1, X1
+	VMOVHLPS X1, X1, X2
+	VADDPS X2, X1, X1
+	VMOVSHDUP X1, X2
+	VADDSS X2, X1, X1
+	VMOVSS X1, (DI)
+	ADDQ $4, DI
+	ADDQ rb+16(FP), SI
+	DECQ R9
+	JNZ q6k5row
+	VZEROUPPER
+	RET

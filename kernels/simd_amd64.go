@@ -97,6 +97,8 @@ func useSIMD() {
 		kernelTable[dtype.Q4_K].act = actQ8_KP
 		setVec(dtype.Q4_K, idQ4_Kx512)
 		reordered[dtype.Q4_K] = true
+		setVec(dtype.Q6_K, idQ6_Kx512)
+		reordered[dtype.Q6_K] = true
 	}
 	for _, install := range typeInstallers {
 		install(hasAVX512VNNI)
@@ -130,6 +132,7 @@ const (
 	idQ5_K
 	idQ8_0x512
 	idQ4_Kx512
+	idQ6_Kx512
 )
 
 func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
@@ -150,6 +153,8 @@ func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 		vecQ8_0AVX512(y, w, rb, rows, xq, nb)
 	case idQ4_Kx512:
 		vecQ4_KAVX512(y, w, rb, rows, xq, nb)
+	case idQ6_Kx512:
+		vecQ6_KAVX512(y, w, rb, rows, xq, nb)
 	}
 }
 
@@ -230,3 +235,6 @@ func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 
 //go:noescape
 func vecQ4_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
