@@ -1663,9 +1663,9 @@ GLOBL x30<>(SB), RODATA|NOPTR, $8
 // rebuilt 64 at a time (nibbles | high bits<<4, in [0, 64)) and taken
 // unsigned through VPMADDUBSW, then VPDPWSSD with the 16 scales; 32 times
 // the scaled activation sums (bsums) corrects for the missing -32. The
-// block's integer sum is scaled by d*d_x into float accumulators; the
-// horizontal sum waits for the row's end. The sums are the portable
-// kernel's, in another order.
+// block's integer sum is exact, and the float steps after it are the
+// portable kernel's, so the result is bit-identical (as llama.cpp's, whose
+// Q6_K logits the fixtures match to 1e-7).
 TEXT ·vecQ6_KAVX512(SB), NOSPLIT, $0-48
 	MOVQ y+0(FP), DI
 	MOVQ w+8(FP), SI
@@ -1681,7 +1681,7 @@ q6k5row:
 	MOVQ SI, R10
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
-	VPXORD Z30, Z30, Z30
+	VXORPS X0, X0, X0
 q6k5block:
 	PREFETCHT0 2048(R10)
 	PREFETCHT0 2112(R10)
@@ -1696,26 +1696,29 @@ q6k5block:
 	VPXORD Z16, Z16, Z16
 	Q6K512HALF(0, 128, 4, Z24, Z25)
 	Q6K512HALF(64, 160, 132, Z26, Z27)
+	// The block's integer sum (exact in any order), then the portable
+	// kernel's float steps: sum += (d*d_x)*isum.
 	VPADDD Z22, Z16, Z16
-	VCVTDQ2PS Z16, Z16
-	VPBROADCASTW 208(R10), X8
+	VEXTRACTI64X4 $1, Z16, Y7
+	VPADDD Y16, Y7, Y7
+	VEXTRACTI128 $1, Y7, X8
+	VPADDD X8, X7, X7
+	VPSHUFD $0x4e, X7, X8
+	VPADDD X8, X7, X7
+	VPSHUFD $0xb1, X7, X8
+	VPADDD X8, X7, X7
+	VCVTDQ2PS X7, X7
+	MOVWLZX 208(R10), AX
+	VMOVD AX, X8
 	VCVTPH2PS X8, X8
 	VMULSS (R11), X8, X8
-	VBROADCASTSS X8, Z8
-	VFMADD231PS Z8, Z16, Z30
+	VMULSS X7, X8, X8
+	VADDSS X8, X0, X0
 	ADDQ $210, R10
 	ADDQ $292, R11
 	DECQ R12
 	JNZ q6k5block
-	VEXTRACTF64X4 $1, Z30, Y1
-	VADDPS Y30, Y1, Y1
-	VEXTRACTF128 $1, Y1, X2
-	VADDPS X2, X1, X1
-	VMOVHLPS X1, X1, X2
-	VADDPS X2, X1, X1
-	VMOVSHDUP X1, X2
-	VADDSS X2, X1, X1
-	VMOVSS X1, (DI)
+	VMOVSS X0, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI
 	DECQ R9

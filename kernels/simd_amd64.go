@@ -98,7 +98,6 @@ func useSIMD() {
 		setVec(dtype.Q4_K, idQ4_Kx512)
 		reordered[dtype.Q4_K] = true
 		setVec(dtype.Q6_K, idQ6_Kx512)
-		reordered[dtype.Q6_K] = true
 	}
 	for _, install := range typeInstallers {
 		install(hasAVX512VNNI)
