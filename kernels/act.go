@@ -65,10 +65,7 @@ func prepare(a actKind, dst []byte, x []float32) {
 	case actF32:
 		copy(f32view(dst), x)
 	case actF16:
-		d := f32view(dst)[:len(x)]
-		for i, v := range x {
-			d[i] = f16Table[F32ToF16(v)]
-		}
+		RoundF16(f32view(dst)[:len(x)], x)
 	case actBF16:
 		d := f32view(dst)[:len(x)]
 		for i, v := range x {

@@ -1725,3 +1725,102 @@ q6k5block:
 	JNZ q6k5row
 	VZEROUPPER
 	RET
+
+// func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// vecF16AVX2 with ZMM registers: 64 halves per step into four float
+// accumulators (nb is the values per row; a tail below 16 goes one value
+// at a time). Float sums in another order than the portable kernel.
+TEXT ·vecF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rows+24(FP), R9
+	MOVQ xq+32(FP), R13
+f165row:
+	MOVQ SI, R10
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	CMPQ R12, $64
+	JB f165by16
+f165by64:
+	PREFETCHT0 2048(R10)
+	PREFETCHT0 2112(R10)
+	VCVTPH2PS (R10), Z20
+	VCVTPH2PS 32(R10), Z21
+	VCVTPH2PS 64(R10), Z22
+	VCVTPH2PS 96(R10), Z23
+	VFMADD231PS (R11), Z20, Z16
+	VFMADD231PS 64(R11), Z21, Z17
+	VFMADD231PS 128(R11), Z22, Z18
+	VFMADD231PS 192(R11), Z23, Z19
+	ADDQ $128, R10
+	ADDQ $256, R11
+	SUBQ $64, R12
+	CMPQ R12, $64
+	JAE f165by64
+f165by16:
+	CMPQ R12, $16
+	JB f165sum
+	VCVTPH2PS (R10), Z20
+	VFMADD231PS (R11), Z20, Z16
+	ADDQ $32, R10
+	ADDQ $64, R11
+	SUBQ $16, R12
+	JMP f165by16
+f165sum:
+	VADDPS Z17, Z16, Z16
+	VADDPS Z19, Z18, Z18
+	VADDPS Z18, Z16, Z16
+	VEXTRACTF64X4 $1, Z16, Y1
+	VADDPS Y16, Y1, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	TESTQ R12, R12
+	JZ f165done
+f165one:
+	MOVWLZX (R10), AX
+	VMOVD AX, X4
+	VCVTPH2PS X4, X4
+	VFMADD231SS (R11), X4, X0
+	ADDQ $2, R10
+	ADDQ $4, R11
+	DECQ R12
+	JNZ f165one
+f165done:
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ rb+16(FP), SI
+	DECQ R9
+	JNZ f165row
+	VZEROUPPER
+	RET
+
+// func roundF16AVX2(dst, src *float32, n int)
+// dst[i] = float32(half(src[i])), rounding to nearest even (F16C), for n a
+// positive multiple of 16.
+TEXT ·roundF16AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+rhloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VCVTPS2PH $0, Y0, X0
+	VCVTPS2PH $0, Y1, X1
+	VCVTPH2PS X0, Y0
+	VCVTPH2PS X1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNZ rhloop
+	VZEROUPPER
+	RET

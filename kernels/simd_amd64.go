@@ -62,6 +62,7 @@ func useSIMD() {
 	axpyF32SIMD = func(y []float32, alpha float32, x []float32) { axpyF32AVX2(&y[0], alpha, &x[0], len(x)) }
 	dotF16SIMD = func(a []float32, b []uint16) float32 { return dotF16AVX2(&a[0], &b[0], len(a)) }
 	axpyF16SIMD = func(y []float32, alpha float32, x []uint16) { axpyF16AVX2(&y[0], alpha, &x[0], len(x)) }
+	roundF16SIMD = func(dst, src []float32) { roundF16AVX2(&dst[0], &src[0], len(src)) }
 	dotsF16SIMD = func(dst, a []float32, b []uint16, stride int) {
 		dotsF16AVX2(&dst[0], &a[0], &b[0], len(a), len(dst), stride)
 	}
@@ -98,6 +99,7 @@ func useSIMD() {
 		setVec(dtype.Q4_K, idQ4_Kx512)
 		reordered[dtype.Q4_K] = true
 		setVec(dtype.Q6_K, idQ6_Kx512)
+		setVec(dtype.F16, idF16x512)
 	}
 	for _, install := range typeInstallers {
 		install(hasAVX512VNNI)
@@ -132,6 +134,7 @@ const (
 	idQ8_0x512
 	idQ4_Kx512
 	idQ6_Kx512
+	idF16x512
 )
 
 func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
@@ -154,6 +157,8 @@ func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 		vecQ4_KAVX512(y, w, rb, rows, xq, nb)
 	case idQ6_Kx512:
 		vecQ6_KAVX512(y, w, rb, rows, xq, nb)
+	case idF16x512:
+		vecF16AVX512(y, w, rb, rows, xq, nb)
 	}
 }
 
@@ -224,6 +229,9 @@ func dotF16AVX2(a *float32, b *uint16, n int) float32
 func axpyF16AVX2(y *float32, alpha float32, x *uint16, n int)
 
 //go:noescape
+func roundF16AVX2(dst, src *float32, n int)
+
+//go:noescape
 func dotsF16AVX2(dst, a *float32, b *uint16, n, count, stride int)
 
 //go:noescape
@@ -237,3 +245,6 @@ func vecQ4_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 
 //go:noescape
 func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)

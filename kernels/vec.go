@@ -112,9 +112,23 @@ func AxpysF16(y []float32, alpha []float32, b []uint16, stride int) {
 	}
 }
 
+// RoundF16 sets dst[i] to src[i] rounded to half precision (to nearest
+// even), as float32; len(dst) >= len(src), and dst may be src.
+func RoundF16(dst, src []float32) {
+	i := 0
+	if roundF16SIMD != nil && len(src) >= 16 {
+		i = len(src) &^ 15
+		roundF16SIMD(dst[:i], src[:i])
+	}
+	for ; i < len(src); i++ {
+		dst[i] = f16Table[F32ToF16(src[i])]
+	}
+}
+
 // The vector paths; nil when the CPU has none. The run versions take a
 // length that is a positive multiple of 16 and bounds already checked.
 var (
+	roundF16SIMD func(dst, src []float32)
 	dotF16SIMD   func(a []float32, b []uint16) float32
 	axpyF16SIMD  func(y []float32, alpha float32, x []uint16)
 	dotsF16SIMD  func(dst, a []float32, b []uint16, stride int)

@@ -102,3 +102,28 @@ func TestDotsAxpysF16(t *testing.T) {
 	}()
 	DotsF16(make([]float32, 3), make([]float32, 16), make([]uint16, 40), 16)
 }
+
+// TestRoundF16 checks the vector rounding against F32ToF16 on ordinary,
+// tie, overflowing, subnormal and NaN inputs, for lengths around 16.
+func TestRoundF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	special := []float32{0, -0, 1, 65504, 65519, 65520, 1e9, -1e9, 5.96e-8, 2.98e-8, 1e-40,
+		float32(math.Inf(1)), float32(math.NaN()), 1 + 1.0/2048, 1 + 3.0/2048}
+	for _, n := range []int{0, 5, 16, 33, 100} {
+		src := make([]float32, n)
+		for i := range src {
+			if i < len(special) && n > 16 {
+				src[i] = special[i]
+			} else {
+				src[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(10)-5)))
+			}
+		}
+		dst := make([]float32, n)
+		RoundF16(dst, src)
+		for i, v := range src {
+			if want := F16ToF32(F32ToF16(v)); math.Float32bits(dst[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: RoundF16(%v) = %v, F32ToF16 gives %v", n, v, dst[i], want)
+			}
+		}
+	}
+}

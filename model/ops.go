@@ -64,8 +64,4 @@ func addTo(dst, src []float32) {
 func axpy(y []float32, a float32, x []float32) { kernels.AxpyF32(y, a, x) }
 
 // roundF16 rounds x to half precision in place.
-func roundF16(x []float32) {
-	for i, v := range x {
-		x[i] = kernels.F16ToF32(kernels.F32ToF16(v))
-	}
-}
+func roundF16(x []float32) { kernels.RoundF16(x, x) }
