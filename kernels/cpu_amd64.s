@@ -18,3 +18,10 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL AX, a+0(FP)
 	MOVL DX, d+4(FP)
 	RET
+
+// func spinPause()
+// PAUSE tells the core a spin-wait is under way, so that a sibling
+// hardware thread gets its resources.
+TEXT ·spinPause(SB), NOSPLIT, $0-0
+	PAUSE
+	RET

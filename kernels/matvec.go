@@ -117,9 +117,13 @@ func worker() {
 	for {
 		var j *job
 		for spin := 0; spin < workerSpins && j == nil; spin++ {
-			select {
-			case j = <-poolCh:
-			default:
+			if len(poolCh) > 0 {
+				select {
+				case j = <-poolCh:
+				default:
+				}
+			} else {
+				spinPause()
 			}
 		}
 		if j == nil {
@@ -250,6 +254,7 @@ func (j *job) runParallel(cols, n, rows int) {
 	j.work()
 	// The helpers are on their last chunks: poll briefly before parking.
 	for spin := 0; spin < workerSpins && j.helping.Load() > 0; spin++ {
+		spinPause()
 	}
 	j.wg.Wait()
 }

@@ -1,0 +1,8 @@
+package kernels
+
+// spinPause executes PAUSE: a polite step of a spin-wait (the two vCPUs of
+// a small VM are often hardware threads of one core, and a busy poll would
+// take issue slots from the thread doing the work).
+//
+//go:noescape
+func spinPause()

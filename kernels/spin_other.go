@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package kernels
+
+// spinPause is a step of a spin-wait; a no-op where there is no PAUSE.
+func spinPause() {}
