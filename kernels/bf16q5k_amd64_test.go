@@ -1,0 +1,73 @@
+package kernels_test
+
+import (
+	"testing"
+
+	"ferry/dtype"
+	"ferry/kernels"
+)
+
+// TestBF16Q5KInstalled checks that the installer of bf16q5k_amd64.go ran:
+// with AVX-512 the Q5_K loop sums in another order, as the Q4_K one does,
+// and without it neither does.
+func TestBF16Q5KInstalled(t *testing.T) {
+	if !kernels.SIMD() {
+		t.Skip("no SIMD kernels")
+	}
+	if kernels.Reordered(dtype.Q5_K) != kernels.Reordered(dtype.Q4_K) {
+		t.Errorf("Q5_K reordered %v, Q4_K %v: the AVX-512 loops are installed together",
+			kernels.Reordered(dtype.Q5_K), kernels.Reordered(dtype.Q4_K))
+	}
+}
+
+// TestBF16Q5KTails runs BF16 rows of every length up to 160 values (each
+// tail of the 64-, 32-, 16- and 8-value steps) through MatVec with the
+// SIMD and the portable kernels.
+func TestBF16Q5KTails(t *testing.T) {
+	if !kernels.SIMD() {
+		t.Skip("no SIMD kernels")
+	}
+	defer kernels.SetSIMD(true)
+	const rows = 3
+	for cols := 1; cols <= 160; cols++ {
+		w := matrix(t, dtype.BF16, rows, cols, uint64(cols))
+		x := gaussian(uint64(1000+cols), cols)
+		y1 := make([]float32, rows)
+		y2 := make([]float32, rows)
+		kernels.SetSIMD(true)
+		kernels.MatVec(y1, w, dtype.BF16, x)
+		kernels.SetSIMD(false)
+		kernels.MatVec(y2, w, dtype.BF16, x)
+		for i := range y1 {
+			row := w[2*cols*i : 2*cols*(i+1)]
+			_, mag := refDot(dtype.BF16, row, x)
+			if d := float64(y1[i] - y2[i]); d > 1e-5*mag || d < -1e-5*mag {
+				t.Errorf("cols %d row %d: SIMD %v, portable %v", cols, i, y1[i], y2[i])
+			}
+		}
+	}
+}
+
+// TestBF16Q5KNoAllocs checks that the BF16 and Q5_K loops, called through
+// their installed closures, do not allocate.
+func TestBF16Q5KNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	const rows, cols = 256, 1024 // parallel path
+	for _, typ := range []dtype.Type{dtype.BF16, dtype.Q5_K} {
+		w := matrix(t, typ, rows, cols, 1)
+		x := gaussian(2, cols*4)
+		y := make([]float32, rows*4)
+		kernels.MatVec(y[:rows], w, typ, x[:cols]) // warm the pool
+		if a := testing.AllocsPerRun(20, func() { kernels.Dot(typ, w, x[:cols]) }); a != 0 {
+			t.Errorf("%v Dot: %v allocs per call", typ, a)
+		}
+		if a := testing.AllocsPerRun(20, func() { kernels.MatVec(y[:rows], w, typ, x[:cols]) }); a != 0 {
+			t.Errorf("%v MatVec: %v allocs per call", typ, a)
+		}
+		if a := testing.AllocsPerRun(20, func() { kernels.MatMul(y, w, typ, x, 4) }); a != 0 {
+			t.Errorf("%v MatMul: %v allocs per call", typ, a)
+		}
+	}
+}
