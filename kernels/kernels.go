@@ -30,10 +30,7 @@ type kernel struct {
 	act        actKind // form of the activations the dot products take
 	qdot       qdotFunc
 	vec        vecFunc
-	// batchVec, when set, replaces vec in batched products (MatMul with
-	// n > 1), where a wider loop pays: its results are identical.
-	batchVec vecFunc
-	dequant  dequantFunc
+	dequant    dequantFunc
 }
 
 // kernelTable is indexed by dtype.Type. An entry with dot == nil means the

@@ -162,14 +162,6 @@ func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 	}
 }
 
-// setBatchVec installs an assembly row loop for batched products of t.
-func setBatchVec(t dtype.Type, id asmID) {
-	k := &kernelTable[t]
-	saved := k.vec
-	setVec(t, id)
-	k.batchVec, k.vec = k.vec, saved
-}
-
 // setVec installs an assembly row loop as the vecFunc of t. The loops take
 // y[i] for i < rows, row i at w + i*rb, nb blocks (values, for float types)
 // per row, and the prepared activations at xq.
