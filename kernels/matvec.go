@@ -68,12 +68,16 @@ type segment struct {
 // it enlists. Rows (of all its segments, end to end) are handed out in
 // chunks through next.
 type job struct {
-	segs  []segment
-	n     int // number of activation vectors
-	rows  int
-	chunk int
-	next  atomic.Int64
-	wg    sync.WaitGroup
+	segs []segment
+	// read, when set, makes the job a parallel read of these bytes (see
+	// SumBytesParallel) in pieces of readPiece; the sum goes to readSum.
+	read    []byte
+	readSum atomic.Uint64
+	n       int // number of activation vectors
+	rows    int
+	chunk   int
+	next    atomic.Int64
+	wg      sync.WaitGroup
 	// helping counts enlisted helpers that have not finished.
 	helping atomic.Int32
 }
@@ -232,8 +236,15 @@ func (j *job) runParallel(cols, n, rows int) {
 	}
 	chunk = max(chunk, 1)
 	j.n, j.rows, j.chunk = n, rows, chunk
+	j.dispatch()
+}
+
+// dispatch computes the job's rows (j.rows, j.chunk set) on the caller and
+// as many of the pool's workers as there are further chunks.
+func (j *job) dispatch() {
+	procs := runtime.GOMAXPROCS(0)
 	j.next.Store(0)
-	nchunks := (rows + chunk - 1) / chunk
+	nchunks := (j.rows + j.chunk - 1) / j.chunk
 	helpers := min(procs-1, nchunks-1)
 	if helpers <= 0 {
 		j.work()
@@ -259,8 +270,32 @@ func (j *job) runParallel(cols, n, rows int) {
 	j.wg.Wait()
 }
 
+// readPiece is the unit of work of SumBytesParallel.
+const readPiece = 256 << 10
+
+// SumBytesParallel returns the sum of the bytes of b, read once by the
+// threads the matrix products run on: the caller and the worker pool's
+// goroutines (GOMAXPROCS in all), which are the ones already running, so
+// none waits for a core. Timing it on memory the model reads measures the
+// bandwidth available to the products.
+func SumBytesParallel(b []byte) uint64 {
+	if len(b) < 2*readPiece || runtime.GOMAXPROCS(0) <= 1 {
+		return SumBytes(b)
+	}
+	j := jobPool.Get().(*job)
+	j.read = b
+	j.readSum.Store(0)
+	j.n, j.rows = 1, (len(b)+readPiece-1)/readPiece
+	j.chunk = max(1, j.rows/(4*runtime.GOMAXPROCS(0)))
+	j.dispatch()
+	s := j.readSum.Load()
+	j.release()
+	return s
+}
+
 // release clears the job's references and returns it to the pool.
 func (j *job) release() {
+	j.read = nil
 	clear(j.segs)
 	j.segs = j.segs[:0]
 	jobPool.Put(j)
@@ -276,6 +311,10 @@ func (j *job) work() {
 			return
 		}
 		hi = min(hi, j.rows)
+		if j.read != nil {
+			j.readSum.Add(SumBytes(j.read[lo*readPiece : min(hi*readPiece, len(j.read))]))
+			continue
+		}
 		for i := range j.segs {
 			sg := &j.segs[i]
 			r1 := sg.row0 + len(sg.y)/j.n

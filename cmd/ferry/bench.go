@@ -162,12 +162,13 @@ func cmdBench(args []string, stdout io.Writer) error {
 // (other tenants), so a probe taken before or after the run can describe
 // another machine. After each generated token it reads a window of the
 // model's own resident weights (the pages decode reads, no allocation) on
-// every thread; the bound is those bytes over that time. The window sits in
+// the threads the products run on (the kernels' pool, which is spinning
+// for its next job: a probe on goroutines of its own would wait for it to
+// park); the bound is those bytes over that time. The window sits in
 // the middle of the weights, so the cache it leaves behind is flushed long
 // before decode reaches those weights again.
 type bandwidthSampler struct {
 	window  []byte
-	threads int
 	bytes   int64
 	dur     time.Duration
 	samples int
@@ -178,7 +179,7 @@ type bandwidthSampler struct {
 const samplerWindow = 128 << 20
 
 func newBandwidthSampler(e *engine.Engine) *bandwidthSampler {
-	p := &bandwidthSampler{threads: runtime.GOMAXPROCS(0)}
+	p := &bandwidthSampler{}
 	// Only when the weights are in memory (no budget): with a budget the
 	// bound that matters is the disk's, and the arena may be small.
 	if mem := e.Store().ResidentMemory(); e.Opts.Mem == 0 && len(mem) >= 2*samplerWindow {
@@ -190,7 +191,7 @@ func newBandwidthSampler(e *engine.Engine) *bandwidthSampler {
 
 func (p *bandwidthSampler) onToken(int32, []byte) bool {
 	if p.window != nil {
-		p.dur += plan.TimeRead(p.window, p.threads)
+		p.dur += plan.TimeRead(p.window)
 		p.bytes += int64(len(p.window))
 		p.samples++
 	}
@@ -238,7 +239,7 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) b
 			probe = int(min(int64(probe), max(opts.Mem/4, 48<<20)))
 		}
 		out.MemBWProbeMiB = probe >> 20
-		bw = plan.MemoryBandwidth(probe, runtime.GOMAXPROCS(0))
+		bw = plan.MemoryBandwidth(probe)
 		out.MemBWGBs = bw / 1e9
 		out.DecodeBoundTokS = bw / float64(out.BytesPerToken)
 		out.DecodeOfBound = out.DecodeTokS / out.DecodeBoundTokS

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -45,7 +44,7 @@ func cmdPlan(args []string, stdout io.Writer) error {
 	}
 	units := tier.Units(e.Model.Schedule())
 	e.Close()
-	hw := plan.Hardware{MemBW: plan.MemoryBandwidth(int(min(128<<20, max(mem/4, 48<<20))), runtime.GOMAXPROCS(0))}
+	hw := plan.Hardware{MemBW: plan.MemoryBandwidth(int(min(128<<20, max(mem/4, 48<<20))))}
 	if mf.model != "" {
 		if bw, _, err := tier.ProbeDisk(mf.model, 1<<30, 4); err == nil {
 			hw.DiskBW = bw
