@@ -106,6 +106,20 @@ func TestSumBytes(t *testing.T) {
 	}
 }
 
+// TestSumBytesParallel checks the pooled read against the serial sum, on
+// sizes that leave a partial last piece.
+func TestSumBytesParallel(t *testing.T) {
+	for _, n := range []int{100, 3<<20 + 77, 9 << 20} {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*13 + i>>9)
+		}
+		if got, want := kernels.SumBytesParallel(b), kernels.SumBytes(b); got != want {
+			t.Errorf("SumBytesParallel(%d bytes) = %d, SumBytes %d", n, got, want)
+		}
+	}
+}
+
 // TestQuantizeActExact checks that the assembly activation quantizers give
 // the portable ones' bytes exactly.
 func TestQuantizeActExact(t *testing.T) {
