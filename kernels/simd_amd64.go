@@ -10,7 +10,7 @@ import (
 // CPU features, read once with CPUID.
 var (
 	hasAVX2       bool // AVX2, FMA and F16C, with the OS saving YMM state
-	hasAVX512VNNI bool // AVX-512 F/DQ/BW/VL and VNNI, with the OS saving ZMM state
+	hasAVX512VNNI bool // AVX-512 F/DQ/BW/VL/VBMI and VNNI, with the OS saving ZMM state
 )
 
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
@@ -42,7 +42,8 @@ func detect() {
 	hasAVX2 = ymm && avx && avx2 && fma && f16c
 	zmm := xcr0&0xe6 == 0xe6
 	f, dq, bw, vl, vnni := b7&(1<<16) != 0, b7&(1<<17) != 0, b7&(1<<30) != 0, b7&(1<<31) != 0, c7&(1<<11) != 0
-	hasAVX512VNNI = hasAVX2 && zmm && f && dq && bw && vl && vnni && os.Getenv("FERRY_NOAVX512") == ""
+	vbmi := c7&(1<<1) != 0
+	hasAVX512VNNI = hasAVX2 && zmm && f && dq && bw && vl && vbmi && vnni && os.Getenv("FERRY_NOAVX512") == ""
 }
 
 var (
