@@ -26,10 +26,11 @@ const (
 	actBF16
 	actQ8_0
 	actQ8_K
-	// actQ8_KP is actQ8_K rearranged for the AVX-512 Q4_K loop: in each
-	// block the 32-value sub-blocks of qs are stored in the order 0 2 1 3
-	// 4 6 5 7, and int16[8] at byte 260 holds the sums of the eight
-	// sub-blocks (in natural order) instead of the sixteen bsums.
+	// actQ8_KP is actQ8_K rearranged for the AVX-512 K-quant loops, in
+	// 320-byte blocks (64-byte aligned, as the loops load 64 bytes at a
+	// time): qs int8[256] @0 with the 32-value sub-blocks in the order 0 2
+	// 1 3 4 6 5 7, the sums of the eight sub-blocks int16[8] @256 (natural
+	// order), d float32 @272.
 	actQ8_KP
 	// actQ8_0P is actQ8_0 laid out for the AVX-512 Q8_0 loop: per pair of
 	// blocks (64 values; a last odd block is padded with zeros), 192 bytes:
@@ -42,6 +43,7 @@ const (
 
 const (
 	q8PairBytes = 192 // bytes per actQ8_0P pair of blocks
+	q8KPBlock   = 320 // bytes per actQ8_KP block
 	q8Block     = 40  // bytes per actQ8_0 block
 	q8KBlock    = 292 // bytes per actQ8_K block
 )
@@ -51,8 +53,10 @@ func actBytes(a actKind, n int) int {
 	switch a {
 	case actQ8_0:
 		return n / 32 * q8Block
-	case actQ8_K, actQ8_KP:
+	case actQ8_K:
 		return n / 256 * q8KBlock
+	case actQ8_KP:
+		return n / 256 * q8KPBlock
 	case actQ8_0P:
 		return (n/32 + 1) / 2 * q8PairBytes
 	}
@@ -76,8 +80,7 @@ func prepare(a actKind, dst []byte, x []float32) {
 	case actQ8_K:
 		quantizeQ8_K(dst, x)
 	case actQ8_KP:
-		quantizeQ8_K(dst, x)
-		permuteQ8_K(dst[:actBytes(a, len(x))])
+		permuteQ8_K(dst, x, quantizeQ8_K)
 	case actQ8_0P:
 		pairQ8_0(dst, x, quantizeQ8_0)
 	}
@@ -113,18 +116,28 @@ func pairQ8_0(dst []byte, x []float32, q func(dst []byte, x []float32)) {
 	}
 }
 
-// permuteQ8_K turns actQ8_K blocks into actQ8_KP blocks in place.
-func permuteQ8_K(b []byte) {
-	for o := 0; o+q8KBlock <= len(b); o += q8KBlock {
-		blk := (*[q8KBlock]byte)(b[o:])
-		for _, sb := range [2]int{1, 5} {
-			p, q := (*[32]byte)(blk[4+32*sb:]), (*[32]byte)(blk[4+32*sb+32:])
-			*p, *q = *q, *p
+// permuteQ8_K writes the actQ8_KP form of x, quantizing with q: the
+// actQ8_K blocks are first written at the end of dst, then moved forward
+// block by block into their larger, reordered form (a block's output never
+// reaches a later block's input).
+func permuteQ8_K(dst []byte, x []float32, q func(dst []byte, x []float32)) {
+	nb := len(x) / 256
+	dst = dst[:nb*q8KPBlock]
+	at := len(dst) - nb*q8KBlock
+	q(dst[at:], x[:256*nb])
+	var src [q8KBlock]byte
+	for k := 0; k < nb; k++ {
+		copy(src[:], dst[at+q8KBlock*k:])
+		out := (*[q8KPBlock]byte)(dst[q8KPBlock*k:])
+		for i, sb := range [8]int{0, 2, 1, 3, 4, 6, 5, 7} {
+			copy(out[32*i:32*i+32], src[4+32*sb:])
 		}
 		for j := 0; j < 8; j++ {
-			s := int16(binary.LittleEndian.Uint16(blk[260+4*j:])) + int16(binary.LittleEndian.Uint16(blk[262+4*j:]))
-			binary.LittleEndian.PutUint16(blk[260+2*j:], uint16(s))
+			s := int16(binary.LittleEndian.Uint16(src[260+4*j:])) + int16(binary.LittleEndian.Uint16(src[262+4*j:]))
+			binary.LittleEndian.PutUint16(out[256+2*j:], uint16(s))
 		}
+		copy(out[272:276], src[0:4])
+		clear(out[276:])
 	}
 }
 
@@ -136,8 +149,7 @@ func quantizeGo(a actKind, dst []byte, x []float32) {
 	case actQ8_K:
 		quantizeQ8_KGo(dst, x)
 	case actQ8_KP:
-		quantizeQ8_KGo(dst, x)
-		permuteQ8_K(dst[:actBytes(a, len(x))])
+		permuteQ8_K(dst, x, quantizeQ8_KGo)
 	case actQ8_0P:
 		pairQ8_0(dst, x, quantizeQ8_0Go)
 	default:

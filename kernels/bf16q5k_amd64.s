@@ -280,7 +280,7 @@ GLOBL k5hbit<>(SB), RODATA|NOPTR, $256
 // func vecQ5_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 // Q5_K rows (176-byte blocks: d, dmin, 12 scale bytes, qh[32] @16,
 // qs[128] @48) against actQ8_KP activations (act.go: sub-blocks stored
-// 0 2 1 3 4 6 5 7, the eight sub-block sums at byte 260), as
+// 0 2 1 3 4 6 5 7, the eight sub-block sums at byte 256, d at 272), as
 // vecQ4_KAVX512 does Q4_K. The 64 bytes of qs at 48 hold sub-blocks 0
 // and 2 in their low nibbles, 1 and 3 in their high ones (and the 64 at
 // 112 sub-blocks 4-7 alike), so each nibble register meets 64 adjacent
@@ -337,7 +337,7 @@ q5x5block:
 	VPMOVZXBW X4, Y6
 	// Mins times sub-block sums: four 32-bit pairs in X7.
 	VEXTRACTI128 $1, Y6, X7
-	VPMADDWD 260(R11), X7, X7
+	VPMADDWD 256(R11), X7, X7
 	// K1-K4: which values of each register get 16 added.
 	VBROADCASTI64X4 16(R10), Z1
 	VPTESTMB Z0, Z1, K1
@@ -351,8 +351,8 @@ q5x5block:
 	VPANDD Z28, Z18, Z18
 	VPADDB Z29, Z17, K1, Z17
 	VPADDB Z29, Z18, K2, Z18
-	VPMADDUBSW 4(R11), Z17, Z17
-	VPMADDUBSW 68(R11), Z18, Z18
+	VPMADDUBSW 0(R11), Z17, Z17
+	VPMADDUBSW 64(R11), Z18, Z18
 	VPERMW Z6, Z24, Z19
 	VPERMW Z6, Z25, Z20
 	VPMADDWD Z19, Z17, Z16
@@ -364,8 +364,8 @@ q5x5block:
 	VPANDD Z28, Z18, Z18
 	VPADDB Z29, Z17, K3, Z17
 	VPADDB Z29, Z18, K4, Z18
-	VPMADDUBSW 132(R11), Z17, Z17
-	VPMADDUBSW 196(R11), Z18, Z18
+	VPMADDUBSW 128(R11), Z17, Z17
+	VPMADDUBSW 192(R11), Z18, Z18
 	VPERMW Z6, Z26, Z19
 	VPERMW Z6, Z27, Z20
 	VPDPWSSD Z19, Z17, Z16
@@ -374,7 +374,7 @@ q5x5block:
 	VPADDD Z21, Z16, Z16
 	VCVTDQ2PS Z16, Z16
 	VCVTPH2PS (R10), X8
-	VBROADCASTSS (R11), X2
+	VBROADCASTSS 272(R11), X2
 	VMULPS X2, X8, X8
 	VBROADCASTSS X8, Z22
 	VFMADD231PS Z22, Z16, Z30
@@ -383,7 +383,7 @@ q5x5block:
 	VBROADCASTSS X2, X2
 	VFMADD231PS X2, X7, X23
 	ADDQ $176, R10
-	ADDQ $292, R11
+	ADDQ $320, R11
 	DECQ R12
 	JNZ q5x5block
 	// y = sum(Z30) - sum(X23).

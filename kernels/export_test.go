@@ -20,15 +20,17 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 			b := xq[q8Block*(i/32):]
 			out[i] = f32at(b) * float32(int8(b[8+i%32]))
 		}
-	case actQ8_K, actQ8_KP:
+	case actQ8_K:
 		for i := range out {
 			b := xq[q8KBlock*(i/256):]
-			j := i % 256
-			if k.act == actQ8_KP {
-				// Sub-blocks 1<->2 and 5<->6 trade places.
-				j = [8]int{0, 2, 1, 3, 4, 6, 5, 7}[j/32]*32 + j%32
-			}
-			out[i] = f32at(b) * float32(int8(b[4+j]))
+			out[i] = f32at(b) * float32(int8(b[4+i%256]))
+		}
+	case actQ8_KP:
+		for i := range out {
+			b := xq[q8KPBlock*(i/256):]
+			// Sub-blocks 1<->2 and 5<->6 trade places.
+			j := [8]int{0, 2, 1, 3, 4, 6, 5, 7}[i%256/32]*32 + i%32
+			out[i] = f32at(b[272:]) * float32(int8(b[j]))
 		}
 	default:
 		copy(out, f32view(xq))

@@ -1418,9 +1418,9 @@ DATA k4w3<>+56(SB)/8, $0x0007000700070007
 GLOBL k4w3<>(SB), RODATA|NOPTR, $64
 
 // func vecQ4_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-// Q4_K rows against actQ8_KP activations (act.go: the sub-blocks of each
-// 256-value block stored in the order 0 2 1 3 4 6 5 7, and at byte 260
-// the eight sub-block sums). A ZMM register holds 64 bytes of nibbles, so
+// Q4_K rows against actQ8_KP activations (act.go: 320-byte blocks, the
+// sub-blocks of each 256 values stored in the order 0 2 1 3 4 6 5 7, the
+// eight sub-block sums at byte 256, d at 272). A ZMM register holds 64 bytes of nibbles, so
 // its low nibbles are two sub-blocks whose activations are now adjacent.
 // Per block: the scales and mins are unpacked with byte shuffles, each 64
 // nibbles times activations goes VPMADDUBSW (16-bit pairs) then VPDPWSSD
@@ -1468,13 +1468,13 @@ q4k5block:
 	VPMOVZXBW X4, Y6
 	// Mins times sub-block sums: four 32-bit pairs.
 	VEXTRACTI128 $1, Y6, X7
-	VPMADDWD 260(R11), X7, X7
+	VPMADDWD 256(R11), X7, X7
 	VMOVDQU64 16(R10), Z17
 	VPSRLW $4, Z17, Z18
 	VPANDD Z28, Z17, Z17
 	VPANDD Z28, Z18, Z18
-	VPMADDUBSW 4(R11), Z17, Z17
-	VPMADDUBSW 68(R11), Z18, Z18
+	VPMADDUBSW 0(R11), Z17, Z17
+	VPMADDUBSW 64(R11), Z18, Z18
 	VPERMW Z6, Z24, Z19
 	VPERMW Z6, Z25, Z20
 	VPXORD Z16, Z16, Z16
@@ -1485,8 +1485,8 @@ q4k5block:
 	VPSRLW $4, Z17, Z18
 	VPANDD Z28, Z17, Z17
 	VPANDD Z28, Z18, Z18
-	VPMADDUBSW 132(R11), Z17, Z17
-	VPMADDUBSW 196(R11), Z18, Z18
+	VPMADDUBSW 128(R11), Z17, Z17
+	VPMADDUBSW 192(R11), Z18, Z18
 	VPERMW Z6, Z26, Z19
 	VPERMW Z6, Z27, Z20
 	VPDPWSSD Z19, Z17, Z16
@@ -1494,7 +1494,7 @@ q4k5block:
 	VPADDD Z21, Z16, Z16
 	VCVTDQ2PS Z16, Z16
 	VCVTPH2PS (R10), X8
-	VBROADCASTSS (R11), X9
+	VBROADCASTSS 272(R11), X9
 	VMULPS X9, X8, X8
 	VBROADCASTSS X8, Z22
 	VFMADD231PS Z22, Z16, Z30
@@ -1503,7 +1503,7 @@ q4k5block:
 	VBROADCASTSS X9, X9
 	VFMADD231PS X9, X7, X23
 	ADDQ $144, R10
-	ADDQ $292, R11
+	ADDQ $320, R11
 	DECQ R12
 	JNZ q4k5block
 	VEXTRACTF64X4 $1, Z30, Y1
