@@ -101,6 +101,7 @@ func useSIMD() {
 		reordered[dtype.Q4_K] = true
 		setVec(dtype.Q6_K, idQ6_Kx512)
 		setVec(dtype.F16, idF16x512)
+		setVec(dtype.F32, idF32x512)
 	}
 	for _, install := range typeInstallers {
 		install(hasAVX512VNNI)
@@ -136,6 +137,7 @@ const (
 	idQ4_Kx512
 	idQ6_Kx512
 	idF16x512
+	idF32x512
 )
 
 func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
@@ -160,6 +162,8 @@ func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 		vecQ6_KAVX512(y, w, rb, rows, xq, nb)
 	case idF16x512:
 		vecF16AVX512(y, w, rb, rows, xq, nb)
+	case idF32x512:
+		vecF32AVX512(y, w, rb, rows, xq, nb)
 	}
 }
 
@@ -241,3 +245,6 @@ func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 
 //go:noescape
 func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func vecF32AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
