@@ -263,9 +263,21 @@ func (j *job) dispatch() {
 		}
 	}
 	j.work()
-	// The helpers are on their last chunks: poll briefly before parking.
+	// Every chunk is claimed; wait for the helpers to finish theirs. A
+	// reference still in the queue means a worker has not started (its
+	// thread may not even be scheduled, when other processes share the
+	// machine): take it back, and run whatever other job comes out of the
+	// queue as a worker would, so that we never wait for a helper that has
+	// no work. Poll briefly, then park.
 	for spin := 0; spin < workerSpins && j.helping.Load() > 0; spin++ {
-		spinPause()
+		select {
+		case other := <-poolCh:
+			other.work()
+			other.helping.Add(-1)
+			other.wg.Done()
+		default:
+			spinPause()
+		}
 	}
 	j.wg.Wait()
 }
