@@ -1910,3 +1910,66 @@ f325done:
 	JNZ f325row
 	VZEROUPPER
 	RET
+
+// Constants of swigluAVX512: log2(e), ln2 split in two (Cody-Waite), and
+// the Taylor coefficients 1/k! of exp for k = 2..7.
+DATA swc<>+0(SB)/4, $0x3fb8aa3b
+DATA swc<>+4(SB)/4, $0x3f318000
+DATA swc<>+8(SB)/4, $0xb95e8083
+DATA swc<>+12(SB)/4, $0x3f000000
+DATA swc<>+16(SB)/4, $0x3e2aaaab
+DATA swc<>+20(SB)/4, $0x3d2aaaab
+DATA swc<>+24(SB)/4, $0x3c088889
+DATA swc<>+28(SB)/4, $0x3ab60b61
+DATA swc<>+32(SB)/4, $0x39500d01
+DATA swc<>+36(SB)/4, $0x3f800000
+GLOBL swc<>(SB), RODATA|NOPTR, $40
+
+// func swigluAVX512(gate, up *float32, n int)
+// gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for n a positive
+// multiple of 16. exp(t) = 2^k * e^r with k = round(t*log2 e) and
+// r = t - k*ln2 (|r| <= ln2/2), e^r by its Taylor series to degree 7
+// (relative error below 1e-8), 2^k applied by VSCALEFPS, which saturates
+// to infinity or zero at the ends (silu's limits then come out exactly).
+TEXT ·swigluAVX512(SB), NOSPLIT, $0-24
+	MOVQ gate+0(FP), DI
+	MOVQ up+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS swc<>+0(SB), Z20
+	VBROADCASTSS swc<>+4(SB), Z21
+	VBROADCASTSS swc<>+8(SB), Z22
+	VBROADCASTSS swc<>+12(SB), Z23
+	VBROADCASTSS swc<>+16(SB), Z24
+	VBROADCASTSS swc<>+20(SB), Z25
+	VBROADCASTSS swc<>+24(SB), Z26
+	VBROADCASTSS swc<>+28(SB), Z27
+	VBROADCASTSS swc<>+32(SB), Z28
+	VBROADCASTSS swc<>+36(SB), Z29
+swloop:
+	VMOVUPS (DI), Z0
+	VXORPS Z1, Z1, Z1
+	VSUBPS Z0, Z1, Z1
+	VMULPS Z20, Z1, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VMOVAPS Z1, Z3
+	VFNMADD231PS Z21, Z2, Z3
+	VFNMADD231PS Z22, Z2, Z3
+	VMOVAPS Z28, Z4
+	VFMADD213PS Z27, Z3, Z4
+	VFMADD213PS Z26, Z3, Z4
+	VFMADD213PS Z25, Z3, Z4
+	VFMADD213PS Z24, Z3, Z4
+	VFMADD213PS Z23, Z3, Z4
+	VFMADD213PS Z29, Z3, Z4
+	VFMADD213PS Z29, Z3, Z4
+	VSCALEFPS Z2, Z4, Z4
+	VADDPS Z29, Z4, Z4
+	VDIVPS Z4, Z0, Z0
+	VMULPS (SI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ swloop
+	VZEROUPPER
+	RET

@@ -102,6 +102,7 @@ func useSIMD() {
 		setVec(dtype.Q6_K, idQ6_Kx512)
 		setVec(dtype.F16, idF16x512)
 		setVec(dtype.F32, idF32x512)
+		swigluSIMD = func(gate, up []float32) { swigluAVX512(&gate[0], &up[0], len(gate)) }
 	}
 	for _, install := range typeInstallers {
 		install(hasAVX512VNNI)
@@ -227,6 +228,9 @@ func axpyF16AVX2(y *float32, alpha float32, x *uint16, n int)
 
 //go:noescape
 func roundF16AVX2(dst, src *float32, n int)
+
+//go:noescape
+func swigluAVX512(gate, up *float32, n int)
 
 //go:noescape
 func dotsF16AVX2(dst, a *float32, b *uint16, n, count, stride int)

@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // Float32 vector helpers for attention: q·k scores and the weighted sum of
 // values. They run on whatever vectors the model hands them (no quantized
 // blocks), so they sit beside the block kernels rather than in the type table.
@@ -125,10 +127,28 @@ func RoundF16(dst, src []float32) {
 	}
 }
 
+// SwiGLU sets gate[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + e^-x):
+// the gated activation of the llama MLP. The vector path computes e^-x to
+// within a unit in the last place of float32, as llama.cpp's vector silu
+// does; the portable one rounds float64 math.Exp.
+func SwiGLU(gate, up []float32) {
+	up = up[:len(gate)]
+	i := 0
+	if swigluSIMD != nil && len(gate) >= 16 {
+		i = len(gate) &^ 15
+		swigluSIMD(gate[:i], up[:i])
+	}
+	for ; i < len(gate); i++ {
+		g := gate[i]
+		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+	}
+}
+
 // The vector paths; nil when the CPU has none. The run versions take a
 // length that is a positive multiple of 16 and bounds already checked.
 var (
 	roundF16SIMD func(dst, src []float32)
+	swigluSIMD   func(gate, up []float32)
 	dotF16SIMD   func(a []float32, b []uint16) float32
 	axpyF16SIMD  func(y []float32, alpha float32, x []uint16)
 	dotsF16SIMD  func(dst, a []float32, b []uint16, stride int)

@@ -127,3 +127,29 @@ func TestRoundF16(t *testing.T) {
 		}
 	}
 }
+
+// TestSwiGLU checks the vector path against the portable formula (float32
+// rounding of float64 math.Exp) to within 4 ulp, across ordinary values,
+// both tails (where silu tends to 0, e^-x overflowing float32, and to x)
+// and lengths with and without a tail.
+func TestSwiGLU(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 15, 16, 64, 70, 5632} {
+		gate, up := make([]float32, n), make([]float32, n)
+		for i := range gate {
+			gate[i] = float32(r.NormFloat64() * 4)
+			up[i] = float32(r.NormFloat64())
+		}
+		if n == 70 {
+			copy(gate, []float32{0, -0, 1e-30, -1e-30, 88, 88.7, 89, 100, -87, -88.7, -89, -100, -1e4, 1e4, 20, -20})
+		}
+		g := append([]float32(nil), gate...)
+		SwiGLU(gate, up)
+		for i, x := range g {
+			want := float64(x / (1 + float32(math.Exp(float64(-x)))) * up[i])
+			if d := math.Abs(float64(gate[i]) - want); d > 4*math.Abs(want)*0x1p-24+1e-44 {
+				t.Fatalf("n=%d: swiglu(%v, %v) = %v, want %v", n, x, up[i], gate[i], want)
+			}
+		}
+	}
+}

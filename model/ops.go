@@ -41,18 +41,11 @@ func softmax(x []float32) {
 	}
 }
 
-// silu returns x * sigmoid(x).
-func silu(x float32) float32 { return x / (1 + float32(math.Exp(float64(-x)))) }
-
 // sigmoid returns 1 / (1 + e^-x).
 func sigmoid(x float32) float32 { return 1 / (1 + float32(math.Exp(float64(-x)))) }
 
 // swiglu sets gate[i] = silu(gate[i]) * up[i].
-func swiglu(gate, up []float32) {
-	for i, g := range gate {
-		gate[i] = silu(g) * up[i]
-	}
-}
+func swiglu(gate, up []float32) { kernels.SwiGLU(gate, up) }
 
 func addTo(dst, src []float32) {
 	for i, v := range src {
