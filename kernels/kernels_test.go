@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"ferry/dtype"
@@ -624,5 +626,42 @@ func TestHandPlain(t *testing.T) {
 			}
 		}
 		checkBlock(t, typ, blk, want)
+	}
+}
+
+// TestParallelFor checks that every index runs once, that participant
+// numbers stay below GOMAXPROCS and are never in use twice at once, and
+// that a call with a prepared function allocates nothing.
+func TestParallelFor(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	const n = 1000
+	var hits [n]atomic.Int32
+	busy := make([]atomic.Int32, procs)
+	var bad atomic.Int32
+	f := func(p, i int) {
+		if p < 0 || p >= procs || busy[p].Add(1) != 1 {
+			bad.Add(1)
+		}
+		hits[i].Add(1)
+		for k := 0; k < 100; k++ {
+			_ = k * i
+		}
+		busy[p].Add(-1)
+	}
+	for rep := 0; rep < 20; rep++ {
+		kernels.ParallelFor(n, f)
+	}
+	for i := range hits {
+		if h := hits[i].Load(); h != 20 {
+			t.Fatalf("index %d ran %d times in 20 calls", i, h)
+		}
+	}
+	if bad.Load() != 0 {
+		t.Fatalf("%d calls had a participant number out of range or in use", bad.Load())
+	}
+	if !raceEnabled {
+		if a := testing.AllocsPerRun(20, func() { kernels.ParallelFor(n, f) }); a != 0 {
+			t.Errorf("ParallelFor: %v allocs per call", a)
+		}
 	}
 }

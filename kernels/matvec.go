@@ -73,6 +73,10 @@ type job struct {
 	// SumBytesParallel) in pieces of readPiece; the sum goes to readSum.
 	read    []byte
 	readSum atomic.Uint64
+	// each, when set, makes the job a ParallelFor: rows are indices, and
+	// joined numbers the participants.
+	each   func(p, i int)
+	joined atomic.Int32
 	n       int // number of activation vectors
 	rows    int
 	chunk   int
@@ -305,9 +309,32 @@ func SumBytesParallel(b []byte) uint64 {
 	return s
 }
 
+// ParallelFor calls f(p, i) for every i in [0, n), spread over the caller
+// and the worker pool's goroutines (the threads the products run on, so
+// none waits for a core). p, below GOMAXPROCS, tells apart the calls that
+// may run at the same moment, so that each can use scratch of its own. f
+// must be safe for concurrent use; ParallelFor allocates nothing (keep f a
+// value made once, not a closure made per call).
+func ParallelFor(n int, f func(p, i int)) {
+	procs := runtime.GOMAXPROCS(0)
+	if n <= 1 || procs <= 1 {
+		for i := 0; i < n; i++ {
+			f(0, i)
+		}
+		return
+	}
+	j := jobPool.Get().(*job)
+	j.each = f
+	j.joined.Store(0)
+	j.n, j.rows = 1, n
+	j.chunk = max(1, n/(4*procs))
+	j.dispatch()
+	j.release()
+}
+
 // release clears the job's references and returns it to the pool.
 func (j *job) release() {
-	j.read = nil
+	j.read, j.each = nil, nil
 	clear(j.segs)
 	j.segs = j.segs[:0]
 	jobPool.Put(j)
@@ -316,6 +343,13 @@ func (j *job) release() {
 // work takes chunks of rows until none are left; a chunk that spans
 // segments is computed piece by piece.
 func (j *job) work() {
+	// A ParallelFor participant's number: each work call on a job is one
+	// participant (the caller's, and one per queued reference), so fewer
+	// than GOMAXPROCS.
+	p := 0
+	if j.each != nil {
+		p = int(j.joined.Add(1)) - 1
+	}
 	for {
 		hi := int(j.next.Add(int64(j.chunk)))
 		lo := hi - j.chunk
@@ -325,6 +359,12 @@ func (j *job) work() {
 		hi = min(hi, j.rows)
 		if j.read != nil {
 			j.readSum.Add(SumBytes(j.read[lo*readPiece : min(hi*readPiece, len(j.read))]))
+			continue
+		}
+		if j.each != nil {
+			for i := lo; i < hi; i++ {
+				j.each(p, i)
+			}
 			continue
 		}
 		for i := range j.segs {

@@ -103,6 +103,7 @@ func useSIMD() {
 		setVec(dtype.F16, idF16x512)
 		setVec(dtype.F32, idF32x512)
 		swigluSIMD = func(gate, up []float32) { swigluAVX512(&gate[0], &up[0], len(gate)) }
+		expShiftSIMD = func(x []float32, shift float32) float32 { return expShiftAVX512(&x[0], len(x), shift) }
 	}
 	for _, install := range typeInstallers {
 		install(hasAVX512VNNI)
@@ -231,6 +232,9 @@ func roundF16AVX2(dst, src *float32, n int)
 
 //go:noescape
 func swigluAVX512(gate, up *float32, n int)
+
+//go:noescape
+func expShiftAVX512(x *float32, n int, shift float32) float32
 
 //go:noescape
 func dotsF16AVX2(dst, a *float32, b *uint16, n, count, stride int)

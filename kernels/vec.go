@@ -144,11 +144,31 @@ func SwiGLU(gate, up []float32) {
 	}
 }
 
+// ExpShift sets x[i] = exp(x[i] - shift) and returns the sum of the new
+// values: the exponentials of a softmax (shift is the maximum). The vector
+// path's exp is swiGLU's (within an ulp of float32); the portable one
+// rounds float64 math.Exp.
+func ExpShift(x []float32, shift float32) float64 {
+	i := 0
+	var sum float64
+	if expShiftSIMD != nil && len(x) >= 16 {
+		i = len(x) &^ 15
+		sum = float64(expShiftSIMD(x[:i], shift))
+	}
+	for ; i < len(x); i++ {
+		e := float32(math.Exp(float64(x[i] - shift)))
+		x[i] = e
+		sum += float64(e)
+	}
+	return sum
+}
+
 // The vector paths; nil when the CPU has none. The run versions take a
 // length that is a positive multiple of 16 and bounds already checked.
 var (
 	roundF16SIMD func(dst, src []float32)
 	swigluSIMD   func(gate, up []float32)
+	expShiftSIMD func(x []float32, shift float32) float32
 	dotF16SIMD   func(a []float32, b []uint16) float32
 	axpyF16SIMD  func(y []float32, alpha float32, x []uint16)
 	dotsF16SIMD  func(dst, a []float32, b []uint16, stride int)

@@ -153,3 +153,31 @@ func TestSwiGLU(t *testing.T) {
 		}
 	}
 }
+
+// TestExpShift checks the vector exponentials and their sum against the
+// portable formula (4 ulp), including values far below the shift.
+func TestExpShift(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{1, 16, 37, 300} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * 10)
+		}
+		if n == 300 {
+			x[0], x[1], x[2] = -200, -87.5, 0
+		}
+		orig := append([]float32(nil), x...)
+		sum := ExpShift(x, 3)
+		var want float64
+		for i, v := range orig {
+			e := float32(math.Exp(float64(v - 3)))
+			want += float64(e)
+			if d := math.Abs(float64(x[i] - e)); d > 4*float64(e)*0x1p-24+1e-44 {
+				t.Fatalf("n=%d: exp(%v-3) = %v, want %v", n, v, x[i], e)
+			}
+		}
+		if math.Abs(sum-want) > 1e-6*want {
+			t.Fatalf("n=%d: sum %v, want %v", n, sum, want)
+		}
+	}
+}

@@ -2,9 +2,6 @@ package model
 
 import (
 	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"ferry/kernels"
 )
@@ -47,31 +44,16 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 		scale: float32(1 / math.Sqrt(float64(hd))),
 	}
 	// One unit of work is one (token, head) pair; split them across the
-	// cores when there is enough work to pay for it (long prompts).
+	// cores (the kernels' worker pool) when there is enough work to pay for
+	// a dispatch.
 	units := n * m.Heads
-	workers := min(runtime.GOMAXPROCS(0), len(s.scoresW))
-	if workers <= 1 || units*(pos+n)*hd < 1<<18 {
+	if len(s.scoresW) <= 1 || units*(pos+n)*hd < 1<<15 {
 		for u := 0; u < units; u++ {
 			w.head(u, s.scores)
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for k := 0; k < workers; k++ {
-		wg.Add(1)
-		go func(scores []float32) {
-			defer wg.Done()
-			for {
-				u := int(next.Add(1)) - 1
-				if u >= units {
-					return
-				}
-				w.head(u, scores)
-			}
-		}(s.scoresW[k])
-	}
-	wg.Wait()
+	kernels.ParallelFor(units, s.attnUnit)
 }
 
 // attnWork is the attention of one sequence at one layer, shared by the

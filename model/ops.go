@@ -29,13 +29,7 @@ func softmax(x []float32) {
 	for _, v := range x {
 		maxv = max(maxv, v)
 	}
-	var sum float64
-	for i, v := range x {
-		e := float32(math.Exp(float64(v - maxv)))
-		x[i] = e
-		sum += float64(e)
-	}
-	inv := float32(1 / sum)
+	inv := float32(1 / kernels.ExpShift(x, maxv))
 	for i := range x {
 		x[i] *= inv
 	}

@@ -25,7 +25,8 @@ type scratch struct {
 	specIn, specW          []float32
 	logits                 []float32
 	tmp                    []float32
-	scoresW                [][]float32 // per-worker attention scores
+	scoresW                [][]float32 // attention scores, one per kernels.ParallelFor participant
+	attnUnit               func(p, u int)
 	products               []kernels.Product
 	attn                   attnWork
 }
@@ -61,11 +62,8 @@ func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map
 	return floats, ints
 }
 
-// attentionWorkers is the most goroutines attention is split across.
-const attentionWorkers = 4
-
 func scoresPerWorker(ctx int) [][]float32 {
-	w := make([][]float32, min(runtime.GOMAXPROCS(0), attentionWorkers))
+	w := make([][]float32, runtime.GOMAXPROCS(0))
 	for i := range w {
 		w[i] = make([]float32, ctx)
 	}
@@ -84,7 +82,7 @@ func (m *Transformer) ScratchBytes(n, ctx, spanRows int) int64 {
 	for _, v := range i {
 		b += 8 * int64(v)
 	}
-	return b + 4*int64(n)*int64(spanRows) + 4*int64(ctx)*attentionWorkers
+	return b + 4*int64(n)*int64(spanRows) + 4*int64(ctx)*int64(runtime.GOMAXPROCS(0))
 }
 
 func (m *Transformer) ensureScratch(n, ctx int) {
@@ -107,4 +105,6 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 		specIn: make([]float32, f["specIn"]), specW: make([]float32, f["specW"]),
 		scoresW: scoresPerWorker(f["scores"]),
 	}
+	// Made once: kernels.ParallelFor must not be handed a closure made per call.
+	s.attnUnit = func(p, u int) { s.attn.head(u, s.scoresW[p]) }
 }
