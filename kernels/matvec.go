@@ -77,11 +77,11 @@ type job struct {
 	// joined numbers the participants.
 	each   func(p, i int)
 	joined atomic.Int32
-	n       int // number of activation vectors
-	rows    int
-	chunk   int
-	next    atomic.Int64
-	wg      sync.WaitGroup
+	n      int // number of activation vectors
+	rows   int
+	chunk  int
+	next   atomic.Int64
+	wg     sync.WaitGroup
 	// helping counts enlisted helpers that have not finished.
 	helping atomic.Int32
 }

@@ -115,7 +115,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 	}
 	// The samples ran inside the decode loop: take their time out of it.
 	res.GenerateTime -= sampler.dur
-	out := measure(e, res, mf.model, true)
+	out := measure(e, res, mf.model, sampler.samples == 0)
 	if sampler.samples > 0 {
 		out.MemBWGBs = float64(sampler.bytes) / sampler.dur.Seconds() / 1e9
 		out.MemBWSamples = sampler.samples
