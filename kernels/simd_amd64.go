@@ -104,6 +104,13 @@ func useSIMD() {
 		setVec(dtype.F32, idF32x512)
 		swigluSIMD = func(gate, up []float32) { swigluAVX512(&gate[0], &up[0], len(gate)) }
 		expShiftSIMD = func(x []float32, shift float32) float32 { return expShiftAVX512(&x[0], len(x), shift) }
+		axpysF16SIMD = func(y, alpha []float32, b []uint16, stride int) {
+			if n := len(y); n == 64 || n == 128 {
+				axpysF16x64AVX512(&y[0], &alpha[0], &b[0], len(alpha), stride, n)
+				return
+			}
+			axpysF16AVX2(&y[0], &alpha[0], &b[0], len(y), len(alpha), stride)
+		}
 	}
 	for _, install := range typeInstallers {
 		install(hasAVX512VNNI)
@@ -232,6 +239,9 @@ func roundF16AVX2(dst, src *float32, n int)
 
 //go:noescape
 func swigluAVX512(gate, up *float32, n int)
+
+//go:noescape
+func axpysF16x64AVX512(y, alpha *float32, x *uint16, count, stride, n int)
 
 //go:noescape
 func expShiftAVX512(x *float32, n int, shift float32) float32

@@ -67,7 +67,7 @@ func BenchmarkDotF32(b *testing.B) {
 // the same arithmetic, so equal bit for bit, for vector and odd lengths.
 func TestDotsAxpysF16(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, c := range []struct{ n, stride, count int }{{64, 256, 1}, {64, 256, 37}, {128, 128, 5}, {24, 40, 9}, {16, 16, 3}} {
+	for _, c := range []struct{ n, stride, count int }{{64, 256, 1}, {64, 256, 37}, {128, 128, 5}, {128, 512, 40}, {64, 64, 2}, {24, 40, 9}, {16, 16, 3}} {
 		a := make([]float32, c.n)
 		for i := range a {
 			a[i] = float32(r.NormFloat64())
