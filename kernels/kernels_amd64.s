@@ -2082,3 +2082,48 @@ ax128loop:
 	VMOVUPS Z19, 448(DI)
 	VZEROUPPER
 	RET
+
+// DOTS64KEY scores one key of 64 halves at R10 against the query in Z0-Z3
+// into X(acc): lanes 0-7 of a ZMM accumulator take the even groups of 8
+// values and lanes 8-15 the odd ones, as Y0 and Y1 do in dotF16AVX2, and
+// the final reduction is the same, so the score is the same bit for bit.
+#define DOTS64KEY(off, acc, t0, t1) \
+	VCVTPH2PS off(R10), t0; \
+	VMULPS Z0, t0, acc; \
+	VCVTPH2PS off+32(R10), t1; \
+	VFMADD231PS Z1, t1, acc; \
+	VCVTPH2PS off+64(R10), t0; \
+	VFMADD231PS Z2, t0, acc; \
+	VCVTPH2PS off+96(R10), t1; \
+	VFMADD231PS Z3, t1, acc
+
+// func dotsF16x64AVX512(dst *float32, a *float32, b *uint16, count, stride int)
+// dotsF16AVX2 for n = 64: the query stays in Z0-Z3, two keys at a time.
+TEXT ·dotsF16x64AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), R8
+	MOVQ a+8(FP), R9
+	MOVQ b+16(FP), R10
+	MOVQ count+24(FP), R12
+	MOVQ stride+32(FP), R13
+	SHLQ $1, R13
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z1
+	VMOVUPS 128(R9), Z2
+	VMOVUPS 192(R9), Z3
+dkloop:
+	DOTS64KEY(0, Z16, Z20, Z21)
+	VEXTRACTF64X4 $1, Z16, Y17
+	VADDPS Y17, Y16, Y16
+	VEXTRACTF32X4 $1, Y16, X17
+	VADDPS X17, X16, X16
+	VMOVHLPS X16, X16, X17
+	VADDPS X17, X16, X16
+	VMOVSHDUP X16, X17
+	VADDSS X17, X16, X16
+	VMOVSS X16, (R8)
+	ADDQ $4, R8
+	ADDQ R13, R10
+	DECQ R12
+	JNZ dkloop
+	VZEROUPPER
+	RET

@@ -104,6 +104,13 @@ func useSIMD() {
 		setVec(dtype.F32, idF32x512)
 		swigluSIMD = func(gate, up []float32) { swigluAVX512(&gate[0], &up[0], len(gate)) }
 		expShiftSIMD = func(x []float32, shift float32) float32 { return expShiftAVX512(&x[0], len(x), shift) }
+		dotsF16SIMD = func(dst, a []float32, b []uint16, stride int) {
+			if len(a) == 64 {
+				dotsF16x64AVX512(&dst[0], &a[0], &b[0], len(dst), stride)
+				return
+			}
+			dotsF16AVX2(&dst[0], &a[0], &b[0], len(a), len(dst), stride)
+		}
 		axpysF16SIMD = func(y, alpha []float32, b []uint16, stride int) {
 			if n := len(y); n == 64 || n == 128 {
 				axpysF16x64AVX512(&y[0], &alpha[0], &b[0], len(alpha), stride, n)
@@ -239,6 +246,9 @@ func roundF16AVX2(dst, src *float32, n int)
 
 //go:noescape
 func swigluAVX512(gate, up *float32, n int)
+
+//go:noescape
+func dotsF16x64AVX512(dst, a *float32, b *uint16, count, stride int)
 
 //go:noescape
 func axpysF16x64AVX512(y, alpha *float32, x *uint16, count, stride, n int)
