@@ -8,20 +8,9 @@ import "ferry/dtype"
 // across blocks, so Q4_0 is then marked reordered (its results equal the
 // portable kernel's within float rounding).
 var _ = addInstaller(func(avx512 bool) {
-	if !avx512 {
-		return
-	}
-	k := &kernelTable[dtype.Q4_0]
-	reordered[dtype.Q4_0] = true
-	bs, bb, act := k.blockSize, k.blockBytes, k.act
-	k.vec = func(y []float32, w []byte, rb int, xq []byte) {
-		if len(y) == 0 || rb == 0 {
-			return
-		}
-		nb := rb / bb
-		_ = w[len(y)*rb-1]
-		_ = xq[actBytes(act, nb*bs)-1]
-		vecQ4_0AVX512(&y[0], &w[0], rb, len(y), &xq[0], nb)
+	if avx512 {
+		setVec(dtype.Q4_0, vecQ4_0AVX512)
+		reordered[dtype.Q4_0] = true
 	}
 })
 

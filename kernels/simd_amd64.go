@@ -82,26 +82,26 @@ func useSIMD() {
 			quantQ8_KAVX2(&dst[0], &x[0], nb)
 		}
 	}
-	setVec(dtype.Q8_0, idQ8_0)
-	setVec(dtype.Q4_K, idQ4_K)
-	setVec(dtype.Q6_K, idQ6_K)
-	setVec(dtype.F16, idF16)
-	setVec(dtype.Q4_0, idQ4_0)
-	setVec(dtype.Q5_K, idQ5_K)
+	setVec(dtype.Q8_0, vecQ8_0AVX2)
+	setVec(dtype.Q4_K, vecQ4_KAVX2)
+	setVec(dtype.Q6_K, vecQ6_KAVX2)
+	setVec(dtype.F16, vecF16AVX2)
+	setVec(dtype.Q4_0, vecQ4_0AVX2)
+	setVec(dtype.Q5_K, vecQ5_KAVX2)
 	if hasAVX512VNNI {
 		// The AVX-512 Q8_0 and Q4_K loops take their own activation
 		// layouts and sum in another order (within float rounding of the
 		// portable kernels); they need about half the instructions per
 		// block of the AVX2 ones.
 		kernelTable[dtype.Q8_0].act = actQ8_0P
-		setVec(dtype.Q8_0, idQ8_0x512)
+		setVec(dtype.Q8_0, vecQ8_0AVX512)
 		reordered[dtype.Q8_0] = true
 		kernelTable[dtype.Q4_K].act = actQ8_KP
-		setVec(dtype.Q4_K, idQ4_Kx512)
+		setVec(dtype.Q4_K, vecQ4_KAVX512)
 		reordered[dtype.Q4_K] = true
-		setVec(dtype.Q6_K, idQ6_Kx512)
-		setVec(dtype.F16, idF16x512)
-		setVec(dtype.F32, idF32x512)
+		setVec(dtype.Q6_K, vecQ6_KAVX512)
+		setVec(dtype.F16, vecF16AVX512)
+		setVec(dtype.F32, vecF32AVX512)
 		swigluSIMD = func(gate, up []float32) { swigluAVX512(&gate[0], &up[0], len(gate)) }
 		expShiftSIMD = func(x []float32, shift float32) float32 { return expShiftAVX512(&x[0], len(x), shift) }
 		dotsF16SIMD = func(dst, a []float32, b []uint16, stride int) {
@@ -138,55 +138,16 @@ func addInstaller(f func(avx512 bool)) bool {
 	return true
 }
 
-// asmID names an assembly row loop; callAsm dispatches on it with direct
-// calls (an indirect call would make its pointer arguments escape).
-type asmID int
+// rowLoop is the signature of the assembly row loops: y[i] for i < rows,
+// row i at w + i*rb, nb blocks (values, for float types) per row, and the
+// prepared activations at xq.
+type rowLoop func(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 
-const (
-	idQ8_0 asmID = iota
-	idQ4_K
-	idQ6_K
-	idF16
-	idQ4_0
-	idQ5_K
-	idQ8_0x512
-	idQ4_Kx512
-	idQ6_Kx512
-	idF16x512
-	idF32x512
-)
-
-func callAsm(id asmID, y *float32, w *byte, rb, rows int, xq *byte, nb int) {
-	switch id {
-	case idQ8_0:
-		vecQ8_0AVX2(y, w, rb, rows, xq, nb)
-	case idQ4_K:
-		vecQ4_KAVX2(y, w, rb, rows, xq, nb)
-	case idQ6_K:
-		vecQ6_KAVX2(y, w, rb, rows, xq, nb)
-	case idF16:
-		vecF16AVX2(y, w, rb, rows, xq, nb)
-	case idQ4_0:
-		vecQ4_0AVX2(y, w, rb, rows, xq, nb)
-	case idQ5_K:
-		vecQ5_KAVX2(y, w, rb, rows, xq, nb)
-	case idQ8_0x512:
-		vecQ8_0AVX512(y, w, rb, rows, xq, nb)
-	case idQ4_Kx512:
-		vecQ4_KAVX512(y, w, rb, rows, xq, nb)
-	case idQ6_Kx512:
-		vecQ6_KAVX512(y, w, rb, rows, xq, nb)
-	case idF16x512:
-		vecF16AVX512(y, w, rb, rows, xq, nb)
-	case idF32x512:
-		vecF32AVX512(y, w, rb, rows, xq, nb)
-	}
-}
-
-// setVec installs an assembly row loop as the vecFunc of t. The loops take
-// y[i] for i < rows, row i at w + i*rb, nb blocks (values, for float types)
-// per row, and the prepared activations at xq.
-func setVec(t dtype.Type, id asmID) {
+// setVec installs an assembly row loop as the vecFunc of t, checking the
+// bounds the loop relies on. (The vecFunc is itself called through a func
+// value, so calling the loop through one too makes nothing escape that
+// did not already.)
+func setVec(t dtype.Type, loop rowLoop) {
 	k := &kernelTable[t]
 	bs, bb, act := k.blockSize, k.blockBytes, k.act
 	k.vec = func(y []float32, w []byte, rb int, xq []byte) {
@@ -196,7 +157,7 @@ func setVec(t dtype.Type, id asmID) {
 		nb := rb / bb
 		_ = w[len(y)*rb-1]
 		_ = xq[actBytes(act, nb*bs)-1]
-		callAsm(id, &y[0], &w[0], rb, len(y), &xq[0], nb)
+		loop(&y[0], &w[0], rb, len(y), &xq[0], nb)
 	}
 }
 
