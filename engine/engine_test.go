@@ -221,3 +221,30 @@ func TestKVCacheTooLarge(t *testing.T) {
 	}
 	e.Close()
 }
+
+// TestEmbeddingResidency checks that without a budget the embedding table
+// is held in memory (a token's row is no disk read), and that with a
+// weight budget it stays out of the placement (rows are read one by one).
+func TestEmbeddingResidency(t *testing.T) {
+	ref := fixtures.Load(t, "dense-llama-q8_0")
+	e, err := Load(ref.Path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Model.Embed == e.Model.Output.Weight {
+		t.Skip("the fixture ties its embeddings to the output")
+	}
+	if !e.Model.Embed.Resident() {
+		t.Error("no budget: the embedding table is not resident")
+	}
+	weights := e.Placement.ResidentBytes
+	b, err := Load(ref.Path, Options{WeightBudget: weights / 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.Model.Embed.Resident() {
+		t.Error("with a weight budget the embedding table was placed in memory")
+	}
+}
