@@ -24,12 +24,21 @@
 //   - qdot_generic.go: portable integer dot products of weight rows with
 //     8-bit activations (after ggml's vec_dot).
 //   - kernels.go: the per-type kernel table, Dot, Dequantize and Supported.
-//   - matvec.go: MatVec and MatMul, their row chunking and the worker pool.
-//   - simd_amd64.go, kernels_amd64.s, cpu_amd64.s: AVX2 assembly (row loops
-//     for Q8_0, Q4_0, Q4_K, Q5_K, Q6_K and F16, the activation quantizers,
-//     SumBytes), chosen at start-up from CPUID. FERRY_NOSIMD=1 forces the
-//     portable code. The assembly does the portable integer kernels' float
-//     operations in the same order, so both give bit-identical results.
+//   - matvec.go: MatVec, MatMul and MatMuls (products sharing an input),
+//     their row chunking and the worker pool, which also serves
+//     ParallelFor and SumBytesParallel.
+//   - vec.go: float vector helpers for attention and the MLP (DotsF16,
+//     AxpysF16, RoundF16, SwiGLU, ExpShift).
+//   - simd_amd64.go, kernels_amd64.s, cpu_amd64.s: the assembly, chosen at
+//     start-up from CPUID: AVX-512 (F/BW/VL/VBMI/VNNI) row loops for Q8_0,
+//     Q4_K, Q6_K, F16 and F32 and AVX2 ones for Q8_0, Q4_0, Q4_K, Q5_K,
+//     Q6_K and F16, the activation quantizers, SumBytes and the vector
+//     helpers. q4q5_amd64.*, q40_amd64.*, k23_amd64.* and bf16q5k_amd64.*
+//     hold the loops of the other types, installed through addInstaller.
+//     FERRY_NOAVX512=1 keeps to AVX2; FERRY_NOSIMD=1 forces the portable
+//     code. Loops that keep the portable kernels' order of float operations
+//     are bit-identical to them; those that keep float accumulators across
+//     blocks (marked in reordered) equal them within float rounding.
 //
 // MatVec quantizes x once and splits rows across the worker pool; MatMul
 // quantizes its n vectors once and walks groups of rows small enough to
