@@ -65,6 +65,16 @@ func actBytes(a actKind, n int) int {
 
 // prepare writes the prepared form of x into dst (actBytes(a, len(x)) bytes).
 func prepare(a actKind, dst []byte, x []float32) {
+	prepareWith(a, dst, x, quantizeQ8_0, quantizeQ8_K)
+}
+
+// quantizeGo is prepare with the portable quantizers.
+func quantizeGo(a actKind, dst []byte, x []float32) {
+	prepareWith(a, dst, x, quantizeQ8_0Go, quantizeQ8_KGo)
+}
+
+// prepareWith is prepare with q0 and qk as the Q8_0 and Q8_K quantizers.
+func prepareWith(a actKind, dst []byte, x []float32, q0, qk func(dst []byte, x []float32)) {
 	switch a {
 	case actF32:
 		copy(f32view(dst), x)
@@ -76,13 +86,13 @@ func prepare(a actKind, dst []byte, x []float32) {
 			d[i] = math.Float32frombits(uint32(F32ToBF16(v)) << 16)
 		}
 	case actQ8_0:
-		quantizeQ8_0(dst, x)
+		q0(dst, x)
 	case actQ8_K:
-		quantizeQ8_K(dst, x)
+		qk(dst, x)
 	case actQ8_KP:
-		permuteQ8_K(dst, x, quantizeQ8_K)
+		permuteQ8_K(dst, x, qk)
 	case actQ8_0P:
-		pairQ8_0(dst, x, quantizeQ8_0)
+		pairQ8_0(dst, x, q0)
 	}
 }
 
@@ -138,22 +148,6 @@ func permuteQ8_K(dst []byte, x []float32, q func(dst []byte, x []float32)) {
 		}
 		copy(out[272:276], src[0:4])
 		clear(out[276:])
-	}
-}
-
-// quantizeGo is prepare with the portable quantizers.
-func quantizeGo(a actKind, dst []byte, x []float32) {
-	switch a {
-	case actQ8_0:
-		quantizeQ8_0Go(dst, x)
-	case actQ8_K:
-		quantizeQ8_KGo(dst, x)
-	case actQ8_KP:
-		permuteQ8_K(dst, x, quantizeQ8_KGo)
-	case actQ8_0P:
-		pairQ8_0(dst, x, quantizeQ8_0Go)
-	default:
-		prepare(a, dst, x)
 	}
 }
 
