@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Row loops for BF16 and Q5_K weights (installed by bf16q5k_amd64.go).
 // Like those of kernels_amd64.s, each computes y[i], i < rows, for the
@@ -61,12 +62,7 @@ bf2sum:
 	VADDPS Y1, Y0, Y0
 	VADDPS Y3, Y2, Y2
 	VADDPS Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VMOVHLPS X0, X0, X1
-	VADDPS X1, X0, X0
-	VMOVSHDUP X0, X1
-	VADDSS X1, X0, X0
+	HSUM8(Y0, X0, X1)
 	TESTQ R12, R12
 	JZ bf2done
 bf2one:
@@ -158,12 +154,7 @@ bf5sum:
 	VADDPS Z2, Z0, Z0
 	VEXTRACTF64X4 $1, Z0, Y1
 	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VMOVHLPS X0, X0, X1
-	VADDPS X1, X0, X0
-	VMOVSHDUP X0, X1
-	VADDSS X1, X0, X0
+	HSUM8(Y0, X0, X1)
 	VMOVSS X0, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI
@@ -389,12 +380,7 @@ q5x5block:
 	// y = sum(Z30) - sum(X23).
 	VEXTRACTF64X4 $1, Z30, Y1
 	VADDPS Y30, Y1, Y1
-	VEXTRACTF128 $1, Y1, X2
-	VADDPS X2, X1, X1
-	VMOVHLPS X1, X1, X2
-	VADDPS X2, X1, X1
-	VMOVSHDUP X1, X2
-	VADDSS X2, X1, X1
+	HSUM8(Y1, X1, X2)
 	VMOVHLPS X23, X23, X4
 	VADDPS X4, X23, X3
 	VMOVSHDUP X3, X4

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Assembly row loops for Q2_K and Q3_K weights against actQ8_K activations
 // (installed by k23_amd64.go). Each computes y[i], i < rows, for the weight
@@ -318,12 +319,7 @@ GLOBL k23b40<>(SB), RODATA|NOPTR, $4
 #define K23_HSUM512 \
 	VEXTRACTF64X4 $1, Z30, Y1; \
 	VADDPS Y30, Y1, Y1; \
-	VEXTRACTF128 $1, Y1, X2; \
-	VADDPS X2, X1, X1; \
-	VMOVHLPS X1, X1, X2; \
-	VADDPS X2, X1, X1; \
-	VMOVSHDUP X1, X2; \
-	VADDSS X2, X1, X1
+	HSUM8(Y1, X1, X2)
 
 // func vecQ2_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 // Q2_K rows (see vecQ2_KAVX2) with 64 values a step: a ZMM register holds
@@ -398,10 +394,7 @@ q2k5block:
 	K23_HSUM512
 	VEXTRACTF32X4 $1, Y23, X3
 	VADDPS X23, X3, X3
-	VMOVHLPS X3, X3, X4
-	VADDPS X4, X3, X3
-	VMOVSHDUP X3, X4
-	VADDSS X4, X3, X3
+	HSUM4(X3, X4)
 	VSUBSS X3, X1, X1
 	VMOVSS X1, (DI)
 	ADDQ $4, DI

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // The AVX-512 VNNI row loop of Q4_0 weights against actQ8_0 activations
 // (installed by q40_amd64.go). As the loops of kernels_amd64.s, it
@@ -159,12 +160,7 @@ GLOBL q40dx<>(SB), RODATA|NOPTR, $16
 #define FINISH(acc, y, off) \
 	VEXTRACTF64X4 $1, acc, Y12; \
 	VADDPS y, Y12, Y12; \
-	VEXTRACTF128 $1, Y12, X13; \
-	VADDPS X13, X12, X12; \
-	VMOVHLPS X12, X12, X13; \
-	VADDPS X13, X12, X12; \
-	VMOVSHDUP X12, X13; \
-	VADDSS X13, X12, X12; \
+	HSUM8(Y12, X12, X13); \
 	VMOVSS X12, off(DI)
 
 // PFLEAD is the least distance of the four-row loop's prefetches.

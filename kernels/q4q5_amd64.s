@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Assembly row loops for Q4_1, Q5_0 and Q5_1 weights against actQ8_0
 // activations (installed by q4q5_amd64.go). As the loops of
@@ -424,10 +425,7 @@ done: \
 	VEXTRACTF128 $1, Y1, X2; \
 	VADDPS X2, X1, X1; \
 	withm; \
-	VMOVHLPS X1, X1, X2; \
-	VADDPS X2, X1, X1; \
-	VMOVSHDUP X1, X2; \
-	VADDSS X2, X1, X1; \
+	HSUM4(X1, X2); \
 	VMOVSS X1, (DI); \
 	ADDQ $4, DI; \
 	ADDQ rb+16(FP), SI; \
@@ -649,10 +647,7 @@ done: \
 	VEXTRACTF128 $1, Y0, X1; \
 	VADDPS X1, X0, X0; \
 	withm; \
-	VMOVHLPS X0, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVSHDUP X0, X1; \
-	VADDSS X1, X0, X0; \
+	HSUM4(X0, X1); \
 	VMOVSS X0, (DI); \
 	ADDQ $4, DI; \
 	ADDQ rb+16(FP), SI; \

@@ -1,0 +1,19 @@
+// Horizontal sums shared by the assembly row loops (included by the .s
+// files of this package). The order of the additions is the one the loops
+// have always used, which the bit-exactness tests pin.
+
+// HSUM4(x, t) adds the four floats of x into its lane 0: the high pair onto
+// the low pair, then the two that remain; t is scratch.
+#define HSUM4(x, t) \
+	VMOVHLPS x, x, t; \
+	VADDPS t, x, x; \
+	VMOVSHDUP x, t; \
+	VADDSS t, x, x
+
+// HSUM8(y, x, t) adds the eight floats of y, whose low half is x, into
+// lane 0 of x: the high half onto the low one, then HSUM4. AVX encoding,
+// so registers below 16 only.
+#define HSUM8(y, x, t) \
+	VEXTRACTF128 $1, y, t; \
+	VADDPS t, x, x; \
+	HSUM4(x, t)
