@@ -1177,58 +1177,6 @@ axdone:
 	VZEROUPPER
 	RET
 
-// func dotF16AVX2(a *float32, b *uint16, n int) float32
-// n is a multiple of 16.
-TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
-	MOVQ a+0(FP), SI
-	MOVQ b+8(FP), DI
-	MOVQ n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	TESTQ CX, CX
-	JZ dhdone
-dhloop:
-	VCVTPH2PS (DI), Y2
-	VCVTPH2PS 16(DI), Y3
-	VFMADD231PS (SI), Y2, Y0
-	VFMADD231PS 32(SI), Y3, Y1
-	ADDQ $64, SI
-	ADDQ $32, DI
-	SUBQ $16, CX
-	JNZ dhloop
-dhdone:
-	VADDPS Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	VMOVSS X0, ret+24(FP)
-	VZEROUPPER
-	RET
-
-// func axpyF16AVX2(y *float32, alpha float32, x *uint16, n int)
-// n is a multiple of 16.
-TEXT ·axpyF16AVX2(SB), NOSPLIT, $0-32
-	MOVQ y+0(FP), DI
-	VBROADCASTSS alpha+8(FP), Y4
-	MOVQ x+16(FP), SI
-	MOVQ n+24(FP), CX
-	TESTQ CX, CX
-	JZ ahdone
-ahloop:
-	VCVTPH2PS (SI), Y2
-	VCVTPH2PS 16(SI), Y3
-	VMOVUPS (DI), Y0
-	VMOVUPS 32(DI), Y1
-	VFMADD231PS Y2, Y4, Y0
-	VFMADD231PS Y3, Y4, Y1
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ $32, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JNZ ahloop
-ahdone:
-	VZEROUPPER
-	RET
-
 DATA x80<>+0(SB)/8, $0x8080808080808080
 GLOBL x80<>(SB), RODATA|NOPTR, $8
 
@@ -1470,8 +1418,10 @@ q4k5block:
 	RET
 
 // func dotsF16AVX2(dst *float32, a *float32, b *uint16, n, count, stride int)
-// dst[j] = dotF16AVX2(a, b + j*stride, n) for j < count: one query against
-// count keys stride halves apart, with dotF16AVX2's arithmetic. n is a
+// dst[j] = the dot product of a with the n halves at b + j*stride, for
+// j < count: one query against count keys stride halves apart (count 1:
+// DotF16). Per key: two accumulators, Y0 for the even groups of 8 values
+// and Y1 for the odd ones, added and reduced by HSUM8 at the end. n is a
 // positive multiple of 16; count is positive.
 TEXT ·dotsF16AVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), R8
@@ -1508,8 +1458,8 @@ dsloop:
 
 // func axpysF16AVX2(y *float32, alpha *float32, x *uint16, n, count, stride int)
 // For j < count in order: y += alpha[j] * (x + j*stride), n halves each,
-// with axpyF16AVX2's arithmetic. n is a positive multiple of 16; count is
-// positive.
+// one fused multiply-add per value (count 1: AxpyF16). n is a positive
+// multiple of 16; count is positive.
 TEXT ·axpysF16AVX2(SB), NOSPLIT, $0-48
 	MOVQ y+0(FP), R8
 	MOVQ alpha+8(FP), R9
@@ -2028,7 +1978,7 @@ ax128loop:
 
 // DOTS64KEY scores one key of 64 halves at R10 against the query in Z0-Z3
 // into X(acc): lanes 0-7 of a ZMM accumulator take the even groups of 8
-// values and lanes 8-15 the odd ones, as Y0 and Y1 do in dotF16AVX2, and
+// values and lanes 8-15 the odd ones, as Y0 and Y1 do in dotsF16AVX2, and
 // the final reduction is the same, so the score is the same bit for bit.
 #define DOTS64KEY(off, acc, t0, t1) \
 	VCVTPH2PS off(R10), t0; \

@@ -61,8 +61,15 @@ func useSIMD() {
 	simdActive = true
 	dotF32SIMD = func(a, b []float32) float32 { return dotF32AVX2(&a[0], &b[0], len(a)) }
 	axpyF32SIMD = func(y []float32, alpha float32, x []float32) { axpyF32AVX2(&y[0], alpha, &x[0], len(x)) }
-	dotF16SIMD = func(a []float32, b []uint16) float32 { return dotF16AVX2(&a[0], &b[0], len(a)) }
-	axpyF16SIMD = func(y []float32, alpha float32, x []uint16) { axpyF16AVX2(&y[0], alpha, &x[0], len(x)) }
+	// One position is a run of one.
+	dotF16SIMD = func(a []float32, b []uint16) float32 {
+		var s float32
+		dotsF16AVX2(&s, &a[0], &b[0], len(a), 1, len(a))
+		return s
+	}
+	axpyF16SIMD = func(y []float32, alpha float32, x []uint16) {
+		axpysF16AVX2(&y[0], &alpha, &x[0], len(x), 1, len(x))
+	}
 	roundF16SIMD = func(dst, src []float32) { roundF16AVX2(&dst[0], &src[0], len(src)) }
 	dotsF16SIMD = func(dst, a []float32, b []uint16, stride int) {
 		dotsF16AVX2(&dst[0], &a[0], &b[0], len(a), len(dst), stride)
@@ -195,12 +202,6 @@ func dotF32AVX2(a, b *float32, n int) float32
 
 //go:noescape
 func axpyF32AVX2(y *float32, alpha float32, x *float32, n int)
-
-//go:noescape
-func dotF16AVX2(a *float32, b *uint16, n int) float32
-
-//go:noescape
-func axpyF16AVX2(y *float32, alpha float32, x *uint16, n int)
 
 //go:noescape
 func roundF16AVX2(dst, src *float32, n int)
