@@ -9,8 +9,8 @@ import (
 	"ferry/dtype"
 )
 
-// parallelMin is the number of weight values (rows*cols) above which MatVec
-// and MatMul split rows across the worker pool.
+// parallelMin is the number of weight values (rows*cols*vectors) above
+// which MatVec, MatMul and MatMuls split rows across the worker pool.
 const parallelMin = 1 << 16
 
 // MatVec computes y[i] = Dot(row i of w, x) for i in [0, len(y)): w holds
@@ -24,7 +24,7 @@ func MatVec(y []float32, w []byte, t dtype.Type, x []float32) {
 	if len(y) == 0 {
 		return
 	}
-	run(k, y, w, rb, x, len(x), 1)
+	MatMuls([]Product{{Y: y, W: w, Type: t}}, x, 1)
 }
 
 // MatMul computes y[j*rows+i] = Dot(row i of w, x[j*cols:(j+1)*cols]) for j
@@ -43,7 +43,7 @@ func MatMul(y []float32, w []byte, t dtype.Type, x []float32, n int) {
 	if rows == 0 {
 		return
 	}
-	run(k, y, w, rb, x, cols, n)
+	MatMuls([]Product{{Y: y, W: w, Type: t}}, x, n)
 }
 
 func checkWeights(op string, t dtype.Type, w []byte, rows, rb int) {
@@ -143,27 +143,6 @@ func worker() {
 	}
 }
 
-// run prepares the activations once, then computes rows of y, in parallel
-// when the product is large enough.
-func run(k *kernel, y []float32, w []byte, rb int, x []float32, cols, n int) {
-	s := scratchPool.Get().(*scratch)
-	ab := actBytes(k.act, cols)
-	xq := s.bytes(n * ab)
-	for j := 0; j < n; j++ {
-		prepare(k.act, xq[j*ab:(j+1)*ab], x[j*cols:(j+1)*cols])
-	}
-	rows := len(y) / n
-	if rows*cols*n <= parallelMin || rows < 2 || runtime.GOMAXPROCS(0) <= 1 {
-		compute(k, y, w, rb, xq, ab, n, 0, rows)
-	} else {
-		j := jobPool.Get().(*job)
-		j.segs = append(j.segs[:0], segment{k: k, y: y, w: w, rb: rb, xq: xq, ab: ab})
-		j.runParallel(cols, n, rows)
-		j.release()
-	}
-	scratchPool.Put(s)
-}
-
 // Product is one weight matrix in a MatMuls call: Y = W x for each input
 // vector, W holding len(Y)/n rows of type Type.
 type Product struct {
@@ -213,7 +192,6 @@ func MatMuls(ps []Product, x []float32, n int) {
 		total += rows
 	}
 	if total*cols*n <= parallelMin || total < 2 || runtime.GOMAXPROCS(0) <= 1 {
-		j.rows, j.n = total, n
 		for i := range j.segs {
 			sg := &j.segs[i]
 			compute(sg.k, sg.y, sg.w, sg.rb, sg.xq, sg.ab, n, 0, len(sg.y)/n)
