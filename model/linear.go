@@ -23,11 +23,17 @@ func (l *Linear) Forward(m *Transformer, y, x []float32, n int) {
 	} else {
 		matmulRows(m, l.Weight, 0, l.Weight.Rows(), y, x, n)
 	}
-	if l.Bias != nil {
-		out := len(l.Bias)
-		for i := 0; i < n; i++ {
-			addTo(y[i*out:(i+1)*out], l.Bias)
-		}
+	l.addBias(y, n)
+}
+
+// addBias adds the bias, if any, to each of the n outputs in y.
+func (l *Linear) addBias(y []float32, n int) {
+	if l.Bias == nil {
+		return
+	}
+	out := len(l.Bias)
+	for i := 0; i < n; i++ {
+		addTo(y[i*out:(i+1)*out], l.Bias)
 	}
 }
 
@@ -68,12 +74,7 @@ func forwardShared(m *Transformer, x []float32, n int, ls []*Linear, ys [][]floa
 		for sp := 0; sp < l.Weight.Spans(); sp++ {
 			l.Weight.Release(sp)
 		}
-		if l.Bias != nil {
-			out := len(l.Bias)
-			for j := 0; j < n; j++ {
-				addTo(ys[i][j*out:(j+1)*out], l.Bias)
-			}
-		}
+		l.addBias(ys[i], n)
 	}
 }
 

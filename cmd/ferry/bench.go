@@ -115,14 +115,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 	}
 	// The samples ran inside the decode loop: take their time out of it.
 	res.GenerateTime -= sampler.dur
-	out := measure(e, res, mf.model, sampler.samples == 0)
-	if sampler.samples > 0 {
-		out.MemBWGBs = float64(sampler.bytes) / sampler.dur.Seconds() / 1e9
-		out.MemBWSamples = sampler.samples
-		out.MemBWProbeMiB = len(sampler.window) >> 20
-		out.DecodeBoundTokS = out.MemBWGBs * 1e9 / float64(out.BytesPerToken)
-		out.DecodeOfBound = out.DecodeTokS / out.DecodeBoundTokS
-	}
+	out := measure(e, res, mf.model, true, sampler)
 	out.Threads, out.PromptTokens, out.Temperature = runtime.GOMAXPROCS(0), *p, *temp
 	if *asJSON {
 		b, err := json.Marshal(out)
@@ -201,7 +194,9 @@ func (p *bandwidthSampler) onToken(int32, []byte) bool {
 // measure gathers a generation's speeds, I/O accounting and bounds. It
 // closes e first so that its probes (memory bandwidth, and with a budget the
 // disk) neither share memory with the model nor count in its peak RSS.
-func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) benchResult {
+// With memProbe the decode bound uses the bandwidth sampled during decode
+// when sampled holds samples, else a probe after the run.
+func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool, sampled *bandwidthSampler) benchResult {
 	out := benchResult{
 		Model: e.Path, DecodeTokens: res.DecodedTokens,
 		PrefillTokS: res.PrefillTokS(), DecodeTokS: res.DecodeTokS(), BytesPerToken: e.WeightBytesPerToken(),
@@ -232,7 +227,12 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) b
 	opts, budget := e.Opts, e.Budget
 	e.Close()
 	var bw float64
-	if memProbe {
+	switch {
+	case memProbe && sampled != nil && sampled.samples > 0:
+		out.MemBWProbeMiB = len(sampled.window) >> 20
+		out.MemBWSamples = sampled.samples
+		bw = float64(sampled.bytes) / sampled.dur.Seconds()
+	case memProbe:
 		// Well above the last-level cache, and small enough to fit a budget.
 		probe := 128 << 20
 		if opts.Mem > 0 {
@@ -240,6 +240,8 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool) b
 		}
 		out.MemBWProbeMiB = probe >> 20
 		bw = plan.MemoryBandwidth(probe)
+	}
+	if bw > 0 {
 		out.MemBWGBs = bw / 1e9
 		out.DecodeBoundTokS = bw / float64(out.BytesPerToken)
 		out.DecodeOfBound = out.DecodeTokS / out.DecodeBoundTokS

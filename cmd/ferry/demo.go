@@ -97,7 +97,7 @@ func cmdDemo(args []string, stdout io.Writer) error {
 		e.Close()
 		return err
 	}
-	m := measure(e, res, path, false)
+	m := measure(e, res, path, false, nil)
 	fmt.Fprintf(stdout, "decode:      %.2f tok/s\n", m.DecodeTokS)
 	fmt.Fprintf(stdout, "disk bound:  %.2f tok/s (disk %.2f GB/s / %s per token)\n", m.DiskBoundTokS, m.DiskBWGBs, convert.FormatBytes(m.StreamedBytes))
 	if m.DiskBoundTokS > 0 {

@@ -95,7 +95,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 		return nil
 	}
 	closed = true
-	m := measure(e, res, mf.model, false)
+	m := measure(e, res, mf.model, false, nil)
 	if *stats {
 		printStats(os.Stderr, m)
 	}
