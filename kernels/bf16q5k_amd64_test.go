@@ -48,26 +48,3 @@ func TestBF16Q5KTails(t *testing.T) {
 	}
 }
 
-// TestBF16Q5KNoAllocs checks that the BF16 and Q5_K loops, called through
-// their installed closures, do not allocate.
-func TestBF16Q5KNoAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts are not meaningful under the race detector")
-	}
-	const rows, cols = 256, 1024 // parallel path
-	for _, typ := range []dtype.Type{dtype.BF16, dtype.Q5_K} {
-		w := matrix(t, typ, rows, cols, 1)
-		x := gaussian(2, cols*4)
-		y := make([]float32, rows*4)
-		kernels.MatVec(y[:rows], w, typ, x[:cols]) // warm the pool
-		if a := testing.AllocsPerRun(20, func() { kernels.Dot(typ, w, x[:cols]) }); a != 0 {
-			t.Errorf("%v Dot: %v allocs per call", typ, a)
-		}
-		if a := testing.AllocsPerRun(20, func() { kernels.MatVec(y[:rows], w, typ, x[:cols]) }); a != 0 {
-			t.Errorf("%v MatVec: %v allocs per call", typ, a)
-		}
-		if a := testing.AllocsPerRun(20, func() { kernels.MatMul(y, w, typ, x, 4) }); a != 0 {
-			t.Errorf("%v MatMul: %v allocs per call", typ, a)
-		}
-	}
-}

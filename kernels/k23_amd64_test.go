@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime/debug"
 	"testing"
 
 	"ferry/dtype"
@@ -149,47 +148,6 @@ func TestK23Loops(t *testing.T) {
 					t.Errorf("%s nb %d row %d: got %v, portable %v", l.name, nb, i, y[i], want)
 				}
 			}
-		}
-	}
-}
-
-// raceBuild reports whether the test binary was built with -race (where
-// sync.Pool drops items at random, so pooled buffers are reallocated).
-func raceBuild() bool {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" {
-				return s.Value == "true"
-			}
-		}
-	}
-	return false
-}
-
-// TestK23NoAllocs checks that Q2_K and Q3_K products allocate nothing
-// (the installed loops must not make their arguments escape).
-func TestK23NoAllocs(t *testing.T) {
-	if raceBuild() {
-		t.Skip("allocation counts are not meaningful under the race detector")
-	}
-	const rows, cols = 256, 1024 // parallel path
-	r := rand.New(rand.NewPCG(3, 4))
-	x := make([]float32, cols*4)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	y := make([]float32, rows*4)
-	for _, typ := range []dtype.Type{dtype.Q2_K, dtype.Q3_K} {
-		w := randomKRows(r, typ, rows, cols/256)
-		MatVec(y[:rows], w, typ, x[:cols]) // warm the pool
-		if a := testing.AllocsPerRun(20, func() { Dot(typ, w, x[:cols]) }); a != 0 {
-			t.Errorf("%v Dot: %v allocs per call", typ, a)
-		}
-		if a := testing.AllocsPerRun(20, func() { MatVec(y[:rows], w, typ, x[:cols]) }); a != 0 {
-			t.Errorf("%v MatVec: %v allocs per call", typ, a)
-		}
-		if a := testing.AllocsPerRun(20, func() { MatMul(y, w, typ, x, 4) }); a != 0 {
-			t.Errorf("%v MatMul: %v allocs per call", typ, a)
 		}
 	}
 }

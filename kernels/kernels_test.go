@@ -278,7 +278,7 @@ func TestNoAllocs(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
 	const rows, cols = 256, 1024 // parallel path
-	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0, dtype.F16} {
+	for _, typ := range allTypes {
 		w := matrix(t, typ, rows, cols, 1)
 		x := gaussian(2, cols*4)
 		y := make([]float32, rows*4)

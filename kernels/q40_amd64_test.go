@@ -71,32 +71,6 @@ func TestQ4_0AVX512(t *testing.T) {
 	}
 }
 
-// TestQ4_0NoAllocs checks that Dot, MatVec and MatMul of Q4_0 do not
-// allocate (the loop's arguments must not escape).
-func TestQ4_0NoAllocs(t *testing.T) {
-	if poolDrops() {
-		t.Skip("sync.Pool drops items (race detector): allocation counts are not meaningful")
-	}
-	r := rand.New(rand.NewPCG(9, 10))
-	const rows, cols = 256, 1024 // parallel path
-	x := make([]float32, 4*cols)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	y := make([]float32, 4*rows)
-	w := randomQ4_0(r, rows, cols/32, false)
-	MatVec(y[:rows], w, dtype.Q4_0, x[:cols]) // warm the pool
-	if a := testing.AllocsPerRun(20, func() { Dot(dtype.Q4_0, w, x[:cols]) }); a != 0 {
-		t.Errorf("Dot: %v allocs per call", a)
-	}
-	if a := testing.AllocsPerRun(20, func() { MatVec(y[:rows], w, dtype.Q4_0, x[:cols]) }); a != 0 {
-		t.Errorf("MatVec: %v allocs per call", a)
-	}
-	if a := testing.AllocsPerRun(20, func() { MatMul(y, w, dtype.Q4_0, x, 4) }); a != 0 {
-		t.Errorf("MatMul: %v allocs per call", a)
-	}
-}
-
 // BenchmarkQ4_0Loops runs the Q4_0 row loops by themselves (no activation
 // quantizing, one thread) on 256 rows of 2048 values, which stay in
 // cache: the AVX-512 and AVX2 loops and the portable row dot.

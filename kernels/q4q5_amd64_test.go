@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 	"testing"
 
 	"ferry/dtype"
@@ -130,47 +129,6 @@ func TestQ4Q5Loops(t *testing.T) {
 	if !ran {
 		t.Skip("no AVX2")
 	}
-}
-
-// TestQ4Q5NoAllocs checks that Dot, MatVec and MatMul of Q4_1, Q5_0 and
-// Q5_1 do not allocate (the loops' arguments must not escape).
-func TestQ4Q5NoAllocs(t *testing.T) {
-	if poolDrops() {
-		t.Skip("sync.Pool drops items (race detector): allocation counts are not meaningful")
-	}
-	r := rand.New(rand.NewPCG(3, 4))
-	const rows, cols = 256, 1024 // parallel path
-	x := make([]float32, 4*cols)
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	y := make([]float32, 4*rows)
-	for _, typ := range []dtype.Type{dtype.Q4_1, dtype.Q5_0, dtype.Q5_1} {
-		w := randomRows(r, typ, rows, cols/32, false)
-		MatVec(y[:rows], w, typ, x[:cols]) // warm the pool
-		if a := testing.AllocsPerRun(20, func() { Dot(typ, w, x[:cols]) }); a != 0 {
-			t.Errorf("%v Dot: %v allocs per call", typ, a)
-		}
-		if a := testing.AllocsPerRun(20, func() { MatVec(y[:rows], w, typ, x[:cols]) }); a != 0 {
-			t.Errorf("%v MatVec: %v allocs per call", typ, a)
-		}
-		if a := testing.AllocsPerRun(20, func() { MatMul(y, w, typ, x, 4) }); a != 0 {
-			t.Errorf("%v MatMul: %v allocs per call", typ, a)
-		}
-	}
-}
-
-// poolDrops reports whether a sync.Pool loses what is put in it, as it
-// does at random under the race detector.
-func poolDrops() bool {
-	var p sync.Pool
-	for range 100 {
-		p.Put(new(int))
-		if p.Get() == nil {
-			return true
-		}
-	}
-	return false
 }
 
 // BenchmarkQ4Q5Loops runs the row loops by themselves (no activation
