@@ -47,4 +47,3 @@ func TestBF16Q5KTails(t *testing.T) {
 		}
 	}
 }
-
