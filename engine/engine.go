@@ -13,6 +13,7 @@ import (
 
 	"ferry/embedded"
 	"ferry/gguf"
+	"ferry/kernels"
 	"ferry/kv"
 	"ferry/model"
 	"ferry/plan"
@@ -62,6 +63,10 @@ type Options struct {
 	// Parallel is how many sequences can be in flight at once (each has its
 	// own KV cache, all counted in the budget); default 1.
 	Parallel int
+	// NoPack keeps resident weights in the file's layout instead of
+	// rewriting them into the one the kernels read fastest (kernels.Pack);
+	// the results are the same within float rounding. For comparisons.
+	NoPack bool
 }
 
 // Budget itemizes how a memory budget is spent.
@@ -263,6 +268,14 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 	}
 	if e.Placement, err = store.Load(schedule, denseBudget); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// Weights that stay in memory are rewritten once into the layout the
+	// kernels read fastest (kernels.Pack). The embedding table is read a row
+	// at a time and keeps the file's layout.
+	for _, t := range schedule {
+		if t != m.Embed && !opts.NoPack {
+			t.Pack(kernels.Pack)
+		}
 	}
 	for i := 0; i < opts.Parallel; i++ {
 		e.Caches = append(e.Caches, kv.New(m.Blocks, ctx, m.KVDim()))

@@ -6,6 +6,7 @@ import (
 
 	"ferry/convert"
 	"ferry/dtype"
+	"ferry/kernels"
 	"ferry/tier"
 
 	"ferry/internal/fixtures"
@@ -66,6 +67,50 @@ func TestOffloadedTokensMatch(t *testing.T) {
 				t.Fatal("no bytes streamed")
 			}
 		})
+	}
+}
+
+// TestPackedWeights checks that resident Q4_K weights are packed into the
+// kernels' layout (where this CPU's kernels have one), that the embedding
+// table is not, and that the packed model generates the tokens of the
+// file's layout (--no-pack).
+func TestPackedWeights(t *testing.T) {
+	ref := fixtures.Load(t, "dense-llama-q4_k_m")
+	plain, err := Load(ref.Path, Options{NoPack: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := generate(t, plain, ref.PromptTokens, 24)
+	for _, tn := range plain.Store().Tensors() {
+		if tn.Spans() > 0 && tn.SpanType(0) != tn.Type {
+			t.Fatalf("--no-pack packed %s", tn.Name)
+		}
+	}
+	plain.Close()
+	e, err := Load(ref.Path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	probe := make([]byte, 144)
+	if kernels.Pack(dtype.Q4_K, probe, 256) == dtype.Q4_K {
+		t.Log("no packed Q4_K layout for this CPU: comparing unpacked runs")
+	} else {
+		packed := 0
+		for _, tn := range e.Store().Tensors() {
+			if tn.Spans() > 0 && tn.SpanType(0) != tn.Type {
+				packed++
+			}
+		}
+		if packed == 0 {
+			t.Fatal("no tensor was packed")
+		}
+		if e.Model.Embed.SpanType(0) != e.Model.Embed.Type {
+			t.Fatal("the embedding table was packed")
+		}
+	}
+	if got := generate(t, e, ref.PromptTokens, 24); !same(got, want) {
+		t.Fatalf("packed tokens %v, file layout %v", got, want)
 	}
 }
 

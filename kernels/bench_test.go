@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"ferry/dtype"
 	"ferry/kernels"
@@ -131,5 +132,50 @@ func BenchmarkMemRead(b *testing.B) {
 			}()
 		}
 		wg.Wait()
+	}
+}
+
+// BenchmarkMatVecOfRead is BenchmarkMatVec beside the hardware bound: every
+// iteration reads a buffer of the weights' size with SumBytesParallel (the
+// read ferry bench takes as the memory bandwidth) and runs the product over
+// another copy, and "of_read" is the read's time over the product's, the
+// fraction of memory speed the kernel keeps. Alternating the two cancels the
+// drift of a shared machine's bandwidth.
+func BenchmarkMatVecOfRead(b *testing.B) {
+	for _, typ := range benchTypes[:4] {
+		for _, packed := range []bool{false, true} {
+			for _, sh := range decodeShapes {
+				rows, cols := sh[0], sh[1]
+				w := quantize(b, typ, gaussian(1, rows*cols))
+				ct, name := typ, typ.String()
+				if packed {
+					if ct = kernels.Pack(typ, w, cols); ct == typ {
+						continue
+					}
+					name += "-packed"
+				}
+				ws := memCopies(w)
+				rs := memCopies(ws[0])
+				x := gaussian(2, cols)
+				y := make([]float32, rows)
+				b.Run(fmt.Sprintf("%s/%dx%d", name, rows, cols), func(b *testing.B) {
+					b.SetBytes(int64(len(ws[0])))
+					var read, prod time.Duration
+					i := 0
+					for b.Loop() {
+						t0 := time.Now()
+						kernels.SumBytesParallel(rs[i%len(rs)])
+						t1 := time.Now()
+						kernels.MatVec(y, ws[i%len(ws)], ct, x)
+						t2 := time.Now()
+						read += t1.Sub(t0)
+						prod += t2.Sub(t1)
+						i++
+					}
+					b.ReportMetric(float64(read)/float64(prod), "of_read")
+					b.ReportMetric(float64(len(ws[0]))*float64(b.N)/prod.Seconds()/1e9, "kernel_GB/s")
+				})
+			}
+		}
 	}
 }

@@ -83,3 +83,17 @@ func ActSums(t dtype.Type, x []float32) []float32 {
 // Reordered reports whether the SIMD loop in use for t sums in another
 // order than the portable kernel (so equals it only within rounding).
 func Reordered(t dtype.Type) bool { return reordered[t] }
+
+// Unpack returns the row of cols values held in packed type pt as the bytes
+// of the GGUF type it was packed from.
+func Unpack(pt dtype.Type, row []byte, cols int) []byte {
+	nb := cols / 256
+	out := make([]byte, 144*nb)
+	switch pt {
+	case q4KPacked:
+		unpackQ4_KRow(out, row, nb)
+	default:
+		panic("Unpack: not a packed type")
+	}
+	return out
+}

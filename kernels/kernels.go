@@ -36,18 +36,18 @@ type kernel struct {
 // kernelTable is indexed by dtype.Type. An entry with dot == nil means the
 // type is not supported. Architecture-specific code may overwrite the dot or
 // dequant fields of an entry from an init function.
-var kernelTable [32]kernel
+var kernelTable [numTypes]kernel
 
 // reordered marks the types whose installed SIMD loop sums in another
 // order than the portable kernel (equal within float rounding, not bit for
 // bit): installers set it, registerPortable clears it.
-var reordered [32]bool
+var reordered [numTypes]bool
 
 // portable holds the portable row dot of every type, and portableAct the
 // activation form it takes, for tests.
 var (
-	portable    [32]qdotFunc
-	portableAct [32]actKind
+	portable    [numTypes]qdotFunc
+	portableAct [numTypes]actKind
 )
 
 func register(t dtype.Type, act actKind, dot qdotFunc, dq dequantFunc) {
@@ -73,7 +73,7 @@ func vecOf(dot qdotFunc) vecFunc {
 
 // registerPortable fills kernelTable with the portable kernels.
 func registerPortable() {
-	reordered = [32]bool{}
+	reordered = [numTypes]bool{}
 	register(dtype.F32, actF32, fdot(dotF32), dequantF32)
 	register(dtype.F16, actF16, fdot(dotF16), dequantF16)
 	register(dtype.BF16, actBF16, fdot(dotBF16), dequantBF16)
@@ -88,6 +88,7 @@ func registerPortable() {
 	register(dtype.Q5_K, actQ8_K, qdotQ5_K, dequantQ5_K)
 	register(dtype.Q6_K, actQ8_K, qdotQ6_K, dequantQ6_K)
 	register(dtype.Q8_K, actF32, fdot(dotQ8_K), dequantQ8_K)
+	registerPacked()
 	quantizeQ8_0 = quantizeQ8_0Go
 	quantizeQ8_K = quantizeQ8_KGo
 }

@@ -64,7 +64,7 @@ func forwardShared(m *Transformer, x []float32, n int, ls []*Linear, ys [][]floa
 			if n == 1 {
 				y = ys[i][r0:r1]
 			}
-			ps = append(ps, kernels.Product{Y: y, W: t.Acquire(sp)[:(r1-r0)*t.RowBytes()], Type: t.Type})
+			ps = append(ps, kernels.Product{Y: y, W: t.Acquire(sp)[:(r1-r0)*t.RowBytes()], Type: t.SpanType(sp)})
 		}
 	}
 	kernels.MatMuls(ps, x, n)
@@ -105,18 +105,18 @@ func matmulRows(m *Transformer, t *tier.Tensor, lo, hi int, y, x []float32, n in
 			continue
 		}
 		a, b := max(r0, lo), min(r1, hi)
-		data := t.Acquire(i)
+		data, typ := t.Acquire(i), t.SpanType(i)
 		w := data[(a-r0)*rb : (b-r0)*rb]
 		switch {
 		case n == 1:
-			kernels.MatVec(y[a-lo:b-lo], w, t.Type, x)
+			kernels.MatVec(y[a-lo:b-lo], w, typ, x)
 		case a == lo && b == hi:
-			kernels.MatMul(y[:n*width], w, t.Type, x, n)
+			kernels.MatMul(y[:n*width], w, typ, x, n)
 		default:
 			// Part of the rows: compute into scratch, then place each input's slice.
 			k := b - a
 			tmp := m.s.spanTmp(n * k)
-			kernels.MatMul(tmp, w, t.Type, x, n)
+			kernels.MatMul(tmp, w, typ, x, n)
 			for j := 0; j < n; j++ {
 				copy(y[j*width+a-lo:j*width+b-lo], tmp[j*k:(j+1)*k])
 			}

@@ -37,6 +37,7 @@ type span struct {
 	off, size  int64  // in the file
 	data       []byte // held bytes when resident
 	resident   bool
+	typ        dtype.Type // the type data is in: the tensor's, or a packed layout (see Pack)
 	sched      int // position in the stream schedule, -1 when not streamed
 }
 
@@ -76,6 +77,29 @@ func (t *Tensor) Acquire(i int) []byte {
 	return t.store.acquire(sp)
 }
 
+// SpanType returns the type to compute with on the bytes Acquire(i)
+// returns: the tensor's Type, or the packed layout Pack put a resident span
+// in.
+func (t *Tensor) SpanType(i int) dtype.Type { return t.spans[i].typ }
+
+// Pack offers the bytes of every resident span of t to pack, which may
+// rewrite them in place into a layout of the same size that the kernels
+// read faster and returns the type that names it (or typ, leaving them
+// alone): kernels.Pack. It is for tensors used only as matrices: Row and
+// ReadTensor keep reading the file's layout, but a packed span's bytes are
+// no longer rows of t.Type. Memory-mapped stores, whose spans are the
+// file's pages, are left alone; so are spans that stream.
+func (t *Tensor) Pack(pack func(typ dtype.Type, data []byte, cols int) dtype.Type) {
+	if t.store != nil && t.store.mapped != nil {
+		return
+	}
+	for _, sp := range t.spans {
+		if sp.resident && sp.typ == t.Type {
+			sp.typ = pack(t.Type, sp.data, t.Cols())
+		}
+	}
+}
+
 // Release gives back span i.
 func (t *Tensor) Release(i int) {
 	sp := t.spans[i]
@@ -103,7 +127,7 @@ func (t *Tensor) Row(i int) ([]byte, error) {
 	}
 	rb := t.RowBytes()
 	for _, sp := range t.spans {
-		if sp.resident && i >= sp.row0 && i < sp.row1 {
+		if sp.resident && sp.typ == t.Type && i >= sp.row0 && i < sp.row1 {
 			o := (i - sp.row0) * rb
 			return sp.data[o : o+rb], nil
 		}
@@ -128,7 +152,7 @@ func (t *Tensor) cut(maxBytes int64) {
 			r1 := g0 + (g1-g0)*(k+1)/n
 			t.spans = append(t.spans, &span{
 				t: t, index: len(t.spans), row0: r0, row1: r1,
-				off: t.Offset + int64(r0)*rb, size: int64(r1-r0) * rb, sched: -1,
+				off: t.Offset + int64(r0)*rb, size: int64(r1-r0) * rb, sched: -1, typ: t.Type,
 			})
 		}
 	}

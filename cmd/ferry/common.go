@@ -28,6 +28,7 @@ type modelFlags struct {
 	lowbit     string
 	lowbitT    float64
 	slots      int
+	noPack     bool
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
@@ -43,6 +44,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, withPrompt bool) {
 	fs.StringVar(&m.lowbit, "expert-lowbit", "", "low-bit expert copies (from ferry quantize --expert-lowbit): misses for experts with a small router weight read these; approximate")
 	fs.Float64Var(&m.lowbitT, "expert-lowbit-threshold", 0.25, "router weight below which a missing expert is read from the low-bit copies")
 	fs.IntVar(&m.slots, "expert-slots", 0, "experts the MoE cache holds (default: what the budget allows)")
+	fs.BoolVar(&m.noPack, "no-pack", false, "keep resident weights in the file's layout instead of the one the kernels read fastest (to compare)")
 	fs.BoolVar(&m.mmap, "mmap", false, "map the model file and let the page cache decide residency, as llama.cpp does (a baseline; ignores --mem)")
 	if withPrompt {
 		fs.StringVar(&m.prompt, "p", "", "prompt `text`")
@@ -76,7 +78,7 @@ func (m *modelFlags) options() (engine.Options, error) {
 	return engine.Options{
 		Context: m.ctx, Mem: mem, Batch: m.batch, NoDirect: m.noDirect, Mmap: m.mmap,
 		ExpertPolicy: m.policy, ExpertSlots: m.slots, Readers: m.readers,
-		ExpertLowBit: m.lowbit, ExpertLowBitThreshold: float32(m.lowbitT),
+		ExpertLowBit: m.lowbit, ExpertLowBitThreshold: float32(m.lowbitT), NoPack: m.noPack,
 	}, nil
 }
 

@@ -1,0 +1,182 @@
+package kernels
+
+import (
+	"encoding/binary"
+
+	"ferry/dtype"
+)
+
+// Packed layouts. A weight matrix that stays in memory for the whole run
+// can be rewritten once, at load time, into a layout that a SIMD row loop
+// reads with fewer instructions per byte: decode reads every weight once
+// per token, so instructions saved there are what lets the loop keep up
+// with memory. Pack rewrites the rows in place (the packed row has the size
+// of the original) and returns a type value private to this package that
+// names the layout; callers pass it to MatVec, MatMul, MatMuls and Dot
+// instead of the GGUF type. Packed bytes are not GGUF bytes: they must not
+// be written to a file or read as a row of the original type.
+
+// q4KPacked is Q4_K, packed: the blocks of Q4_K (d and dmin in fp16, 12
+// bytes of scales and mins, 128 bytes of nibbles) with the sixteen 6-bit
+// scales and mins stored end to end, s0..s7 then m0..m7, value i in bits
+// 6i..6i+5 of the 12 bytes read as a little-endian number (Q4_K splits the
+// high bits of s4..s7 and m4..m7 off, which costs eight instructions a
+// block to undo; these take three).
+const q4KPacked = dtype.Type(numGGUFTypes)
+
+// numGGUFTypes bounds the GGUF type values the kernel table holds; packed
+// types follow them.
+const numGGUFTypes = 32
+
+// numTypes is the size of the kernel table: GGUF types and packed types.
+const numTypes = numGGUFTypes + 1
+
+// packedOf maps a GGUF type to its packed type, when it has one.
+var packedOf = map[dtype.Type]dtype.Type{dtype.Q4_K: q4KPacked}
+
+// packers rewrite rows of nb blocks into the packed layout of their type,
+// using tmp (one row) as scratch.
+var packers = map[dtype.Type]func(row, tmp []byte, nb int){dtype.Q4_K: packQ4_KRow}
+
+// Pack rewrites w, rows of cols values of type t, into the packed layout of
+// t that the kernels in use read fastest, in place, and returns the type to
+// compute with from then on. When t has no such layout (or none faster than
+// the plain one on this CPU, or cols is not a whole number of blocks) it
+// leaves w alone and returns t.
+func Pack(t dtype.Type, w []byte, cols int) dtype.Type {
+	pt, ok := packedOf[t]
+	if !ok || !packedFast[pt] || cols <= 0 || cols%t.BlockSize() != 0 {
+		return t
+	}
+	nb := cols / t.BlockSize()
+	rb := nb * t.BlockBytes()
+	if len(w)%rb != 0 {
+		return t
+	}
+	pack := packers[t]
+	tmp := make([]byte, rb)
+	for r := 0; r+rb <= len(w); r += rb {
+		pack(w[r:r+rb], tmp, nb)
+	}
+	return pt
+}
+
+// packedFast marks the packed types whose layout an installed SIMD loop
+// reads (set by the installers); Pack leaves other types alone.
+var packedFast [numTypes]bool
+
+// packQ4_KRow packs one Q4_K row of nb blocks in place.
+func packQ4_KRow(row, _ []byte, nb int) {
+	for i := 0; i < nb; i++ {
+		b := (*[144]byte)(row[144*i:])
+		var f [16]byte
+		for j := 0; j < 8; j++ {
+			f[j], f[8+j] = scaleMinK4(j, (*[12]byte)(b[4:]))
+		}
+		putFields6(b[4:16], &f)
+	}
+}
+
+// unpackQ4_KRow is packQ4_KRow's inverse: it writes the Q4_K row of nb
+// blocks held packed in src into dst.
+func unpackQ4_KRow(dst, src []byte, nb int) {
+	copy(dst, src[:144*nb])
+	for i := 0; i < nb; i++ {
+		b := (*[144]byte)(dst[144*i:])
+		f := fields6(b[4:16])
+		p := (*[12]byte)(b[4:])
+		for j := 0; j < 4; j++ {
+			p[j] = f[j] | f[4+j]>>4<<6
+			p[4+j] = f[8+j] | f[12+j]>>4<<6
+			p[8+j] = f[4+j]&0xf | f[12+j]&0xf<<4
+		}
+	}
+}
+
+// putFields6 stores sixteen 6-bit values end to end in 12 bytes, value i in
+// bits 6i..6i+5 of the little-endian number they make.
+func putFields6(dst []byte, f *[16]byte) {
+	var lo, hi uint64
+	for i, v := range f {
+		p := 6 * uint(i)
+		switch {
+		case p+6 <= 64:
+			lo |= uint64(v&63) << p
+		case p >= 64:
+			hi |= uint64(v&63) << (p - 64)
+		default:
+			lo |= uint64(v&63) << p
+			hi |= uint64(v&63) >> (64 - p)
+		}
+	}
+	binary.LittleEndian.PutUint64(dst, lo)
+	binary.LittleEndian.PutUint32(dst[8:], uint32(hi))
+}
+
+// fields6 reads the sixteen 6-bit values putFields6 stored.
+func fields6(src []byte) [16]byte {
+	lo := binary.LittleEndian.Uint64(src)
+	hi := uint64(binary.LittleEndian.Uint32(src[8:]))
+	var f [16]byte
+	for i := range f {
+		p := 6 * uint(i)
+		var v uint64
+		switch {
+		case p+6 <= 64:
+			v = lo >> p
+		case p >= 64:
+			v = hi >> (p - 64)
+		default:
+			v = lo>>p | hi<<(64-p)
+		}
+		f[i] = byte(v & 63)
+	}
+	return f
+}
+
+// qdotQ4_KPacked is qdotQ4_K over a packed row, the same sums in the same
+// order.
+func qdotQ4_KPacked(row, xq []byte) float32 {
+	var sumf float32
+	for i := 0; i < len(row)/144; i++ {
+		m := (*[144]byte)(row[144*i:])
+		q := (*[128]byte)(m[16:])
+		f := fields6(m[4:])
+		a := (*[q8KBlock]byte)(xq[q8KBlock*i:])
+		var isum, summs int32
+		for c := 0; c < 4; c++ {
+			s1, m1 := f[2*c], f[8+2*c]
+			s2, m2 := f[2*c+1], f[8+2*c+1]
+			var i1, i2 int32
+			for l := 0; l < 32; l++ {
+				v := q[32*c+l]
+				i1 += int32(v&0xf) * q8kAt(a, 64*c+l)
+				i2 += int32(v>>4) * q8kAt(a, 64*c+32+l)
+			}
+			isum += int32(s1)*i1 + int32(s2)*i2
+			summs += int32(m1)*(bsum(a, 4*c)+bsum(a, 4*c+1)) + int32(m2)*(bsum(a, 4*c+2)+bsum(a, 4*c+3))
+		}
+		yd := f32at(a[0:])
+		sumf += f16at(m[0:])*yd*float32(isum) - f16at(m[2:])*yd*float32(summs)
+	}
+	return sumf
+}
+
+// dequantQ4_KPacked decodes one packed row: len(dst) values (a whole row;
+// the layout depends on the row's length).
+func dequantQ4_KPacked(dst []float32, src []byte) {
+	nb := len(dst) / 256
+	tmp := make([]byte, 144*nb)
+	unpackQ4_KRow(tmp, src[:144*nb], nb)
+	dequantQ4_K(dst, tmp)
+}
+
+// registerPacked adds the portable kernels of the packed types.
+func registerPacked() {
+	kernelTable[q4KPacked] = kernel{
+		blockSize: 256, blockBytes: 144, act: actQ8_K,
+		qdot: qdotQ4_KPacked, vec: vecOf(qdotQ4_KPacked), dequant: dequantQ4_KPacked,
+	}
+	portable[q4KPacked], portableAct[q4KPacked] = qdotQ4_KPacked, actQ8_K
+	packedFast = [numTypes]bool{}
+}

@@ -1,0 +1,95 @@
+package kernels_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"ferry/dtype"
+	"ferry/kernels"
+)
+
+// TestPack checks that a packed matrix gives the products of the matrix it
+// came from: the packed portable kernel bit for bit, the installed loop
+// within float rounding, at several row lengths (rows whose nibbles do and
+// do not start on a cache line), serial and over the worker pool, and that
+// unpacking restores the original bytes.
+func TestPack(t *testing.T) {
+	for _, typ := range []dtype.Type{dtype.Q4_K} {
+		for _, shape := range [][2]int{{3, 256}, {5, 512}, {7, 768}, {160, 2048}, {96, 5632}} {
+			rows, cols := shape[0], shape[1]
+			t.Run(fmt.Sprintf("%v/%dx%d", typ, rows, cols), func(t *testing.T) {
+				orig := matrix(t, typ, rows, cols, 11)
+				// Start the rows 16 bytes past a line too.
+				for _, skew := range []int{0, 16} {
+					buf := make([]byte, len(orig)+64)
+					w := buf[skew : skew+len(orig)]
+					copy(w, orig)
+					pt := kernels.Pack(typ, w, cols)
+					if !kernels.SIMD() || pt == typ {
+						t.Skip("no packed layout for this CPU's kernels")
+					}
+					if bytes.Equal(w, orig) {
+						t.Fatal("Pack left the bytes unchanged")
+					}
+					rb, _ := typ.RowBytes(cols)
+					for i := 0; i < rows; i++ {
+						back := kernels.Unpack(pt, w[i*rb:(i+1)*rb], cols)
+						if !bytes.Equal(back, orig[i*rb:(i+1)*rb]) {
+							t.Fatalf("row %d: unpacking does not restore the row", i)
+						}
+					}
+					x := gaussian(12, cols)
+					y := make([]float32, rows)
+					want := make([]float32, rows)
+					kernels.MatVec(y, w, pt, x)
+					kernels.MatVec(want, orig, typ, x)
+					for i := 0; i < rows; i++ {
+						row, prow := orig[i*rb:(i+1)*rb], w[i*rb:(i+1)*rb]
+						ref, mag := refDot(typ, row, x)
+						if !near(y[i], ref, mag) || !near(y[i], float64(want[i]), mag) {
+							t.Fatalf("skew %d: y[%d] = %v, unpacked %v, reference %v", skew, i, y[i], want[i], ref)
+						}
+						if p, q := kernels.PortableDot(pt, prow, x), kernels.PortableDot(typ, row, x); p != q {
+							t.Fatalf("skew %d: row %d: packed portable dot %v, Q4_K's %v", skew, i, p, q)
+						}
+					}
+					// A batch (prefill) and the dequantized row.
+					const n = 3
+					xs := gaussian(13, n*cols)
+					ys, ws := make([]float32, n*rows), make([]float32, n*rows)
+					kernels.MatMul(ys, w, pt, xs, n)
+					kernels.MatMul(ws, orig, typ, xs, n)
+					for i := range ys {
+						if !near(ys[i], float64(ws[i]), 1e-3*float64(cols)) {
+							t.Fatalf("skew %d: batch y[%d] = %v, unpacked %v", skew, i, ys[i], ws[i])
+						}
+					}
+					d, e := make([]float32, cols), make([]float32, cols)
+					kernels.Dequantize(d, w[:rb], pt)
+					kernels.Dequantize(e, orig[:rb], typ)
+					if fmt.Sprint(d) != fmt.Sprint(e) {
+						t.Fatal("dequantized packed row differs")
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPackLeavesOthers checks that Pack returns types without a packed
+// layout unchanged and does not touch their bytes.
+func TestPackLeavesOthers(t *testing.T) {
+	for _, typ := range []dtype.Type{dtype.F32, dtype.Q8_0, dtype.Q6_K} {
+		w := matrix(t, typ, 4, 256, 3)
+		orig := append([]byte(nil), w...)
+		if got := kernels.Pack(typ, w, 256); got != typ || !bytes.Equal(w, orig) {
+			t.Fatalf("%v: Pack returned %v or changed the bytes", typ, got)
+		}
+	}
+	// Not a whole number of rows.
+	w := matrix(t, dtype.Q4_K, 2, 512, 3)
+	if got := kernels.Pack(dtype.Q4_K, w[:len(w)-1], 512); got != dtype.Q4_K {
+		t.Fatalf("Pack of a partial row returned %v", got)
+	}
+}
