@@ -38,7 +38,7 @@ type span struct {
 	data       []byte // held bytes when resident
 	resident   bool
 	typ        dtype.Type // the type data is in: the tensor's, or a packed layout (see Pack)
-	sched      int // position in the stream schedule, -1 when not streamed
+	sched      int        // position in the stream schedule, -1 when not streamed
 }
 
 // Cols returns the row length (the innermost dimension).
