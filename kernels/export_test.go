@@ -87,11 +87,12 @@ func Reordered(t dtype.Type) bool { return reordered[t] }
 // Unpack returns the row of cols values held in packed type pt as the bytes
 // of the GGUF type it was packed from.
 func Unpack(pt dtype.Type, row []byte, cols int) []byte {
-	nb := cols / 256
-	out := make([]byte, 144*nb)
+	out := make([]byte, len(row))
 	switch pt {
 	case q4KPacked:
-		unpackQ4_KRow(out, row, nb)
+		unpackQ4_KRow(out, row, cols/256)
+	case q8Packed:
+		unpackQ8_0Row(out, row, cols/32)
 	default:
 		panic("Unpack: not a packed type")
 	}

@@ -24,19 +24,30 @@ import (
 // block to undo; these take three).
 const q4KPacked = dtype.Type(numGGUFTypes)
 
+// q8Packed is Q8_0, packed: each row's blocks in groups of eight, the
+// eight scales (fp16) first, then the eight blocks' 32 quants, each plus
+// 128 (stored as unsigned bytes, the operand VPDPBUSD takes unsigned: the
+// activations' precomputed sums correct for the 128). One conversion then
+// serves eight scales, and no instruction flips signs. Rows of a whole
+// number of groups only.
+const q8Packed = dtype.Type(numGGUFTypes + 1)
+
 // numGGUFTypes bounds the GGUF type values the kernel table holds; packed
 // types follow them.
 const numGGUFTypes = 32
 
 // numTypes is the size of the kernel table: GGUF types and packed types.
-const numTypes = numGGUFTypes + 1
+const numTypes = numGGUFTypes + 2
 
 // packedOf maps a GGUF type to its packed type, when it has one.
-var packedOf = map[dtype.Type]dtype.Type{dtype.Q4_K: q4KPacked}
+var packedOf = map[dtype.Type]dtype.Type{dtype.Q4_K: q4KPacked, dtype.Q8_0: q8Packed}
 
 // packers rewrite rows of nb blocks into the packed layout of their type,
 // using tmp (one row) as scratch.
-var packers = map[dtype.Type]func(row, tmp []byte, nb int){dtype.Q4_K: packQ4_KRow}
+var packers = map[dtype.Type]func(row, tmp []byte, nb int){dtype.Q4_K: packQ4_KRow, dtype.Q8_0: packQ8_0Row}
+
+// packGroup is the number of blocks a packed row must be a multiple of.
+var packGroup = map[dtype.Type]int{dtype.Q4_K: 1, dtype.Q8_0: 8}
 
 // Pack rewrites w, rows of cols values of type t, into the packed layout of
 // t that the kernels in use read fastest, in place, and returns the type to
@@ -49,6 +60,9 @@ func Pack(t dtype.Type, w []byte, cols int) dtype.Type {
 		return t
 	}
 	nb := cols / t.BlockSize()
+	if nb%packGroup[t] != 0 {
+		return t
+	}
 	rb := nb * t.BlockBytes()
 	if len(w)%rb != 0 {
 		return t
@@ -91,6 +105,60 @@ func unpackQ4_KRow(dst, src []byte, nb int) {
 			p[8+j] = f[4+j]&0xf | f[12+j]&0xf<<4
 		}
 	}
+}
+
+// packQ8_0Row packs one Q8_0 row of nb blocks (a multiple of 8) in place.
+func packQ8_0Row(row, tmp []byte, nb int) {
+	copy(tmp, row)
+	for g := 0; g < nb/8; g++ {
+		out := row[272*g : 272*(g+1)]
+		for b := 0; b < 8; b++ {
+			src := tmp[34*(8*g+b):]
+			copy(out[2*b:2*b+2], src[:2])
+			for l := 0; l < 32; l++ {
+				out[16+32*b+l] = src[2+l] ^ 0x80
+			}
+		}
+	}
+}
+
+// unpackQ8_0Row is packQ8_0Row's inverse.
+func unpackQ8_0Row(dst, src []byte, nb int) {
+	for g := 0; g < nb/8; g++ {
+		in := src[272*g:]
+		for b := 0; b < 8; b++ {
+			out := dst[34*(8*g+b):]
+			copy(out[:2], in[2*b:2*b+2])
+			for l := 0; l < 32; l++ {
+				out[2+l] = in[16+32*b+l] ^ 0x80
+			}
+		}
+	}
+}
+
+// qdotQ8_0Packed is qdotQ8_0 over a packed row, the same sums in the same
+// order.
+func qdotQ8_0Packed(row, xq []byte) float32 {
+	var acc [2][8]float32
+	var q [32]int32
+	for i := 0; i < len(row)/34; i++ {
+		g := row[272*(i/8):]
+		b := i % 8
+		a := (*[q8Block]byte)(xq[q8Block*i:])
+		for j := range q {
+			q[j] = int32(int8(g[16+32*b+j] ^ 0x80))
+		}
+		lanes32(&acc[i&1], &q, a, f16at(g[2*b:])*f32at(a[0:]))
+	}
+	return hsum8(&acc)
+}
+
+// dequantQ8_0Packed decodes one packed row (len(dst) values, a whole row).
+func dequantQ8_0Packed(dst []float32, src []byte) {
+	nb := len(dst) / 32
+	tmp := make([]byte, 34*nb)
+	unpackQ8_0Row(tmp, src[:34*nb], nb)
+	dequantQ8_0(dst, tmp)
 }
 
 // putFields6 stores sixteen 6-bit values end to end in 12 bytes, value i in
@@ -178,5 +246,10 @@ func registerPacked() {
 		qdot: qdotQ4_KPacked, vec: vecOf(qdotQ4_KPacked), dequant: dequantQ4_KPacked,
 	}
 	portable[q4KPacked], portableAct[q4KPacked] = qdotQ4_KPacked, actQ8_K
+	kernelTable[q8Packed] = kernel{
+		blockSize: 32, blockBytes: 34, act: actQ8_0,
+		qdot: qdotQ8_0Packed, vec: vecOf(qdotQ8_0Packed), dequant: dequantQ8_0Packed,
+	}
+	portable[q8Packed], portableAct[q8Packed] = qdotQ8_0Packed, actQ8_0
 	packedFast = [numTypes]bool{}
 }

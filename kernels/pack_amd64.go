@@ -1,9 +1,12 @@
 package kernels
 
-// The AVX-512 loop of packed Q4_K (pack_amd64.s).
+// The AVX-512 loops of the packed types (pack_amd64.s).
 
 //go:noescape
 func vecQ4_KXAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func vecQ8_0XAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 
 var _ = addInstaller(func(avx512 bool) {
 	if !avx512 || !hasGFNI {
@@ -13,4 +16,8 @@ var _ = addInstaller(func(avx512 bool) {
 	setVec(q4KPacked, vecQ4_KXAVX512)
 	reordered[q4KPacked] = true
 	packedFast[q4KPacked] = true
+	kernelTable[q8Packed].act = actQ8_0P
+	setVec(q8Packed, vecQ8_0XAVX512)
+	reordered[q8Packed] = true
+	packedFast[q8Packed] = true
 })

@@ -15,7 +15,7 @@ import (
 // do not start on a cache line), serial and over the worker pool, and that
 // unpacking restores the original bytes.
 func TestPack(t *testing.T) {
-	for _, typ := range []dtype.Type{dtype.Q4_K} {
+	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0} {
 		for _, shape := range [][2]int{{3, 256}, {5, 512}, {7, 768}, {160, 2048}, {96, 5632}} {
 			rows, cols := shape[0], shape[1]
 			t.Run(fmt.Sprintf("%v/%dx%d", typ, rows, cols), func(t *testing.T) {
@@ -51,7 +51,7 @@ func TestPack(t *testing.T) {
 							t.Fatalf("skew %d: y[%d] = %v, unpacked %v, reference %v", skew, i, y[i], want[i], ref)
 						}
 						if p, q := kernels.PortableDot(pt, prow, x), kernels.PortableDot(typ, row, x); p != q {
-							t.Fatalf("skew %d: row %d: packed portable dot %v, Q4_K's %v", skew, i, p, q)
+							t.Fatalf("skew %d: row %d: packed portable dot %v, %v's %v", skew, i, p, typ, q)
 						}
 					}
 					// A batch (prefill) and the dequantized row.
@@ -80,16 +80,22 @@ func TestPack(t *testing.T) {
 // TestPackLeavesOthers checks that Pack returns types without a packed
 // layout unchanged and does not touch their bytes.
 func TestPackLeavesOthers(t *testing.T) {
-	for _, typ := range []dtype.Type{dtype.F32, dtype.Q8_0, dtype.Q6_K} {
+	for _, typ := range []dtype.Type{dtype.F32, dtype.F16, dtype.Q6_K} {
 		w := matrix(t, typ, 4, 256, 3)
 		orig := append([]byte(nil), w...)
 		if got := kernels.Pack(typ, w, 256); got != typ || !bytes.Equal(w, orig) {
 			t.Fatalf("%v: Pack returned %v or changed the bytes", typ, got)
 		}
 	}
-	// Not a whole number of rows.
+	// Not a whole number of rows; Q8_0 rows not a whole number of groups
+	// of eight blocks.
 	w := matrix(t, dtype.Q4_K, 2, 512, 3)
 	if got := kernels.Pack(dtype.Q4_K, w[:len(w)-1], 512); got != dtype.Q4_K {
 		t.Fatalf("Pack of a partial row returned %v", got)
+	}
+	w = matrix(t, dtype.Q8_0, 2, 224, 3)
+	orig := append([]byte(nil), w...)
+	if got := kernels.Pack(dtype.Q8_0, w, 224); got != dtype.Q8_0 || !bytes.Equal(w, orig) {
+		t.Fatalf("Q8_0 rows of 7 blocks: Pack returned %v or changed the bytes", got)
 	}
 }
