@@ -38,14 +38,22 @@ const (
 	// of quants in lanes 0 and 8 (zeros elsewhere), and float32[16] @128
 	// holding each block's d in lanes 0-7 and 8-15.
 	actQ8_0P
+	// actQ8_KQ is actQ8_K grouped for the packed Q4_K loop, four blocks to a
+	// 1216-byte group (a last group of fewer blocks is padded with zeros):
+	// the blocks' 256 quants each @0, @256, @512, @768, their sub-blocks in
+	// the order of actQ8_KP; the sums of each block's eight sub-blocks,
+	// int16[8] per block, @1024; each block's d, four copies per block,
+	// float32[16] @1088; zeros @1152.
+	actQ8_KQ
 	numActKinds
 )
 
 const (
-	q8PairBytes = 192 // bytes per actQ8_0P pair of blocks
-	q8KPBlock   = 320 // bytes per actQ8_KP block
-	q8Block     = 40  // bytes per actQ8_0 block
-	q8KBlock    = 292 // bytes per actQ8_K block
+	q8PairBytes = 192  // bytes per actQ8_0P pair of blocks
+	q8KPBlock   = 320  // bytes per actQ8_KP block
+	q8KQGroup   = 1216 // bytes per actQ8_KQ group of four blocks
+	q8Block     = 40   // bytes per actQ8_0 block
+	q8KBlock    = 292  // bytes per actQ8_K block
 )
 
 // actBytes returns the bytes of the prepared form of n activations.
@@ -59,6 +67,8 @@ func actBytes(a actKind, n int) int {
 		return n / 256 * q8KPBlock
 	case actQ8_0P:
 		return (n/32 + 1) / 2 * q8PairBytes
+	case actQ8_KQ:
+		return (n/256 + 3) / 4 * q8KQGroup
 	}
 	return 4 * n
 }
@@ -93,6 +103,8 @@ func prepareWith(a actKind, dst []byte, x []float32, q0, qk func(dst []byte, x [
 		permuteQ8_K(dst, x, qk)
 	case actQ8_0P:
 		pairQ8_0(dst, x, q0)
+	case actQ8_KQ:
+		groupQ8_K(dst, x, qk)
 	}
 }
 
@@ -148,6 +160,38 @@ func permuteQ8_K(dst []byte, x []float32, q func(dst []byte, x []float32)) {
 		}
 		copy(out[272:276], src[0:4])
 		clear(out[276:])
+	}
+}
+
+// groupQ8_K writes the actQ8_KQ form of x, quantizing with q: the actQ8_K
+// blocks are first written at the end of dst, then moved forward group by
+// group (a group's output never reaches a later group's input: each
+// output group is larger than the four blocks it holds).
+func groupQ8_K(dst []byte, x []float32, q func(dst []byte, x []float32)) {
+	nb := len(x) / 256
+	ng := (nb + 3) / 4
+	dst = dst[:ng*q8KQGroup]
+	at := len(dst) - nb*q8KBlock
+	q(dst[at:], x[:256*nb])
+	var src [4 * q8KBlock]byte
+	for g := 0; g < ng; g++ {
+		n := min(4, nb-4*g)
+		copy(src[:n*q8KBlock], dst[at+4*q8KBlock*g:])
+		out := (*[q8KQGroup]byte)(dst[q8KQGroup*g:])
+		clear(out[:])
+		for k := 0; k < n; k++ {
+			b := src[q8KBlock*k:]
+			for i, sb := range [8]int{0, 2, 1, 3, 4, 6, 5, 7} {
+				copy(out[256*k+32*i:256*k+32*i+32], b[4+32*sb:4+32*sb+32])
+			}
+			for j := 0; j < 8; j++ {
+				s := int16(binary.LittleEndian.Uint16(b[260+4*j:])) + int16(binary.LittleEndian.Uint16(b[262+4*j:]))
+				binary.LittleEndian.PutUint16(out[1024+16*k+2*j:], uint16(s))
+			}
+			for l := 0; l < 4; l++ {
+				copy(out[1088+16*k+4*l:1088+16*k+4*l+4], b[0:4])
+			}
+		}
 	}
 }
 

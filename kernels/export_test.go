@@ -32,6 +32,13 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 			j := [8]int{0, 2, 1, 3, 4, 6, 5, 7}[i%256/32]*32 + i%32
 			out[i] = f32at(b[272:]) * float32(int8(b[j]))
 		}
+	case actQ8_KQ:
+		for i := range out {
+			blk := i / 256
+			g := xq[q8KQGroup*(blk/4):]
+			j := [8]int{0, 2, 1, 3, 4, 6, 5, 7}[i%256/32]*32 + i%32
+			out[i] = f32at(g[1088+16*(blk%4):]) * float32(int8(g[256*(blk%4)+j]))
+		}
 	default:
 		copy(out, f32view(xq))
 	}

@@ -12,7 +12,7 @@ var _ = addInstaller(func(avx512 bool) {
 	if !avx512 || !hasGFNI {
 		return
 	}
-	kernelTable[q4KPacked].act = actQ8_KP
+	kernelTable[q4KPacked].act = actQ8_KQ
 	setVec(q4KPacked, vecQ4_KXAVX512)
 	reordered[q4KPacked] = true
 	packedFast[q4KPacked] = true

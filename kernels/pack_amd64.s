@@ -1,163 +1,306 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
 
-// The row loop of packed Q4_K (pack.go: Q4_K blocks whose sixteen 6-bit
-// scales and mins are packed end to end).
+// The row loop of packed Q4_K (pack.go: groups of four blocks, their four
+// 16-byte headers, d, dmin and sixteen 6-bit scales and mins end to end,
+// then their nibbles), against actQ8_KQ activations (act.go).
 
-// Constants: kxPerm and kxShift pick the sixteen 6-bit fields out of a
-// block's 12 packed bytes (VPERMB makes the qwords bytes 4-11 and 8-15 of
-// the block's meta bytes, VPMULTISHIFTQB takes each field's 8 bits, an AND
-// keeps 6); kxS0..kxS3 are VPERMB indices that widen two of the scales to
-// the 16-bit words of a ZMM register of products (the odd bytes are zeroed
-// by the mask in K1); kxMin widens the eight mins to words.
-DATA kxPerm<>+0(SB)/8, $0x0b0a090807060504
-DATA kxPerm<>+8(SB)/8, $0x0f0e0d0c0b0a0908
-GLOBL kxPerm<>(SB), RODATA|NOPTR, $16
-DATA kxShift<>+0(SB)/8, $0x2a241e18120c0600
-DATA kxShift<>+8(SB)/8, $0x3a342e28221c1610
-GLOBL kxShift<>(SB), RODATA|NOPTR, $16
-DATA kxS0<>+0(SB)/8, $0x0000000000000000
-DATA kxS0<>+8(SB)/8, $0x0000000000000000
-DATA kxS0<>+16(SB)/8, $0x0000000000000000
-DATA kxS0<>+24(SB)/8, $0x0000000000000000
-DATA kxS0<>+32(SB)/8, $0x0002000200020002
-DATA kxS0<>+40(SB)/8, $0x0002000200020002
-DATA kxS0<>+48(SB)/8, $0x0002000200020002
-DATA kxS0<>+56(SB)/8, $0x0002000200020002
-GLOBL kxS0<>(SB), RODATA|NOPTR, $64
-DATA kxS1<>+0(SB)/8, $0x0001000100010001
-DATA kxS1<>+8(SB)/8, $0x0001000100010001
-DATA kxS1<>+16(SB)/8, $0x0001000100010001
-DATA kxS1<>+24(SB)/8, $0x0001000100010001
-DATA kxS1<>+32(SB)/8, $0x0003000300030003
-DATA kxS1<>+40(SB)/8, $0x0003000300030003
-DATA kxS1<>+48(SB)/8, $0x0003000300030003
-DATA kxS1<>+56(SB)/8, $0x0003000300030003
-GLOBL kxS1<>(SB), RODATA|NOPTR, $64
-DATA kxS2<>+0(SB)/8, $0x0004000400040004
-DATA kxS2<>+8(SB)/8, $0x0004000400040004
-DATA kxS2<>+16(SB)/8, $0x0004000400040004
-DATA kxS2<>+24(SB)/8, $0x0004000400040004
-DATA kxS2<>+32(SB)/8, $0x0006000600060006
-DATA kxS2<>+40(SB)/8, $0x0006000600060006
-DATA kxS2<>+48(SB)/8, $0x0006000600060006
-DATA kxS2<>+56(SB)/8, $0x0006000600060006
-GLOBL kxS2<>(SB), RODATA|NOPTR, $64
-DATA kxS3<>+0(SB)/8, $0x0005000500050005
-DATA kxS3<>+8(SB)/8, $0x0005000500050005
-DATA kxS3<>+16(SB)/8, $0x0005000500050005
-DATA kxS3<>+24(SB)/8, $0x0005000500050005
-DATA kxS3<>+32(SB)/8, $0x0007000700070007
-DATA kxS3<>+40(SB)/8, $0x0007000700070007
-DATA kxS3<>+48(SB)/8, $0x0007000700070007
-DATA kxS3<>+56(SB)/8, $0x0007000700070007
-GLOBL kxS3<>(SB), RODATA|NOPTR, $64
-DATA kxMin<>+0(SB)/8, $0x000b000a00090008
-DATA kxMin<>+8(SB)/8, $0x000f000e000d000c
-GLOBL kxMin<>(SB), RODATA|NOPTR, $16
-DATA kxNib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-GLOBL kxNib<>(SB), RODATA|NOPTR, $8
-DATA kxHigh<>+0(SB)/8, $0x1020408000000000
-GLOBL kxHigh<>(SB), RODATA|NOPTR, $8
-DATA kx3f<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
-GLOBL kx3f<>(SB), RODATA|NOPTR, $8
+// Constants. kqPerm and kqShift take the sixteen 6-bit fields out of each
+// 16-byte header of a register (VPERMB makes a lane's qwords its bytes 4-11
+// and 8-15, VPMULTISHIFTQB takes each field's 8 bits, an AND keeps 6).
+// kqS0..kqS3 are VPERMB indices that widen two scales of the block in lane
+// 0 to the 16-bit words of a register of products (odd bytes are zeroed by
+// the mask in K1). kqMin widens the eight mins of each of four blocks to
+// words; kqD and kqDm pick each block's d and dmin four times over (the
+// lanes its mins sums land in).
+DATA kqPerm<>+0(SB)/8, $0x0b0a090807060504
+DATA kqPerm<>+8(SB)/8, $0x0f0e0d0c0b0a0908
+DATA kqPerm<>+16(SB)/8, $0x1b1a191817161514
+DATA kqPerm<>+24(SB)/8, $0x1f1e1d1c1b1a1918
+DATA kqPerm<>+32(SB)/8, $0x2b2a292827262524
+DATA kqPerm<>+40(SB)/8, $0x2f2e2d2c2b2a2928
+DATA kqPerm<>+48(SB)/8, $0x3b3a393837363534
+DATA kqPerm<>+56(SB)/8, $0x3f3e3d3c3b3a3938
+GLOBL kqPerm<>(SB), RODATA|NOPTR, $64
+DATA kqShift<>+0(SB)/8, $0x2a241e18120c0600
+DATA kqShift<>+8(SB)/8, $0x3a342e28221c1610
+DATA kqShift<>+16(SB)/8, $0x2a241e18120c0600
+DATA kqShift<>+24(SB)/8, $0x3a342e28221c1610
+DATA kqShift<>+32(SB)/8, $0x2a241e18120c0600
+DATA kqShift<>+40(SB)/8, $0x3a342e28221c1610
+DATA kqShift<>+48(SB)/8, $0x2a241e18120c0600
+DATA kqShift<>+56(SB)/8, $0x3a342e28221c1610
+GLOBL kqShift<>(SB), RODATA|NOPTR, $64
+DATA kqS0<>+0(SB)/8, $0x0000000000000000
+DATA kqS0<>+8(SB)/8, $0x0000000000000000
+DATA kqS0<>+16(SB)/8, $0x0000000000000000
+DATA kqS0<>+24(SB)/8, $0x0000000000000000
+DATA kqS0<>+32(SB)/8, $0x0002000200020002
+DATA kqS0<>+40(SB)/8, $0x0002000200020002
+DATA kqS0<>+48(SB)/8, $0x0002000200020002
+DATA kqS0<>+56(SB)/8, $0x0002000200020002
+GLOBL kqS0<>(SB), RODATA|NOPTR, $64
+DATA kqS1<>+0(SB)/8, $0x0001000100010001
+DATA kqS1<>+8(SB)/8, $0x0001000100010001
+DATA kqS1<>+16(SB)/8, $0x0001000100010001
+DATA kqS1<>+24(SB)/8, $0x0001000100010001
+DATA kqS1<>+32(SB)/8, $0x0003000300030003
+DATA kqS1<>+40(SB)/8, $0x0003000300030003
+DATA kqS1<>+48(SB)/8, $0x0003000300030003
+DATA kqS1<>+56(SB)/8, $0x0003000300030003
+GLOBL kqS1<>(SB), RODATA|NOPTR, $64
+DATA kqS2<>+0(SB)/8, $0x0004000400040004
+DATA kqS2<>+8(SB)/8, $0x0004000400040004
+DATA kqS2<>+16(SB)/8, $0x0004000400040004
+DATA kqS2<>+24(SB)/8, $0x0004000400040004
+DATA kqS2<>+32(SB)/8, $0x0006000600060006
+DATA kqS2<>+40(SB)/8, $0x0006000600060006
+DATA kqS2<>+48(SB)/8, $0x0006000600060006
+DATA kqS2<>+56(SB)/8, $0x0006000600060006
+GLOBL kqS2<>(SB), RODATA|NOPTR, $64
+DATA kqS3<>+0(SB)/8, $0x0005000500050005
+DATA kqS3<>+8(SB)/8, $0x0005000500050005
+DATA kqS3<>+16(SB)/8, $0x0005000500050005
+DATA kqS3<>+24(SB)/8, $0x0005000500050005
+DATA kqS3<>+32(SB)/8, $0x0007000700070007
+DATA kqS3<>+40(SB)/8, $0x0007000700070007
+DATA kqS3<>+48(SB)/8, $0x0007000700070007
+DATA kqS3<>+56(SB)/8, $0x0007000700070007
+GLOBL kqS3<>(SB), RODATA|NOPTR, $64
+DATA kqMin<>+0(SB)/8, $0x000b000a00090008
+DATA kqMin<>+8(SB)/8, $0x000f000e000d000c
+DATA kqMin<>+16(SB)/8, $0x001b001a00190018
+DATA kqMin<>+24(SB)/8, $0x001f001e001d001c
+DATA kqMin<>+32(SB)/8, $0x002b002a00290028
+DATA kqMin<>+40(SB)/8, $0x002f002e002d002c
+DATA kqMin<>+48(SB)/8, $0x003b003a00390038
+DATA kqMin<>+56(SB)/8, $0x003f003e003d003c
+GLOBL kqMin<>(SB), RODATA|NOPTR, $64
+DATA kqD<>+0(SB)/8, $0x0000000000000000
+DATA kqD<>+8(SB)/8, $0x0008000800080008
+DATA kqD<>+16(SB)/8, $0x0010001000100010
+DATA kqD<>+24(SB)/8, $0x0018001800180018
+DATA kqD<>+32(SB)/8, $0x0000000000000000
+DATA kqD<>+40(SB)/8, $0x0000000000000000
+DATA kqD<>+48(SB)/8, $0x0000000000000000
+DATA kqD<>+56(SB)/8, $0x0000000000000000
+GLOBL kqD<>(SB), RODATA|NOPTR, $64
+DATA kqDm<>+0(SB)/8, $0x0001000100010001
+DATA kqDm<>+8(SB)/8, $0x0009000900090009
+DATA kqDm<>+16(SB)/8, $0x0011001100110011
+DATA kqDm<>+24(SB)/8, $0x0019001900190019
+DATA kqDm<>+32(SB)/8, $0x0000000000000000
+DATA kqDm<>+40(SB)/8, $0x0000000000000000
+DATA kqDm<>+48(SB)/8, $0x0000000000000000
+DATA kqDm<>+56(SB)/8, $0x0000000000000000
+GLOBL kqDm<>(SB), RODATA|NOPTR, $64
+DATA kq3f<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
+GLOBL kq3f<>(SB), RODATA|NOPTR, $8
+DATA kqNib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL kqNib<>(SB), RODATA|NOPTR, $8
+DATA kqHigh<>+0(SB)/8, $0x1020408000000000
+GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 
-// KXMETA unpacks the meta bytes of the block at R8 into X1 (bytes 0-7 the
-// scales, 8-15 the mins), adds its mins term dmin*dx*sum(m_j*bsum_j) to
-// X23 and leaves d*dx in every lane of Z22.
-#define KXMETA \
-	VPERMB (R8), X10, X1; \
-	VPMULTISHIFTQB X1, X11, X1; \
-	VPANDD X12, X1, X1; \
-	VPERMB.Z X1, X13, K1, X7; \
-	VPMADDWD 256(R11), X7, X7; \
-	VCVTDQ2PS X7, X7; \
-	VCVTPH2PS (R8), X8; \
-	VMULPS.BCST 272(R11), X8, X8; \
-	VBROADCASTSS X8, Z22; \
-	VPERMILPS $0x55, X8, X9; \
-	VFMADD231PS X9, X7, X23
+// KQBLOCK does one block: its nibbles at no(R10) (loaded by LOAD64),
+// activations at ao(R11), scales in lane 0 of Z1, d*dx broadcast from
+// so(SP); the block's integer sums, scaled, go into Z30.
+#define KQLOADLINE(off) \
+	VMOVDQU64 off(R10), Z17
 
-// KXPRODUCTS takes the nibbles of 64 bytes split into Z17 (low) and Z18
-// (high) against the activations at off(R11) and off+64(R11), weighted by
-// the scale words picked by sa and sb, into the 32-bit sums in Z16 and Z21
-// (op: VPMADDWD for the first half of the block, which sets them, then
-// VPDPWSSD, which adds).
-#define KXPRODUCTS(off, sa, sb, op) \
-	VPMADDUBSW off(R11), Z17, Z17; \
-	VPMADDUBSW off+64(R11), Z18, Z18; \
+#define KQLOADSPLIT(off) \
+	VMOVDQU64 off(R10), Y17; \
+	VINSERTI64X4 $1, off+32(R10), Z17, Z17
+
+#define KQPRODUCTS(ao, sa, sb, op) \
+	VGF2P8AFFINEQB $0, Z29, Z17, Z18; \
+	VPANDD Z28, Z17, Z17; \
+	VPMADDUBSW ao(R11), Z17, Z17; \
+	VPMADDUBSW ao+64(R11), Z18, Z18; \
 	VPERMB.Z Z1, sa, K1, Z19; \
 	VPERMB.Z Z1, sb, K1, Z20; \
 	op Z19, Z17, Z16; \
 	op Z20, Z18, Z21
 
+#define KQBLOCKLINE(no, ao, so) \
+	KQLOADLINE(no); \
+	KQPRODUCTS(ao, Z24, Z25, VPMADDWD); \
+	KQLOADLINE(no+64); \
+	KQPRODUCTS(ao+128, Z26, Z27, VPDPWSSD); \
+	VPADDD Z21, Z16, Z16; \
+	VCVTDQ2PS Z16, Z16; \
+	VFMADD231PS.BCST so(SP), Z16, Z30
+
+#define KQBLOCKSPLIT(no, ao, so) \
+	KQLOADSPLIT(no); \
+	KQPRODUCTS(ao, Z24, Z25, VPMADDWD); \
+	KQLOADSPLIT(no+64); \
+	KQPRODUCTS(ao+128, Z26, Z27, VPDPWSSD); \
+	VPADDD Z21, Z16, Z16; \
+	VCVTDQ2PS Z16, Z16; \
+	VFMADD231PS.BCST so(SP), Z16, Z30
+
+// KQHEAD unpacks the four headers at R10 into Z1 (lane k: block k's
+// scales in bytes 0-7, mins in 8-15), adds the group's mins terms
+// dmin*dx*sum(m_j*bsum_j) to Z23, and stores each block's d*dx at 16k(SP).
+#define KQHEAD \
+	PREFETCHT0 2048(R10); \
+	PREFETCHT0 2112(R10); \
+	PREFETCHT0 2176(R10); \
+	PREFETCHT0 2240(R10); \
+	PREFETCHT0 2304(R10); \
+	PREFETCHT0 2368(R10); \
+	PREFETCHT0 2432(R10); \
+	PREFETCHT0 2496(R10); \
+	PREFETCHT0 2560(R10); \
+	VPERMB (R10), Z10, Z1; \
+	VPMULTISHIFTQB Z1, Z11, Z1; \
+	VPANDD Z12, Z1, Z1; \
+	VPERMB.Z Z1, Z13, K1, Z7; \
+	VPMADDWD 1024(R11), Z7, Z7; \
+	VCVTDQ2PS Z7, Z7; \
+	VPERMW (R10), Z15, Z8; \
+	VCVTPH2PS Y8, Z8; \
+	VMULPS 1088(R11), Z8, Z8; \
+	VFMADD231PS Z8, Z7, Z23; \
+	VPERMW (R10), Z14, Z9; \
+	VCVTPH2PS Y9, Z9; \
+	VMULPS 1088(R11), Z9, Z9; \
+	VMOVUPS Z9, (SP)
+
 // func vecQ4_KXAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-// Packed Q4_K rows against actQ8_KP activations (act.go: the sub-blocks of
-// each 256 values in the order 0 2 1 3 4 6 5 7, which is the order of the
-// low and high nibbles of 64 consecutive nibble bytes). Per block: the
-// meta bytes are unpacked with three instructions; each 64 nibbles times
-// activations goes VPMADDUBSW (16-bit pairs) then VPMADDWD/VPDPWSSD with
-// the scales (32-bit), the high nibbles taken with one GF(2) affine
-// transform; the block's integer sums are scaled and added to float
-// accumulators, reduced at the row's end. Nibbles are loaded 32 bytes at a
-// time (blocks are 144 bytes, and a load that straddles two cache lines is
-// slow). The sums are those of the portable kernel in another order.
-TEXT ·vecQ4_KXAVX512(SB), NOSPLIT, $0-48
+// Packed Q4_K rows against actQ8_KQ activations. Per group of four blocks
+// the headers are unpacked at once (three instructions), and the mins
+// terms and the blocks' d*dx computed at once; per block, each 64 nibble
+// bytes are split by an AND and a GF(2) affine transform, go VPMADDUBSW
+// with the activations (16-bit pairs) and VPMADDWD/VPDPWSSD with the
+// scales (32-bit), and the block's sums are scaled into sixteen float
+// lanes, reduced at the row's end; VALIGND brings the next block's scales
+// to lane 0. Rows that start on a 64-byte line (those of a multiple of
+// four blocks, when the matrix does) load nibbles a line at a time, others
+// 32 bytes at a time; a last group of fewer than four blocks goes block by
+// block. The sums are those of the portable kernel in another order.
+TEXT ·vecQ4_KXAVX512(SB), NOSPLIT, $64-48
 	MOVQ y+0(FP), DI
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
 	MOVQ $0x5555555555555555, AX
 	KMOVQ AX, K1
-	VMOVDQU kxPerm<>(SB), X10
-	VMOVDQU kxShift<>(SB), X11
-	VPBROADCASTQ kx3f<>(SB), X12
-	VMOVDQU kxMin<>(SB), X13
-	VPBROADCASTQ kxNib<>(SB), Z28
-	VPBROADCASTQ kxHigh<>(SB), Z29
-	VMOVDQU64 kxS0<>(SB), Z24
-	VMOVDQU64 kxS1<>(SB), Z25
-	VMOVDQU64 kxS2<>(SB), Z26
-	VMOVDQU64 kxS3<>(SB), Z27
-kxrow:
-	MOVQ SI, R8
+	VMOVDQU64 kqPerm<>(SB), Z10
+	VMOVDQU64 kqShift<>(SB), Z11
+	VPBROADCASTQ kq3f<>(SB), Z12
+	VMOVDQU64 kqMin<>(SB), Z13
+	VMOVDQU64 kqD<>(SB), Z14
+	VMOVDQU64 kqDm<>(SB), Z15
+	VMOVDQU64 kqS0<>(SB), Z24
+	VMOVDQU64 kqS1<>(SB), Z25
+	VMOVDQU64 kqS2<>(SB), Z26
+	VMOVDQU64 kqS3<>(SB), Z27
+	VPBROADCASTQ kqNib<>(SB), Z28
+	VPBROADCASTQ kqHigh<>(SB), Z29
+kqrow:
+	MOVQ SI, R10
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
+	SHRQ $2, R12
 	VPXORD Z30, Z30, Z30
 	VPXORD Z23, Z23, Z23
-kxblock:
-	PREFETCHT0 2048(R8)
-	PREFETCHT0 2112(R8)
-	PREFETCHT0 2176(R8)
-	KXMETA
-	VMOVDQU64 16(R8), Y17
-	VINSERTI64X4 $1, 48(R8), Z17, Z17
+	TESTQ R12, R12
+	JZ kqtail
+	TESTQ $63, SI
+	JNZ kqsplit
+kqline:
+	KQHEAD
+	KQBLOCKLINE(64, 0, 0)
+	VALIGND $4, Z1, Z1, Z1
+	KQBLOCKLINE(192, 256, 16)
+	VALIGND $4, Z1, Z1, Z1
+	KQBLOCKLINE(320, 512, 32)
+	VALIGND $4, Z1, Z1, Z1
+	KQBLOCKLINE(448, 768, 48)
+	ADDQ $576, R10
+	ADDQ $1216, R11
+	DECQ R12
+	JNZ kqline
+	JMP kqtail
+kqsplit:
+	KQHEAD
+	KQBLOCKSPLIT(64, 0, 0)
+	VALIGND $4, Z1, Z1, Z1
+	KQBLOCKSPLIT(192, 256, 16)
+	VALIGND $4, Z1, Z1, Z1
+	KQBLOCKSPLIT(320, 512, 32)
+	VALIGND $4, Z1, Z1, Z1
+	KQBLOCKSPLIT(448, 768, 48)
+	ADDQ $576, R10
+	ADDQ $1216, R11
+	DECQ R12
+	JNZ kqsplit
+kqtail:
+	// The last nb%4 blocks: headers at R10, nibbles after them (R14),
+	// one block at a time; activations in a group laid out as the others.
+	MOVQ nb+40(FP), R12
+	ANDQ $3, R12
+	JZ kqsum
+	MOVQ R12, AX
+	SHLQ $4, AX
+	LEAQ (R10)(AX*1), R14
+	MOVQ R11, R15
+	MOVQ R11, BX
+kqtailblock:
+	VPERMB (R10), X10, X1
+	VPMULTISHIFTQB X1, X11, X1
+	VPANDD X12, X1, X1
+	VPERMB.Z X1, X13, K1, X7
+	VPMADDWD 1024(BX), X7, X7
+	VCVTDQ2PS X7, X7
+	VCVTPH2PS (R10), X8
+	VMULPS.BCST 1088(BX), X8, X8
+	VBROADCASTSS X8, Z22
+	VPERMILPS $0x55, X8, X9
+	VFMADD231PS Z9, Z7, Z23
+	VMOVDQU64 (R14), Y17
+	VINSERTI64X4 $1, 32(R14), Z17, Z17
 	VGF2P8AFFINEQB $0, Z29, Z17, Z18
 	VPANDD Z28, Z17, Z17
-	KXPRODUCTS(0, Z24, Z25, VPMADDWD)
-	VMOVDQU64 80(R8), Y17
-	VINSERTI64X4 $1, 112(R8), Z17, Z17
+	VPMADDUBSW (R15), Z17, Z17
+	VPMADDUBSW 64(R15), Z18, Z18
+	VPERMB.Z Z1, Z24, K1, Z19
+	VPERMB.Z Z1, Z25, K1, Z20
+	VPMADDWD Z19, Z17, Z16
+	VPMADDWD Z20, Z18, Z21
+	VMOVDQU64 64(R14), Y17
+	VINSERTI64X4 $1, 96(R14), Z17, Z17
 	VGF2P8AFFINEQB $0, Z29, Z17, Z18
 	VPANDD Z28, Z17, Z17
-	KXPRODUCTS(128, Z26, Z27, VPDPWSSD)
+	VPMADDUBSW 128(R15), Z17, Z17
+	VPMADDUBSW 192(R15), Z18, Z18
+	VPERMB.Z Z1, Z26, K1, Z19
+	VPERMB.Z Z1, Z27, K1, Z20
+	VPDPWSSD Z19, Z17, Z16
+	VPDPWSSD Z20, Z18, Z21
 	VPADDD Z21, Z16, Z16
 	VCVTDQ2PS Z16, Z16
 	VFMADD231PS Z22, Z16, Z30
-	ADDQ $144, R8
-	ADDQ $320, R11
+	ADDQ $16, R10
+	ADDQ $128, R14
+	ADDQ $256, R15
+	ADDQ $16, BX
 	DECQ R12
-	JNZ kxblock
+	JNZ kqtailblock
+kqsum:
 	VEXTRACTF64X4 $1, Z30, Y1
 	VADDPS Y30, Y1, Y1
 	HSUM8(Y1, X1, X2)
-	VMOVAPS X23, X3
-	HSUM4(X3, X4)
+	VEXTRACTF64X4 $1, Z23, Y3
+	VADDPS Y23, Y3, Y3
+	HSUM8(Y3, X3, X4)
 	VSUBSS X3, X1, X1
 	VMOVSS X1, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI
 	DECQ R9
-	JNZ kxrow
+	JNZ kqrow
 	VZEROUPPER
 	RET
 

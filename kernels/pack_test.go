@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"time"
 
 	"ferry/dtype"
 	"ferry/kernels"
@@ -57,12 +58,13 @@ func TestPack(t *testing.T) {
 					// A batch (prefill) and the dequantized row.
 					const n = 3
 					xs := gaussian(13, n*cols)
-					ys, ws := make([]float32, n*rows), make([]float32, n*rows)
+					ys := make([]float32, n*rows)
 					kernels.MatMul(ys, w, pt, xs, n)
-					kernels.MatMul(ws, orig, typ, xs, n)
 					for i := range ys {
-						if !near(ys[i], float64(ws[i]), 1e-3*float64(cols)) {
-							t.Fatalf("skew %d: batch y[%d] = %v, unpacked %v", skew, i, ys[i], ws[i])
+						v, r := i/rows, i%rows
+						ref, mag := refDot(typ, orig[r*rb:(r+1)*rb], xs[v*cols:(v+1)*cols])
+						if !near(ys[i], ref, mag) {
+							t.Fatalf("skew %d: batch y[%d] = %v, reference %v", skew, i, ys[i], ref)
 						}
 					}
 					d, e := make([]float32, cols), make([]float32, cols)
@@ -97,5 +99,45 @@ func TestPackLeavesOthers(t *testing.T) {
 	orig := append([]byte(nil), w...)
 	if got := kernels.Pack(dtype.Q8_0, w, 224); got != dtype.Q8_0 || !bytes.Equal(w, orig) {
 		t.Fatalf("Q8_0 rows of 7 blocks: Pack returned %v or changed the bytes", got)
+	}
+}
+
+// BenchmarkPackedOfRead compares the packed layouts with the file's in the
+// same iterations: each reads a buffer of the weights' size (the memory
+// bound, see BenchmarkMatVecOfRead), then runs the product on the plain
+// matrix and on its packed copy; "plain_of_read" and "packed_of_read" are
+// the read's time over each product's.
+func BenchmarkPackedOfRead(b *testing.B) {
+	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0} {
+		for _, sh := range [][2]int{{5632, 2048}, {2048, 5632}} {
+			rows, cols := sh[0], sh[1]
+			w := quantize(b, typ, gaussian(1, rows*cols))
+			pw := append([]byte(nil), w...)
+			pt := kernels.Pack(typ, pw, cols)
+			if pt == typ {
+				b.Skip("no packed layout on this CPU")
+			}
+			plain, packed, reads := memCopies(w), memCopies(pw), memCopies(w)
+			x := gaussian(2, cols)
+			y := make([]float32, rows)
+			b.Run(fmt.Sprintf("%v/%dx%d", typ, rows, cols), func(b *testing.B) {
+				b.SetBytes(int64(2 * len(w)))
+				var read, tp, tq time.Duration
+				i := 0
+				for b.Loop() {
+					t0 := time.Now()
+					kernels.SumBytesParallel(reads[i%len(reads)])
+					t1 := time.Now()
+					kernels.MatVec(y, plain[i%len(plain)], typ, x)
+					t2 := time.Now()
+					kernels.MatVec(y, packed[i%len(packed)], pt, x)
+					t3 := time.Now()
+					read, tp, tq = read+t1.Sub(t0), tp+t2.Sub(t1), tq+t3.Sub(t2)
+					i++
+				}
+				b.ReportMetric(float64(read)/float64(tp), "plain_of_read")
+				b.ReportMetric(float64(read)/float64(tq), "packed_of_read")
+			})
+		}
 	}
 }
