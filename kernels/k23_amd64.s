@@ -79,8 +79,8 @@ q2krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q2kblock:
-	PREFETCHT0 1536(R10)
-	PREFETCHT0 1600(R10)
+	PREFETCHT0 7680(R10)
+	PREFETCHT0 7744(R10)
 	// Scale bytes as words: their high nibbles (mins) times bsums give
 	// summs as eight 32-bit partial sums in Y2; the low nibbles are the
 	// scales, Y3 holding those of sub-blocks 0-7 in both halves, Y4 8-15.
@@ -189,8 +189,8 @@ q3krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q3kblock:
-	PREFETCHT0 2048(R10)
-	PREFETCHT0 2112(R10)
+	PREFETCHT0 8192(R10)
+	PREFETCHT0 8256(R10)
 	Q3_SCALES
 	// The -4 of every quant: 4*sum(scale*bsum) in Y2, subtracted at the
 	// end.
@@ -344,8 +344,8 @@ q2k5row:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z23, Z23, Z23
 q2k5block:
-	PREFETCHT0 1536(R10)
-	PREFETCHT0 1600(R10)
+	PREFETCHT0 7680(R10)
+	PREFETCHT0 7744(R10)
 	// Scale bytes as words: the low nibbles (scales) in Y1; the high ones
 	// (mins) times bsums as eight 32-bit sums in Y2.
 	VPMOVZXBW (R10), Y1
@@ -444,8 +444,8 @@ q3k5row:
 	MOVQ nb+40(FP), R12
 	VPXORD Z30, Z30, Z30
 q3k5block:
-	PREFETCHT0 2048(R10)
-	PREFETCHT0 2112(R10)
+	PREFETCHT0 8192(R10)
+	PREFETCHT0 8256(R10)
 	Q3_SCALES
 	// 4*sum(scale*bsum), subtracted at the end for the -4 of every quant.
 	VPMADDWD 260(R11), Y1, Y2

@@ -87,7 +87,7 @@ q80row:
 	CMPQ R12, $2
 	JB q80tail
 q80pair:
-	PREFETCHT0 2048(R10)
+	PREFETCHT0 8192(R10)
 	VMOVDQU 2(R10), Y2
 	VMOVDQU 8(R11), Y4
 	VPABSB Y2, Y3
@@ -214,9 +214,9 @@ q4krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q4kblock:
-	PREFETCHT0 2048(R10)
-	PREFETCHT0 2112(R10)
-	PREFETCHT0 2176(R10)
+	PREFETCHT0 8192(R10)
+	PREFETCHT0 8256(R10)
+	PREFETCHT0 8320(R10)
 	// Unpack the 6-bit scales and mins (ggml's utmp shuffle): bytes 0-7
 	// of [AX CX BX DX] are the scales, 8-15 the mins.
 	K4_SCALES
@@ -306,10 +306,10 @@ q6krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6kblock:
-	PREFETCHT0 2048(R10)
-	PREFETCHT0 2112(R10)
-	PREFETCHT0 2176(R10)
-	PREFETCHT0 2240(R10)
+	PREFETCHT0 8192(R10)
+	PREFETCHT0 8256(R10)
+	PREFETCHT0 8320(R10)
+	PREFETCHT0 8384(R10)
 	// The quants are used unsigned (q in [0, 64)); 32*sum(sc*bsum) is
 	// subtracted at the start.
 	VPMOVSXBW 192(R10), Y1
@@ -941,7 +941,7 @@ q40row:
 	CMPQ R12, $2
 	JB q40tail
 q40pair:
-	PREFETCHT0 2048(R10)
+	PREFETCHT0 8192(R10)
 	VMOVDQU 2(R10), X2
 	VPSRLW $4, X2, X3
 	VINSERTI128 $1, X3, Y2, Y2
@@ -1023,9 +1023,9 @@ q5krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q5kblock:
-	PREFETCHT0 2048(R10)
-	PREFETCHT0 2112(R10)
-	PREFETCHT0 2176(R10)
+	PREFETCHT0 8192(R10)
+	PREFETCHT0 8256(R10)
+	PREFETCHT0 8320(R10)
 	K4_SCALES
 	VPMOVZXBW X1, Y1
 	VEXTRACTI128 $1, Y1, X2
@@ -1191,7 +1191,7 @@ GLOBL x80<>(SB), RODATA|NOPTR, $8
 // the horizontal sum waits for the row's end. The sums are the portable
 // kernel's, in another order.
 #define Q85PAIR(acc) \
-	PREFETCHT0 2048(R10); \
+	PREFETCHT0 8192(R10); \
 	VMOVDQU 2(R10), Y2; \
 	VINSERTI64X4 $1, 36(R10), Z2, Z2; \
 	VPXORD Z28, Z2, Z2; \
@@ -1346,9 +1346,9 @@ q4k5row:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z23, Z23, Z23
 q4k5block:
-	PREFETCHT0 2048(R10)
-	PREFETCHT0 2112(R10)
-	PREFETCHT0 2176(R10)
+	PREFETCHT0 8192(R10)
+	PREFETCHT0 8256(R10)
+	PREFETCHT0 8320(R10)
 	// T = [s0..s7, m0..m7]: s0-3 = p0-3&63, s4-7 = p8-11&15 | (p0-3>>6)<<4,
 	// m0-3 = p4-7&63, m4-7 = p8-11>>4 | (p4-7>>6)<<4. X2 = A (p0-3, p8-11,
 	// p4-7, p8-11), X3 = B (0, p0-3, 0, p4-7): T = (A & M) | (A>>4 & H) |
@@ -1582,10 +1582,10 @@ q6k5row:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6k5block:
-	PREFETCHT0 2048(R10)
-	PREFETCHT0 2112(R10)
-	PREFETCHT0 2176(R10)
-	PREFETCHT0 2240(R10)
+	PREFETCHT0 8192(R10)
+	PREFETCHT0 8256(R10)
+	PREFETCHT0 8320(R10)
+	PREFETCHT0 8384(R10)
 	// Scales as words; Z22 starts at -32*sum(sc*bsum) (low 8 lanes).
 	VPMOVSXBW 192(R10), Y6
 	VPMADDWD 260(R11), Y6, Y7

@@ -240,8 +240,8 @@ SPREAD(bc23, 2, 3)
 // Q41QUAD, Q41PAIR: four (a pair of) Q4_1 blocks (w at R10, activations
 // at R11), advancing R10 and R11.
 #define Q41QUAD \
-	PREFETCHT0 2048(R10); \
-	PREFETCHT0 2112(R10); \
+	PREFETCHT0 8192(R10); \
+	PREFETCHT0 8256(R10); \
 	NIBS(4, 20); \
 	DOT(0, Z5); \
 	NIBS(44, 20); \
@@ -262,8 +262,8 @@ SPREAD(bc23, 2, 3)
 // of four blocks span 96 bytes: VPERMT2D picks them from two overlapping
 // 64-byte loads.
 #define Q51QUAD \
-	PREFETCHT0 2048(R10); \
-	PREFETCHT0 2112(R10); \
+	PREFETCHT0 8192(R10); \
+	PREFETCHT0 8256(R10); \
 	NIBS(8, 24); \
 	HIGH(4, 24); \
 	DOT(0, Z5); \
@@ -288,8 +288,8 @@ SPREAD(bc23, 2, 3)
 // fours, X6 = d_w*d_x by block (the d_w picked by VPERMT2W from two
 // overlapping loads), spread by Z27 and Z21.
 #define Q50QUAD \
-	PREFETCHT0 2048(R10); \
-	PREFETCHT0 2112(R10); \
+	PREFETCHT0 8192(R10); \
+	PREFETCHT0 8256(R10); \
 	NIBS(6, 22); \
 	HIGH(2, 22); \
 	DOT50(0, Z5); \
@@ -411,7 +411,7 @@ quad: \
 two: \
 	CMPQ R12, $2; \
 	JB tail; \
-	PREFETCHT0 2048(R10); \
+	PREFETCHT0 8192(R10); \
 	PAIR; \
 	SUBQ $2, R12; \
 tail: \
@@ -628,7 +628,7 @@ row: \
 	CMPQ R12, $2; \
 	JB tail; \
 pair: \
-	PREFETCHT0 2048(R10); \
+	PREFETCHT0 8192(R10); \
 	BLK(Y0, X14); \
 	ADDQ $bb, R10; \
 	ADDQ $40, R11; \
