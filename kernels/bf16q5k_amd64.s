@@ -30,7 +30,7 @@ bf2row:
 	JB bf2by8
 bf2by32:
 	// 32 values: 64 bytes of weights, 128 of activations.
-	PREFETCHT0 2048(R10)
+	PREFETCHT0 8192(R10)
 	VPMOVZXWD (R10), Y4
 	VPMOVZXWD 16(R10), Y5
 	VPMOVZXWD 32(R10), Y6
@@ -113,8 +113,8 @@ bf5row:
 	JB bf5by16
 bf5by64:
 	// 64 values: 128 bytes of weights, 256 of activations.
-	PREFETCHT0 2048(R10)
-	PREFETCHT0 2112(R10)
+	PREFETCHT0 8192(R10)
+	PREFETCHT0 8256(R10)
 	VPMOVZXWD (R10), Z4
 	VPMOVZXWD 32(R10), Z5
 	VPMOVZXWD 64(R10), Z6
