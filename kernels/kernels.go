@@ -30,6 +30,10 @@ type kernel struct {
 	act        actKind // form of the activations the dot products take
 	qdot       qdotFunc
 	vec        vecFunc
+	// vecBatch, when set, is vec for batched products (MatMul with n > 1),
+	// whose weight rows come from cache after the first vector: the same
+	// loop with a shorter prefetch distance.
+	vecBatch vecFunc
 	dequant    dequantFunc
 }
 

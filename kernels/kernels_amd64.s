@@ -1625,12 +1625,13 @@ q6k5block:
 	VZEROUPPER
 	RET
 
-// func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // vecF16AVX2 with ZMM registers: 64 halves per step into four float
 // accumulators (nb is the values per row; a tail below 16 goes one value
 // at a time). Float sums in another order than the portable kernel.
-TEXT ·vecF16AVX512(SB), NOSPLIT, $0-48
+TEXT ·vecF16AVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), DX
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -1645,8 +1646,8 @@ f165row:
 	CMPQ R12, $64
 	JB f165by16
 f165by64:
-	PREFETCHT0 8192(R10)
-	PREFETCHT0 8256(R10)
+	PREFETCHT0 0(R10)(DX*1)
+	PREFETCHT0 64(R10)(DX*1)
 	VCVTPH2PS (R10), Z20
 	VCVTPH2PS 32(R10), Z21
 	VCVTPH2PS 64(R10), Z22

@@ -369,6 +369,9 @@ func compute(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, n, lo, hi 
 	}
 	rows := len(y) / n
 	vec := k.vec
+	if k.vecBatch != nil {
+		vec = k.vecBatch
+	}
 	group := max(1, rowGroupBytes/max(rb, 1))
 	for g0 := lo; g0 < hi; g0 += group {
 		g1 := min(g0+group, hi)

@@ -143,15 +143,15 @@ GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 // scales in bytes 0-7, mins in 8-15), adds the group's mins terms
 // dmin*dx*sum(m_j*bsum_j) to Z23, and stores each block's d*dx at 16k(SP).
 #define KQHEAD \
-	PREFETCHT0 8192(R10); \
-	PREFETCHT0 8256(R10); \
-	PREFETCHT0 8320(R10); \
-	PREFETCHT0 8384(R10); \
-	PREFETCHT0 8448(R10); \
-	PREFETCHT0 8512(R10); \
-	PREFETCHT0 8576(R10); \
-	PREFETCHT0 8640(R10); \
-	PREFETCHT0 8704(R10); \
+	PREFETCHT0 0(R10)(DX*1); \
+	PREFETCHT0 64(R10)(DX*1); \
+	PREFETCHT0 128(R10)(DX*1); \
+	PREFETCHT0 192(R10)(DX*1); \
+	PREFETCHT0 256(R10)(DX*1); \
+	PREFETCHT0 320(R10)(DX*1); \
+	PREFETCHT0 384(R10)(DX*1); \
+	PREFETCHT0 448(R10)(DX*1); \
+	PREFETCHT0 512(R10)(DX*1); \
 	VPERMB (R10), Z10, Z1; \
 	VPMULTISHIFTQB Z1, Z11, Z1; \
 	VPANDD Z12, Z1, Z1; \
@@ -167,7 +167,7 @@ GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 	VMULPS 1088(R11), Z9, Z9; \
 	VMOVUPS Z9, (SP)
 
-// func vecQ4_KXAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// func vecQ4_KXAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Packed Q4_K rows against actQ8_KQ activations. Per group of four blocks
 // the headers are unpacked at once (three instructions), and the mins
 // terms and the blocks' d*dx computed at once; per block, each 64 nibble
@@ -179,8 +179,9 @@ GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 // four blocks, when the matrix does) load nibbles a line at a time, others
 // 32 bytes at a time; a last group of fewer than four blocks goes block by
 // block. The sums are those of the portable kernel in another order.
-TEXT ·vecQ4_KXAVX512(SB), NOSPLIT, $64-48
+TEXT ·vecQ4_KXAVX512(SB), NOSPLIT, $64-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), DX
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -356,7 +357,7 @@ GLOBL q8x3<>(SB), RODATA|NOPTR, $64
 	VMULPS aoff+128(R11), Z6, Z6; \
 	VFMADD231PS Z6, Z5, acc
 
-// func vecQ8_0XAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// func vecQ8_0XAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Packed Q8_0 rows (pack.go: groups of eight blocks, their eight scales
 // first, then their quants plus 128, as unsigned bytes) against actQ8_0P
 // activations; nb, the blocks per row, is a multiple of 8. Per group the
@@ -364,8 +365,9 @@ GLOBL q8x3<>(SB), RODATA|NOPTR, $64
 // (unsigned weights times signed activations, started from the pair's
 // -128*sum corrections), a permute that spreads the pair's two scales, and
 // a multiply-add into one of two float accumulators.
-TEXT ·vecQ8_0XAVX512(SB), NOSPLIT, $0-48
+TEXT ·vecQ8_0XAVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), DX
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -381,11 +383,11 @@ q8xrow:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z29, Z29, Z29
 q8xgroup:
-	PREFETCHT0 8192(R10)
-	PREFETCHT0 8256(R10)
-	PREFETCHT0 8320(R10)
-	PREFETCHT0 8384(R10)
-	PREFETCHT0 8448(R10)
+	PREFETCHT0 0(R10)(DX*1)
+	PREFETCHT0 64(R10)(DX*1)
+	PREFETCHT0 128(R10)(DX*1)
+	PREFETCHT0 192(R10)(DX*1)
+	PREFETCHT0 256(R10)(DX*1)
 	VCVTPH2PS (R10), Y1
 	Q8XPAIR(16, 0, Z24, Z30)
 	Q8XPAIR(80, 192, Z25, Z29)

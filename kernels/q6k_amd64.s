@@ -87,7 +87,7 @@ GLOBL g6Nib<>(SB), RODATA|NOPTR, $8
 	VPDPWSSD Z20, Z19, Z16; \
 	VPDPWSSD Z21, Z18, Z22
 
-// func vecQ6_KGFNI(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// func vecQ6_KGFNI(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // vecQ6_KAVX512 with the 6-bit quants rebuilt by GF(2) affine transforms
 // (five instructions per 128 values instead of eight). Per block: the
 // quants, in [0, 64), go unsigned through VPMADDUBSW, then VPDPWSSD with
@@ -95,8 +95,9 @@ GLOBL g6Nib<>(SB), RODATA|NOPTR, $8
 // the missing -32. The block's integer sum is exact, and the float steps
 // after it are the portable kernel's, so the result is bit-identical (as
 // llama.cpp's, whose Q6_K logits the fixtures match to 1e-7).
-TEXT ·vecQ6_KGFNI(SB), NOSPLIT, $0-48
+TEXT ·vecQ6_KGFNI(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), DX
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -113,10 +114,10 @@ g6row:
 	MOVQ nb+40(FP), R12
 	VPXORD Z0, Z0, Z0
 g6block:
-	PREFETCHT0 8192(R10)
-	PREFETCHT0 8256(R10)
-	PREFETCHT0 8320(R10)
-	PREFETCHT0 8384(R10)
+	PREFETCHT0 0(R10)(DX*1)
+	PREFETCHT0 64(R10)(DX*1)
+	PREFETCHT0 128(R10)(DX*1)
+	PREFETCHT0 192(R10)(DX*1)
 	// Scales as words; Z22 starts at -32*sum(sc*bsum) (low 8 lanes).
 	VPMOVSXBW 192(R10), Y6
 	VPMADDWD 260(R11), Y6, Y7
