@@ -34,7 +34,7 @@ type kernel struct {
 	// whose weight rows come from cache after the first vector: the same
 	// loop with a shorter prefetch distance.
 	vecBatch vecFunc
-	dequant    dequantFunc
+	dequant  dequantFunc
 }
 
 // kernelTable is indexed by dtype.Type. An entry with dot == nil means the
