@@ -72,8 +72,29 @@ func AxpyF16(y []float32, alpha float32, x []uint16) {
 // F32ToF16Slice converts src into dst (len(dst) >= len(src)), rounding to
 // nearest even.
 func F32ToF16Slice(dst []uint16, src []float32) {
-	for i, v := range src {
-		dst[i] = F32ToF16(v)
+	i := 0
+	if f32ToF16SIMD != nil && len(src) >= 16 {
+		i = len(src) &^ 15
+		_ = dst[i-1]
+		f32ToF16SIMD(dst[:i], src[:i])
+	}
+	for ; i < len(src); i++ {
+		dst[i] = F32ToF16(src[i])
+	}
+}
+
+// ScaleMul sets dst[i] = x[i] * s * w[i] (in that order) for i < len(x):
+// the last step of an RMS norm. dst and w are at least as long as x; dst
+// may be x.
+func ScaleMul(dst, x, w []float32, s float32) {
+	i := 0
+	if scaleMulSIMD != nil && len(x) >= 16 {
+		i = len(x) &^ 15
+		_, _ = dst[i-1], w[i-1]
+		scaleMulSIMD(dst[:i], x[:i], w[:i], s)
+	}
+	for ; i < len(x); i++ {
+		dst[i] = x[i] * s * w[i]
 	}
 }
 
@@ -173,4 +194,6 @@ var (
 	axpyF16SIMD  func(y []float32, alpha float32, x []uint16)
 	dotsF16SIMD  func(dst, a []float32, b []uint16, stride int)
 	axpysF16SIMD func(y, alpha []float32, b []uint16, stride int)
+	f32ToF16SIMD func(dst []uint16, src []float32)
+	scaleMulSIMD func(dst, x, w []float32, s float32)
 )

@@ -181,3 +181,58 @@ func TestExpShift(t *testing.T) {
 		}
 	}
 }
+
+// TestF32ToF16Slice checks the vector conversion against F32ToF16, value
+// by value, over normal, subnormal, overflowing and special values.
+func TestF32ToF16Slice(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	src := make([]float32, 1000)
+	for i := range src {
+		switch i % 5 {
+		case 0:
+			src[i] = float32(r.NormFloat64())
+		case 1:
+			src[i] = float32(r.NormFloat64() * 1e-6) // half subnormals
+		case 2:
+			src[i] = float32(r.NormFloat64() * 1e5) // beyond half's range
+		case 3:
+			src[i] = math.Float32frombits(r.Uint32()) // any bits
+		default:
+			src[i] = []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), 65504, 65520}[i/5%5]
+		}
+	}
+	dst := make([]uint16, len(src))
+	for _, n := range []int{len(src), 17, 15} {
+		F32ToF16Slice(dst[:n], src[:n])
+		for i := 0; i < n; i++ {
+			want := F32ToF16(src[i])
+			if src[i] != src[i] { // NaN: any NaN will do
+				if dst[i]&0x7c00 != 0x7c00 || dst[i]&0x3ff == 0 {
+					t.Fatalf("NaN %x became %x", math.Float32bits(src[i]), dst[i])
+				}
+				continue
+			}
+			if dst[i] != want {
+				t.Fatalf("n=%d: %g (%x) became %x, want %x", n, src[i], math.Float32bits(src[i]), dst[i], want)
+			}
+		}
+	}
+}
+
+// TestScaleMul checks ScaleMul against its definition, bit for bit.
+func TestScaleMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x, w := make([]float32, 300), make([]float32, 300)
+	for i := range x {
+		x[i], w[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	for _, n := range []int{300, 16, 7} {
+		dst := make([]float32, n)
+		ScaleMul(dst, x[:n], w, 0.37)
+		for i := range dst {
+			if want := x[i] * 0.37 * w[i]; dst[i] != want {
+				t.Fatalf("n=%d: dst[%d] = %v, want %v", n, i, dst[i], want)
+			}
+		}
+	}
+}

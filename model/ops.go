@@ -11,15 +11,9 @@ func rmsNorm(out, x, weight []float32, eps float32) {
 	d := len(weight)
 	for r := 0; r+d <= len(x); r += d {
 		row := x[r : r+d]
-		var ss float64
-		for _, v := range row {
-			ss += float64(v) * float64(v)
-		}
+		ss := float64(kernels.DotF32(row, row))
 		scale := float32(1 / math.Sqrt(ss/float64(d)+float64(eps)))
-		o := out[r : r+d]
-		for i, v := range row {
-			o[i] = v * scale * weight[i]
-		}
+		kernels.ScaleMul(out[r:r+d], row, weight, scale)
 	}
 }
 
