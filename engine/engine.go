@@ -13,7 +13,6 @@ import (
 
 	"ferry/embedded"
 	"ferry/gguf"
-	"ferry/kernels"
 	"ferry/kv"
 	"ferry/model"
 	"ferry/plan"
@@ -270,12 +269,9 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// Weights that stay in memory are rewritten once into the layout the
-	// kernels read fastest (kernels.Pack). The embedding table is read a row
-	// at a time and keeps the file's layout.
-	for _, t := range schedule {
-		if t != m.Embed && !opts.NoPack {
-			t.Pack(kernels.Pack)
-		}
+	// kernels read fastest.
+	if !opts.NoPack {
+		m.PackWeights()
 	}
 	for i := 0; i < opts.Parallel; i++ {
 		e.Caches = append(e.Caches, kv.New(m.Blocks, ctx, m.KVDim()))

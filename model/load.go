@@ -130,6 +130,20 @@ func (m *Transformer) schedule(experts bool) []*tier.Tensor {
 	return append(s, m.Output.Weight)
 }
 
+// PackWeights rewrites the resident spans of the weights the forward pass
+// reads as matrices into the layout the kernels read fastest
+// (kernels.Pack, through tier.Tensor.Pack). The embedding table, read a
+// row at a time, keeps the file's layout, and so does an output matrix
+// tied to it. Call it once the store has loaded the weights; streamed
+// spans are left as they are read.
+func (m *Transformer) PackWeights() {
+	for _, t := range m.schedule(true) {
+		if t != m.Embed {
+			t.Pack(kernels.Pack)
+		}
+	}
+}
+
 // ExpertStacks returns, for each layer, its gate, up and down expert stacks
 // (nil entries for dense layers).
 func (m *Transformer) ExpertStacks() [][3]*tier.Tensor {

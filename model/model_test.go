@@ -31,6 +31,7 @@ func load(t *testing.T, path string, budget int64, opts tier.Options) (*Transfor
 	if _, err := store.Load(m.Schedule(), budget); err != nil {
 		t.Fatal(err)
 	}
+	m.PackWeights() // as the engine does
 	return m, store
 }
 
