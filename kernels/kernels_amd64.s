@@ -1629,6 +1629,7 @@ q6k5block:
 // vecF16AVX2 with ZMM registers: 64 halves per step into four float
 // accumulators (nb is the values per row; a tail below 16 goes one value
 // at a time). Float sums in another order than the portable kernel.
+// pf is the distance, in bytes, at which the loop prefetches weights.
 TEXT ·vecF16AVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX

@@ -179,6 +179,7 @@ GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 // four blocks, when the matrix does) load nibbles a line at a time, others
 // 32 bytes at a time; a last group of fewer than four blocks goes block by
 // block. The sums are those of the portable kernel in another order.
+// pf is the distance, in bytes, at which the loop prefetches weights.
 TEXT ·vecQ4_KXAVX512(SB), NOSPLIT, $64-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
@@ -365,6 +366,7 @@ GLOBL q8x3<>(SB), RODATA|NOPTR, $64
 // (unsigned weights times signed activations, started from the pair's
 // -128*sum corrections), a permute that spreads the pair's two scales, and
 // a multiply-add into one of two float accumulators.
+// pf is the distance, in bytes, at which the loop prefetches weights.
 TEXT ·vecQ8_0XAVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX

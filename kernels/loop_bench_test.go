@@ -1,0 +1,51 @@
+package kernels
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"ferry/dtype"
+)
+
+// BenchmarkLoopCache runs the installed row loop of each type, packed
+// layouts included, on one thread over a 2048-column matrix of about 256
+// KiB that stays in the core's L2 cache: the loops' arithmetic speed in
+// weight bytes per second, the rate a core could keep up with. (Weights
+// are random bytes: the loops' speed does not depend on the values.)
+func BenchmarkLoopCache(b *testing.B) {
+	types := []dtype.Type{dtype.Q4_K, q4KPacked, dtype.Q8_0, q8Packed, dtype.Q6_K, dtype.Q5_K, dtype.Q4_0, dtype.F16, dtype.BF16}
+	names := map[dtype.Type]string{q4KPacked: "Q4_K-packed", q8Packed: "Q8_0-packed"}
+	for _, typ := range types {
+		name := names[typ]
+		if name == "" {
+			name = typ.String()
+		}
+		k := lookup(typ)
+		const cols = 2048
+		rb := k.rowBytes(cols)
+		rows := (256 << 10) / rb
+		r := rand.New(rand.NewPCG(1, 2))
+		w := make([]byte, rows*rb)
+		for i := range w {
+			w[i] = byte(r.IntN(256))
+		}
+		if typ == dtype.F16 || typ == dtype.BF16 {
+			for i := 1; i < len(w); i += 2 {
+				w[i] &= 0x3b // finite values
+			}
+		}
+		x := make([]float32, cols)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		xq := make([]byte, actBytes(k.act, cols))
+		prepare(k.act, xq, x)
+		y := make([]float32, rows)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(w)))
+			for b.Loop() {
+				k.vec(y, w, rb, xq)
+			}
+		})
+	}
+}
