@@ -83,6 +83,37 @@ func F32ToF16Slice(dst []uint16, src []float32) {
 	}
 }
 
+// ScaleMax multiplies every x[i] by s and returns the largest result (-Inf
+// for an empty x; NaNs are passed over): the scaled scores of attention
+// and the maximum softmax subtracts, in one pass.
+func ScaleMax(x []float32, s float32) float32 {
+	m := float32(math.Inf(-1))
+	i := 0
+	if scaleMaxSIMD != nil && len(x) >= 16 {
+		i = len(x) &^ 15
+		m = scaleMaxSIMD(x[:i], s)
+	}
+	for ; i < len(x); i++ {
+		x[i] *= s
+		if x[i] > m {
+			m = x[i]
+		}
+	}
+	return m
+}
+
+// Scale multiplies every x[i] by s.
+func Scale(x []float32, s float32) {
+	i := 0
+	if scaleSIMD != nil && len(x) >= 16 {
+		i = len(x) &^ 15
+		scaleSIMD(x[:i], s)
+	}
+	for ; i < len(x); i++ {
+		x[i] *= s
+	}
+}
+
 // ScaleMul sets dst[i] = x[i] * s * w[i] (in that order) for i < len(x):
 // the last step of an RMS norm. dst and w are at least as long as x; dst
 // may be x.
@@ -196,4 +227,6 @@ var (
 	axpysF16SIMD func(y, alpha []float32, b []uint16, stride int)
 	f32ToF16SIMD func(dst []uint16, src []float32)
 	scaleMulSIMD func(dst, x, w []float32, s float32)
+	scaleMaxSIMD func(x []float32, s float32) float32
+	scaleSIMD    func(x []float32, s float32)
 )

@@ -236,3 +236,35 @@ func TestScaleMul(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleMax checks ScaleMax and Scale against their definitions, bit
+// for bit, at lengths around the vector width.
+func TestScaleMax(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 15, 16, 17, 100, 1000} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * 10)
+		}
+		want := make([]float32, n)
+		wmax := float32(math.Inf(-1))
+		for i, v := range x {
+			want[i] = v * 0.125
+			wmax = max(wmax, want[i])
+		}
+		if got := ScaleMax(x, 0.125); got != wmax {
+			t.Fatalf("n=%d: ScaleMax = %v, want %v", n, got, wmax)
+		}
+		for i := range x {
+			if x[i] != want[i] {
+				t.Fatalf("n=%d: x[%d] = %v, want %v", n, i, x[i], want[i])
+			}
+		}
+		Scale(x, 3)
+		for i := range x {
+			if x[i] != want[i]*3 {
+				t.Fatalf("n=%d: Scale: x[%d] = %v, want %v", n, i, x[i], want[i]*3)
+			}
+		}
+	}
+}

@@ -75,10 +75,7 @@ func (w *attnWork) head(u int, scores []float32) {
 	kvh := (h / w.group) * w.hd
 	scores = scores[:seen]
 	kernels.DotsF16(scores, qh, w.keys[kvh:], w.kvdim)
-	for j := range scores {
-		scores[j] *= w.scale
-	}
-	softmax(scores)
+	scaledSoftmax(scores, w.scale)
 	roundF16(scores)
 	out := w.att[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
 	clear(out)

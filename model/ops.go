@@ -18,15 +18,13 @@ func rmsNorm(out, x, weight []float32, eps float32) {
 }
 
 // softmax replaces x by exp(x - max) / sum.
-func softmax(x []float32) {
-	maxv := float32(math.Inf(-1))
-	for _, v := range x {
-		maxv = max(maxv, v)
-	}
-	inv := float32(1 / kernels.ExpShift(x, maxv))
-	for i := range x {
-		x[i] *= inv
-	}
+func softmax(x []float32) { scaledSoftmax(x, 1) }
+
+// scaledSoftmax replaces x by softmax(s*x), scaling first as llama.cpp's
+// soft_max_ext does (attention scores times 1/sqrt(head dim)).
+func scaledSoftmax(x []float32, s float32) {
+	maxv := kernels.ScaleMax(x, s)
+	kernels.Scale(x, float32(1/kernels.ExpShift(x, maxv)))
 }
 
 // sigmoid returns 1 / (1 + e^-x).
