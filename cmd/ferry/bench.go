@@ -26,6 +26,11 @@ type benchResult struct {
 	PrefillTokS     float64 `json:"prefill_tok_s"`
 	DecodeTokS      float64 `json:"decode_tok_s"`
 	BytesPerToken   int64   `json:"bytes_per_token"`
+	// KVBytesPerToken is the KV cache a decoded token's attention reads,
+	// averaged over the decoded tokens (F16 keys and values of every
+	// layer at every position attended); the bound counts it with the
+	// weights.
+	KVBytesPerToken int64 `json:"kv_bytes_per_token"`
 	MemBWGBs        float64 `json:"mem_bw_gbs"`
 	DecodeBoundTokS float64 `json:"decode_bound_tok_s"`
 	DecodeOfBound   float64 `json:"decode_of_bound"`
@@ -132,8 +137,8 @@ func cmdBench(args []string, stdout io.Writer) error {
 	if out.MemBWSamples > 0 {
 		how = fmt.Sprintf("reading %d MiB of the weights between decode steps", out.MemBWProbeMiB)
 	}
-	fmt.Fprintf(stdout, "memory:   %.1f GB/s (%s); %s of weights per token; bound %.2f tok/s; decode at %.0f%% of it\n",
-		out.MemBWGBs, how, engine.MiB(out.BytesPerToken), out.DecodeBoundTokS, 100*out.DecodeOfBound)
+	fmt.Fprintf(stdout, "memory:   %.1f GB/s (%s); %s of weights and %s of KV cache per token; bound %.2f tok/s; decode at %.0f%% of it\n",
+		out.MemBWGBs, how, engine.MiB(out.BytesPerToken), engine.MiB(out.KVBytesPerToken), out.DecodeBoundTokS, 100*out.DecodeOfBound)
 	if out.MemBudget > 0 {
 		fmt.Fprintf(stdout, "offload:  budget %s: %s resident, %s streamed per token\n",
 			engine.MiB(out.MemBudget), engine.MiB(out.ResidentBytes), engine.MiB(out.StreamedBytes))
@@ -213,6 +218,11 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool, s
 			out.BytesReadPerToken += out.ExpertBytesPerToken
 		}
 	}
+	if n := int64(res.DecodedTokens); n > 0 {
+		// Decode step t attends PromptTokens+t+1 positions.
+		attended := n*int64(res.PromptTokens) + n*(n+1)/2
+		out.KVBytesPerToken = attended * int64(e.Model.Blocks) * int64(e.Model.KVDim()) * 2 * 2 / n
+	}
 	if res.DecodedTokens > 0 {
 		d := res.DecodeIO
 		out.BytesReadPerToken += d.BytesRead / int64(res.DecodedTokens)
@@ -243,7 +253,7 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool, s
 	}
 	if bw > 0 {
 		out.MemBWGBs = bw / 1e9
-		out.DecodeBoundTokS = bw / float64(out.BytesPerToken)
+		out.DecodeBoundTokS = bw / float64(out.BytesPerToken+out.KVBytesPerToken)
 		out.DecodeOfBound = out.DecodeTokS / out.DecodeBoundTokS
 	}
 	if opts.Mem > 0 {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +93,55 @@ func TestParseInterleaved(t *testing.T) {
 	pos, err := parseInterleaved(fs, []string{"a", "--threads", "2", "b", "--", "-c", "--threads"})
 	if err != nil || strings.Join(pos, " ") != "a b -c --threads" || *threads != 2 {
 		t.Errorf("got %q, %v, threads %d", pos, err, *threads)
+	}
+}
+
+// TestBenchJSON runs ferry bench on a synthesized model and checks the
+// JSON keys the kernels issue asks for, and that the bound is the sampled
+// bandwidth over the weights and KV cache a token reads.
+func TestBenchJSON(t *testing.T) {
+	dir := t.TempDir()
+	m := filepath.Join(dir, "tiny-q4km.gguf")
+	if code, _, errs := ferry(t, "synth", "--shape", "tiny", "--type", "Q4_K_M", "-o", m); code != 0 {
+		t.Fatalf("synth: exit %d: %s", code, errs)
+	}
+	code, out, errs := ferry(t, "bench", "-m", m, "-p", "8", "-n", "4", "--json")
+	if code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, errs)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bench --json printed %q: %v", out, err)
+	}
+	num := func(k string) float64 {
+		v, ok := r[k].(float64)
+		if !ok || v <= 0 {
+			t.Fatalf("%s = %v, want a positive number", k, r[k])
+		}
+		return v
+	}
+	num("prefill_tok_s")
+	num("decode_tok_s")
+	weights, kvb := num("bytes_per_token"), num("kv_bytes_per_token")
+	bw, bound := num("mem_bw_gbs"), num("decode_bound_tok_s")
+	g, err := gguf.Open(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, _ := g.Int("llama.block_count")
+	heads, _ := g.Int("llama.attention.head_count")
+	kvHeads, _ := g.Int("llama.attention.head_count_kv")
+	dim, _ := g.Int("llama.embedding_length")
+	// -n 4 after 8 prompt tokens: the first token comes from the prompt's
+	// pass, then three decode steps attend 9, 10 and 11 positions, 10 on
+	// average, of F16 keys and values.
+	if r["decode_tokens"] != 3.0 {
+		t.Fatalf("decode_tokens = %v, want 3", r["decode_tokens"])
+	}
+	if want := float64(10 * layers * dim / heads * kvHeads * 4); kvb != want {
+		t.Errorf("kv_bytes_per_token = %v, want %v", kvb, want)
+	}
+	if want := bw * 1e9 / (weights + kvb); math.Abs(bound-want) > 1e-3*want {
+		t.Errorf("decode_bound_tok_s = %v, want %v", bound, want)
 	}
 }
