@@ -19,18 +19,18 @@ import (
 
 // benchResult is the JSON that ferry bench prints.
 type benchResult struct {
-	Model           string  `json:"model"`
-	Threads         int     `json:"threads"`
-	PromptTokens    int     `json:"prompt_tokens"`
-	DecodeTokens    int     `json:"decode_tokens"`
-	PrefillTokS     float64 `json:"prefill_tok_s"`
-	DecodeTokS      float64 `json:"decode_tok_s"`
-	BytesPerToken   int64   `json:"bytes_per_token"`
+	Model         string  `json:"model"`
+	Threads       int     `json:"threads"`
+	PromptTokens  int     `json:"prompt_tokens"`
+	DecodeTokens  int     `json:"decode_tokens"`
+	PrefillTokS   float64 `json:"prefill_tok_s"`
+	DecodeTokS    float64 `json:"decode_tok_s"`
+	BytesPerToken int64   `json:"bytes_per_token"`
 	// KVBytesPerToken is the KV cache a decoded token's attention reads,
 	// averaged over the decoded tokens (F16 keys and values of every
 	// layer at every position attended); the bound counts it with the
 	// weights.
-	KVBytesPerToken int64 `json:"kv_bytes_per_token"`
+	KVBytesPerToken int64   `json:"kv_bytes_per_token"`
 	MemBWGBs        float64 `json:"mem_bw_gbs"`
 	DecodeBoundTokS float64 `json:"decode_bound_tok_s"`
 	DecodeOfBound   float64 `json:"decode_of_bound"`
