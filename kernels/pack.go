@@ -136,9 +136,7 @@ func packQ8_0Row(row, tmp []byte, nb int) {
 		for b := 0; b < 8; b++ {
 			src := tmp[34*(8*g+b):]
 			copy(out[2*b:2*b+2], src[:2])
-			for l := 0; l < 32; l++ {
-				out[16+32*b+l] = src[2+l] ^ 0x80
-			}
+			flip128(out[16+32*b:16+32*b+32], src[2:34])
 		}
 	}
 }
@@ -150,10 +148,17 @@ func unpackQ8_0Row(dst, src []byte, nb int) {
 		for b := 0; b < 8; b++ {
 			out := dst[34*(8*g+b):]
 			copy(out[:2], in[2*b:2*b+2])
-			for l := 0; l < 32; l++ {
-				out[2+l] = in[16+32*b+l] ^ 0x80
-			}
+			flip128(out[2:34], in[16+32*b:16+32*b+32])
 		}
+	}
+}
+
+// flip128 sets dst[i] = src[i] ^ 0x80 (int8 q to q+128 as a byte, and
+// back) for the 32 bytes of a Q8_0 block, eight at a time.
+func flip128(dst, src []byte) {
+	const signs = 0x8080808080808080
+	for i := 0; i < 32; i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(src[i:])^signs)
 	}
 }
 
