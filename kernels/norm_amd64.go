@@ -1,6 +1,6 @@
 package kernels
 
-// The AVX2 helpers of norm_amd64.s.
+// The vector helpers of norm_amd64.s (AVX2, and AVX-512 for DotsF16T).
 
 //go:noescape
 func f32ToF16AVX2(dst *uint16, src *float32, n int)
@@ -14,7 +14,15 @@ func scaleMaxAVX2(x *float32, n int, s float32) float32
 //go:noescape
 func scaleAVX2(x *float32, n int, s float32)
 
-var _ = addInstaller(func(bool) {
+//go:noescape
+func dotsF16TAVX512(dst *float32, q *float32, kt *uint16, n, hd, stride int)
+
+var _ = addInstaller(func(avx512 bool) {
+	if avx512 {
+		dotsF16TSIMD = func(dst, q []float32, kt []uint16, stride int) {
+			dotsF16TAVX512(&dst[0], &q[0], &kt[0], len(dst), len(q), stride)
+		}
+	}
 	scaleMaxSIMD = func(x []float32, s float32) float32 { return scaleMaxAVX2(&x[0], len(x), s) }
 	scaleSIMD = func(x []float32, s float32) { scaleAVX2(&x[0], len(x), s) }
 	f32ToF16SIMD = func(dst []uint16, src []float32) { f32ToF16AVX2(&dst[0], &src[0], len(src)) }

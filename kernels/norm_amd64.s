@@ -93,3 +93,78 @@ scloop:
 	JNZ scloop
 	VZEROUPPER
 	RET
+
+// func dotsF16TAVX512(dst *float32, q *float32, kt *uint16, n, hd, stride int)
+// dst[j] = q . key j for j < n, the keys stored in blocks of 16 positions
+// (kv.Cache): block b at kt + b*stride halves holds, for each of the hd
+// channels in turn, that channel at the block's 16 positions. Per block:
+// each channel's 16 halves become floats and meet the channel's query
+// value broadcast, into eight accumulators (channels mod 8) summed at the
+// end, so sixteen scores need no horizontal sum. hd is a positive
+// multiple of 8, n positive; a last partial block is stored under a mask.
+TEXT ·dotsF16TAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ q+8(FP), R9
+	MOVQ kt+16(FP), R10
+	MOVQ n+24(FP), R12
+	MOVQ hd+32(FP), R13
+	MOVQ stride+40(FP), R14
+	SHLQ $1, R14
+dtblock:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ R10, R11
+	MOVQ R9, R8
+	MOVQ R13, CX
+dtchan:
+	VCVTPH2PS (R11), Z8
+	VCVTPH2PS 32(R11), Z9
+	VCVTPH2PS 64(R11), Z10
+	VCVTPH2PS 96(R11), Z11
+	VFMADD231PS.BCST (R8), Z8, Z0
+	VFMADD231PS.BCST 4(R8), Z9, Z1
+	VFMADD231PS.BCST 8(R8), Z10, Z2
+	VFMADD231PS.BCST 12(R8), Z11, Z3
+	VCVTPH2PS 128(R11), Z12
+	VCVTPH2PS 160(R11), Z13
+	VCVTPH2PS 192(R11), Z14
+	VCVTPH2PS 224(R11), Z15
+	VFMADD231PS.BCST 16(R8), Z12, Z4
+	VFMADD231PS.BCST 20(R8), Z13, Z5
+	VFMADD231PS.BCST 24(R8), Z14, Z6
+	VFMADD231PS.BCST 28(R8), Z15, Z7
+	ADDQ $256, R11
+	ADDQ $32, R8
+	SUBQ $8, CX
+	JNZ dtchan
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z5, Z4, Z4
+	VADDPS Z7, Z6, Z6
+	VADDPS Z2, Z0, Z0
+	VADDPS Z6, Z4, Z4
+	VADDPS Z4, Z0, Z0
+	CMPQ R12, $16
+	JB dtpartial
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ R14, R10
+	SUBQ $16, R12
+	JNZ dtblock
+	VZEROUPPER
+	RET
+dtpartial:
+	MOVQ R12, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET

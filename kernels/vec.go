@@ -83,6 +83,35 @@ func F32ToF16Slice(dst []uint16, src []float32) {
 	}
 }
 
+// DotsF16T sets dst[j] to the dot product of q with the key at position
+// j, for j < len(dst), the keys stored as kv.Cache keeps them: in blocks of
+// 16 positions, block b at kt[b*stride:], holding for each of the len(q)
+// channels that channel's halves at the block's 16 positions. (For one
+// head of a cache of Dim channels: kt starts at the head's first channel
+// times 16, and stride is Dim*16.) Positions past len(dst) in the last
+// block are read but not stored. The sums are in another order than
+// DotF16's, equal within float rounding.
+func DotsF16T(dst []float32, q []float32, kt []uint16, stride int) {
+	if len(dst) == 0 {
+		return
+	}
+	if need := (len(dst)-1)/16*stride + 16*len(q); stride < 16*len(q) || len(kt) < need {
+		panic("kernels: DotsF16T: keys shorter than the blocks of len(dst) positions")
+	}
+	if dotsF16TSIMD != nil && len(q) >= 8 && len(q)%8 == 0 {
+		dotsF16TSIMD(dst, q, kt, stride)
+		return
+	}
+	for j := range dst {
+		blk := kt[j/16*stride+j%16:]
+		var s float32
+		for d, v := range q {
+			s += v * F16ToF32(blk[16*d])
+		}
+		dst[j] = s
+	}
+}
+
 // ScaleMax multiplies every x[i] by s and returns the largest result (-Inf
 // for an empty x; NaNs are passed over): the scaled scores of attention
 // and the maximum softmax subtracts, in one pass.
@@ -229,4 +258,5 @@ var (
 	scaleMulSIMD func(dst, x, w []float32, s float32)
 	scaleMaxSIMD func(x []float32, s float32) float32
 	scaleSIMD    func(x []float32, s float32)
+	dotsF16TSIMD func(dst, q []float32, kt []uint16, stride int)
 )

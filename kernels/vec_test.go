@@ -268,3 +268,58 @@ func TestScaleMax(t *testing.T) {
 		}
 	}
 }
+
+// TestDotsF16T checks DotsF16T, vector and portable, against DotF16 over
+// keys laid out in blocks of 16 positions, for head widths and position
+// counts around the block and vector sizes, with a head that does not
+// start at channel 0.
+func TestDotsF16T(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, hd := range []int{8, 64, 128, 12} {
+		const heads = 3
+		dim := heads * hd
+		for _, n := range []int{1, 15, 16, 17, 40, 64} {
+			blocks := (n + 15) / 16
+			kt := make([]uint16, blocks*dim*16)
+			keys := make([][]uint16, n) // key of the middle head, position j
+			for j := 0; j < n; j++ {
+				keys[j] = make([]uint16, hd)
+				for ch := 0; ch < dim; ch++ {
+					h := F32ToF16(float32(r.NormFloat64()))
+					kt[(j/16*dim+ch)*16+j%16] = h
+					if ch >= hd && ch < 2*hd {
+						keys[j][ch-hd] = h
+					}
+				}
+			}
+			q := make([]float32, hd)
+			for i := range q {
+				q[i] = float32(r.NormFloat64())
+			}
+			for _, simd := range []bool{true, false} {
+				saved := dotsF16TSIMD
+				if !simd {
+					dotsF16TSIMD = nil
+				}
+				dst := make([]float32, n+1)
+				dst[n] = 42 // beyond the positions asked for: untouched
+				DotsF16T(dst[:n], q, kt[hd*16:], dim*16)
+				dotsF16TSIMD = saved
+				for j := 0; j < n; j++ {
+					var want, mag float64
+					for d, v := range q {
+						p := float64(v) * float64(F16ToF32(keys[j][d]))
+						want += p
+						mag += math.Abs(p)
+					}
+					if math.Abs(float64(dst[j])-want) > 1e-5*mag+1e-6 {
+						t.Fatalf("hd %d n %d simd %v: dst[%d] = %v, want %v", hd, n, simd, j, dst[j], want)
+					}
+				}
+				if dst[n] != 42 {
+					t.Fatalf("hd %d n %d: wrote past len(dst)", hd, n)
+				}
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"ferry/kernels"
+	"ferry/kv"
 )
 
 // forward computes softmax(Q K^T / sqrt(d)) V over the cached positions for
@@ -39,7 +40,7 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 
 	w := &s.attn
 	*w = attnWork{
-		q: q, att: att, keys: cache.Keys(l, pos+n), values: cache.Values(l, pos+n),
+		q: q, att: att, keys: cache.KeyBlocks(l), values: cache.Values(l, pos+n),
 		heads: m.Heads, group: m.Heads / m.KVHeads, qdim: qdim, kvdim: kvdim, hd: hd, pos: pos,
 		scale: float32(1 / math.Sqrt(float64(hd))),
 	}
@@ -59,7 +60,9 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 // attnWork is the attention of one sequence at one layer, shared by the
 // goroutines that split its (token, head) pairs.
 type attnWork struct {
-	q, att                        []float32
+	q, att []float32
+	// keys are in kv.Cache's blocks of kv.Block positions; values one
+	// position after another.
 	keys, values                  []uint16
 	heads, group, qdim, kvdim, hd int
 	pos                           int
@@ -74,7 +77,7 @@ func (w *attnWork) head(u int, scores []float32) {
 	qh := w.q[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
 	kvh := (h / w.group) * w.hd
 	scores = scores[:seen]
-	kernels.DotsF16(scores, qh, w.keys[kvh:], w.kvdim)
+	kernels.DotsF16T(scores, qh, w.keys[kvh*kv.Block:], w.kvdim*kv.Block)
 	scaledSoftmax(scores, w.scale)
 	roundF16(scores)
 	out := w.att[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
