@@ -168,3 +168,108 @@ dtpartial:
 	VMOVUPS Z0, K1, (DI)
 	VZEROUPPER
 	RET
+
+// DTG8CH does channel pair (c, c+1) of a block for eight heads: the keys
+// at (R11) and 32(R11), the eight queries of channel c at (R8) and of c+1
+// at 32(R8), into Z0-Z7 (channel c) and Z8-Z15 (channel c+1).
+#define DTG8CH \
+	VCVTPH2PS (R11), Z16; \
+	VCVTPH2PS 32(R11), Z17; \
+	VFMADD231PS.BCST (R8), Z16, Z0; \
+	VFMADD231PS.BCST 4(R8), Z16, Z1; \
+	VFMADD231PS.BCST 8(R8), Z16, Z2; \
+	VFMADD231PS.BCST 12(R8), Z16, Z3; \
+	VFMADD231PS.BCST 16(R8), Z16, Z4; \
+	VFMADD231PS.BCST 20(R8), Z16, Z5; \
+	VFMADD231PS.BCST 24(R8), Z16, Z6; \
+	VFMADD231PS.BCST 28(R8), Z16, Z7; \
+	VFMADD231PS.BCST 32(R8), Z17, Z8; \
+	VFMADD231PS.BCST 36(R8), Z17, Z9; \
+	VFMADD231PS.BCST 40(R8), Z17, Z10; \
+	VFMADD231PS.BCST 44(R8), Z17, Z11; \
+	VFMADD231PS.BCST 48(R8), Z17, Z12; \
+	VFMADD231PS.BCST 52(R8), Z17, Z13; \
+	VFMADD231PS.BCST 56(R8), Z17, Z14; \
+	VFMADD231PS.BCST 60(R8), Z17, Z15
+
+// func dotsF16TG8AVX512(dst *float32, n int, qT *float32, kt *uint16, hd, stride int)
+// DotsF16T for the eight query heads that share a KV head: dst holds eight
+// rows of n scores, qT the eight queries channel by channel (qT[8c+r] is
+// channel c of head r), so each key block is converted once for all eight.
+// hd is a positive even number, n positive.
+TEXT ·dotsF16TG8AVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), R12
+	MOVQ qT+16(FP), R9
+	MOVQ kt+24(FP), R10
+	MOVQ hd+32(FP), R13
+	MOVQ stride+40(FP), R14
+	SHLQ $1, R14
+	MOVQ R12, R15
+	SHLQ $2, R15 // row stride in bytes
+	MOVQ $0xffff, AX
+	KMOVW AX, K1
+g8block:
+	CMPQ R12, $16
+	JAE g8full
+	MOVQ R12, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+g8full:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ R10, R11
+	MOVQ R9, R8
+	MOVQ R13, CX
+g8chan:
+	DTG8CH
+	ADDQ $64, R11
+	ADDQ $64, R8
+	SUBQ $2, CX
+	JNZ g8chan
+	VADDPS Z8, Z0, Z0
+	VADDPS Z9, Z1, Z1
+	VADDPS Z10, Z2, Z2
+	VADDPS Z11, Z3, Z3
+	VADDPS Z12, Z4, Z4
+	VADDPS Z13, Z5, Z5
+	VADDPS Z14, Z6, Z6
+	VADDPS Z15, Z7, Z7
+	MOVQ DI, BX
+	VMOVUPS Z0, K1, (BX)
+	ADDQ R15, BX
+	VMOVUPS Z1, K1, (BX)
+	ADDQ R15, BX
+	VMOVUPS Z2, K1, (BX)
+	ADDQ R15, BX
+	VMOVUPS Z3, K1, (BX)
+	ADDQ R15, BX
+	VMOVUPS Z4, K1, (BX)
+	ADDQ R15, BX
+	VMOVUPS Z5, K1, (BX)
+	ADDQ R15, BX
+	VMOVUPS Z6, K1, (BX)
+	ADDQ R15, BX
+	VMOVUPS Z7, K1, (BX)
+	ADDQ $64, DI
+	ADDQ R14, R10
+	SUBQ $16, R12
+	JA g8block
+	VZEROUPPER
+	RET

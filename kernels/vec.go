@@ -112,6 +112,39 @@ func DotsF16T(dst []float32, q []float32, kt []uint16, stride int) {
 	}
 }
 
+// GroupedScores reports whether DotsF16TGroup has a vector path for g
+// query heads per KV head (and so beats g calls of DotsF16T).
+func GroupedScores(g int) bool { return g == 8 && dotsF16TG8SIMD != nil }
+
+// DotsF16TGroup is DotsF16T for g query heads that share a KV head: row r
+// of dst (dst[r*n:(r+1)*n]) gets the n scores of head r, and qT holds the
+// g queries channel by channel (qT[c*g+r] is channel c of head r), so that
+// each block of keys is read and converted once for all of them.
+func DotsF16TGroup(dst []float32, n int, qT []float32, g int, kt []uint16, stride int) {
+	if n == 0 {
+		return
+	}
+	hd := len(qT) / g
+	if len(dst) < g*n || len(qT) != g*hd || stride < 16*hd || len(kt) < (n-1)/16*stride+16*hd {
+		panic("kernels: DotsF16TGroup: buffers too short")
+	}
+	if g == 8 && hd%2 == 0 && dotsF16TG8SIMD != nil {
+		dotsF16TG8SIMD(dst, n, qT, kt, stride)
+		return
+	}
+	for r := 0; r < g; r++ {
+		row := dst[r*n : (r+1)*n]
+		for j := range row {
+			blk := kt[j/16*stride+j%16:]
+			var s float32
+			for c := 0; c < hd; c++ {
+				s += qT[c*g+r] * F16ToF32(blk[16*c])
+			}
+			row[j] = s
+		}
+	}
+}
+
 // ScaleMax multiplies every x[i] by s and returns the largest result (-Inf
 // for an empty x; NaNs are passed over): the scaled scores of attention
 // and the maximum softmax subtracts, in one pass.
@@ -259,4 +292,6 @@ var (
 	scaleMaxSIMD func(x []float32, s float32) float32
 	scaleSIMD    func(x []float32, s float32)
 	dotsF16TSIMD func(dst, q []float32, kt []uint16, stride int)
+	// dotsF16TG8SIMD is DotsF16TGroup for g = 8 and an even head width.
+	dotsF16TG8SIMD func(dst []float32, n int, qT []float32, kt []uint16, stride int)
 )

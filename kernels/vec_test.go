@@ -323,3 +323,54 @@ func TestDotsF16T(t *testing.T) {
 		}
 	}
 }
+
+// TestDotsF16TGroup checks the grouped scores, vector and portable, against
+// DotsF16T head by head.
+func TestDotsF16TGroup(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, g := range []int{8, 4} {
+		for _, hd := range []int{64, 128, 6} {
+			kvHeads := 2
+			dim := kvHeads * hd
+			for _, n := range []int{1, 15, 16, 17, 50} {
+				kt := make([]uint16, (n+15)/16*dim*16)
+				for i := range kt {
+					kt[i] = F32ToF16(float32(r.NormFloat64()))
+				}
+				q := make([]float32, g*hd) // head r's query at q[r*hd:]
+				for i := range q {
+					q[i] = float32(r.NormFloat64())
+				}
+				qT := make([]float32, g*hd)
+				for rr := 0; rr < g; rr++ {
+					for c := 0; c < hd; c++ {
+						qT[c*g+rr] = q[rr*hd+c]
+					}
+				}
+				keys := kt[hd*16:] // the second KV head
+				want := make([]float32, n)
+				for _, simd := range []bool{true, false} {
+					saved := dotsF16TG8SIMD
+					if !simd {
+						dotsF16TG8SIMD = nil
+					}
+					dst := make([]float32, g*n+1)
+					dst[g*n] = 42
+					DotsF16TGroup(dst[:g*n], n, qT, g, keys, dim*16)
+					dotsF16TG8SIMD = saved
+					for rr := 0; rr < g; rr++ {
+						DotsF16T(want, q[rr*hd:(rr+1)*hd], keys, dim*16)
+						for j := 0; j < n; j++ {
+							if d := math.Abs(float64(dst[rr*n+j] - want[j])); d > 1e-4*(1+math.Abs(float64(want[j]))) {
+								t.Fatalf("g %d hd %d n %d simd %v: head %d score %d = %v, want %v", g, hd, n, simd, rr, j, dst[rr*n+j], want[j])
+							}
+						}
+					}
+					if dst[g*n] != 42 {
+						t.Fatalf("g %d hd %d n %d: wrote past the rows", g, hd, n)
+					}
+				}
+			}
+		}
+	}
+}

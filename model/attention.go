@@ -44,18 +44,37 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 		heads: m.Heads, group: m.Heads / m.KVHeads, qdim: qdim, kvdim: kvdim, hd: hd, pos: pos,
 		scale: float32(1 / math.Sqrt(float64(hd))),
 	}
-	// One unit of work is one (token, head) pair; split them across the
-	// cores (the kernels' worker pool) when there is enough work to pay for
-	// a dispatch.
+	// One unit of work is one (token, head) pair, or one (token, KV head)
+	// pair when the query heads that share a KV head are scored together
+	// (each block of keys then read once for all of them); split them
+	// across the cores (the kernels' worker pool) when there is enough
+	// work to pay for a dispatch.
+	w.grouped = groupedScores(w.group)
 	units := n * m.Heads
-	if len(s.scoresW) <= 1 || units*(pos+n)*hd < 1<<15 {
+	if w.grouped {
+		units = n * m.KVHeads
+	}
+	if len(s.scoresW) <= 1 || n*m.Heads*(pos+n)*hd < 1<<15 {
 		for u := 0; u < units; u++ {
-			w.head(u, s.scores)
+			w.unit(u, s.scores)
 		}
 		return
 	}
 	kernels.ParallelFor(units, s.attnUnit)
 }
+
+// unit computes unit u, one head or one group of heads.
+func (w *attnWork) unit(u int, scratch []float32) {
+	if w.grouped {
+		w.kvHead(u, scratch)
+	} else {
+		w.head(u, scratch)
+	}
+}
+
+// groupedScores reports whether a group of g query heads is scored
+// together (kernels.GroupedScores); tests turn it off to compare.
+var groupedScores = kernels.GroupedScores
 
 // attnWork is the attention of one sequence at one layer, shared by the
 // goroutines that split its (token, head) pairs.
@@ -67,6 +86,7 @@ type attnWork struct {
 	heads, group, qdim, kvdim, hd int
 	pos                           int
 	scale                         float32
+	grouped                       bool // units are (token, KV head) pairs
 }
 
 // head computes unit u (token u/heads, head u%heads): softmax(q k / sqrt(d)) v
@@ -83,4 +103,33 @@ func (w *attnWork) head(u int, scores []float32) {
 	out := w.att[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
 	clear(out)
 	kernels.AxpysF16(out, scores, w.values[kvh:], w.kvdim)
+}
+
+// kvHead computes unit u (token u/kvHeads, KV head u%kvHeads): the
+// attention of the group of query heads that share the KV head, their
+// scores in one pass over the keys (kernels.DotsF16TGroup), using scratch
+// for the transposed queries and the group's scores.
+func (w *attnWork) kvHead(u int, scratch []float32) {
+	kvHeads := w.heads / w.group
+	i, kh := u/kvHeads, u%kvHeads
+	seen := w.pos + i + 1 // causal: token i attends to positions [0, pos+i]
+	g, hd := w.group, w.hd
+	qs := w.q[i*w.qdim+kh*g*hd : i*w.qdim+(kh+1)*g*hd]
+	qT, scores := scratch[:g*hd], scratch[g*hd:g*hd+g*seen]
+	for r := 0; r < g; r++ {
+		for c, v := range qs[r*hd : (r+1)*hd] {
+			qT[c*g+r] = v
+		}
+	}
+	kvh := kh * hd
+	kernels.DotsF16TGroup(scores, seen, qT, g, w.keys[kvh*kv.Block:], w.kvdim*kv.Block)
+	for r := 0; r < g; r++ {
+		row := scores[r*seen : (r+1)*seen]
+		scaledSoftmax(row, w.scale)
+		roundF16(row)
+		h := kh*g + r
+		out := w.att[i*w.qdim+h*hd : i*w.qdim+(h+1)*hd]
+		clear(out)
+		kernels.AxpysF16(out, row, w.values[kvh:], w.kvdim)
+	}
 }

@@ -9,6 +9,7 @@ import (
 // scratch holds the activations of one forward pass, sized for a batch.
 type scratch struct {
 	batch                  int
+	ctx                    int // the context the buffers are sized for
 	x, xn, q, k, v, att, o []float32
 	gate, up               []float32
 	scores                 []float32
@@ -51,7 +52,7 @@ func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map
 	}
 	floats = map[string]int{
 		"x": n * m.Dim, "xn": n * m.Dim, "q": n * qdim, "k": n * m.KVDim(), "v": n * m.KVDim(),
-		"att": n * qdim, "o": n * m.Dim, "gate": n * ffn, "up": n * ffn, "scores": ctx,
+		"att": n * qdim, "o": n * m.Dim, "gate": n * ffn, "up": n * ffn, "scores": m.attnScratch(ctx),
 		"router": n * max(m.Experts, 1), "moeIn": n * ek * m.Dim, "moeGate": n * ek * ffn,
 		"moeUp": n * ek * ffn, "moeOut": n * ek * m.Dim, "moeAcc": n * m.Dim,
 		"moeWeights": n * max(ek, 1), "logits": n * m.Vocab,
@@ -60,6 +61,14 @@ func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map
 	ints = map[string]int{"moeIdx": n * max(ek, 1), "moeOrder": n * max(ek, 1), "moeCount": m.Experts + 1, "moeFill": m.Experts,
 		"moeUsed": m.Experts, "specWant": m.Experts, "specIdx": n * max(ek, 1)}
 	return floats, ints
+}
+
+// attnScratch is the scratch one attention unit needs over a context of
+// ctx: the scores of a head, or of a group of heads and their transposed
+// queries (attnWork.kvHead).
+func (m *Transformer) attnScratch(ctx int) int {
+	g := m.Heads / max(m.KVHeads, 1)
+	return max(ctx, g*ctx+g*m.HeadDim)
 }
 
 func scoresPerWorker(ctx int) [][]float32 {
@@ -82,17 +91,17 @@ func (m *Transformer) ScratchBytes(n, ctx, spanRows int) int64 {
 	for _, v := range i {
 		b += 8 * int64(v)
 	}
-	return b + 4*int64(n)*int64(spanRows) + 4*int64(ctx)*int64(runtime.GOMAXPROCS(0))
+	return b + 4*int64(n)*int64(spanRows) + 4*int64(m.attnScratch(ctx))*int64(runtime.GOMAXPROCS(0))
 }
 
 func (m *Transformer) ensureScratch(n, ctx int) {
 	s := &m.s
-	if s.batch >= n && len(s.scores) >= ctx {
+	if s.batch >= n && s.ctx >= ctx {
 		return
 	}
-	f, i := m.scratchLayout(max(n, s.batch), max(ctx, len(s.scores)))
+	f, i := m.scratchLayout(max(n, s.batch), max(ctx, s.ctx))
 	*s = scratch{
-		batch: max(n, s.batch), x: make([]float32, f["x"]), xn: make([]float32, f["xn"]),
+		batch: max(n, s.batch), ctx: max(ctx, s.ctx), x: make([]float32, f["x"]), xn: make([]float32, f["xn"]),
 		q: make([]float32, f["q"]), k: make([]float32, f["k"]), v: make([]float32, f["v"]),
 		att: make([]float32, f["att"]), o: make([]float32, f["o"]), gate: make([]float32, f["gate"]),
 		up: make([]float32, f["up"]), scores: make([]float32, f["scores"]), router: make([]float32, f["router"]),
@@ -106,5 +115,5 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 		scoresW: scoresPerWorker(f["scores"]),
 	}
 	// Made once: kernels.ParallelFor must not be handed a closure made per call.
-	s.attnUnit = func(p, u int) { s.attn.head(u, s.scoresW[p]) }
+	s.attnUnit = func(p, u int) { s.attn.unit(u, s.scoresW[p]) }
 }
