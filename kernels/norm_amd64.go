@@ -18,9 +18,15 @@ func scaleAVX2(x *float32, n int, s float32)
 func dotsF16TAVX512(dst *float32, q *float32, kt *uint16, n, hd, stride int)
 
 //go:noescape
+func dotsF16TAVX2(dst *float32, q *float32, kt *uint16, n, hd, stride int)
+
+//go:noescape
 func dotsF16TG8AVX512(dst *float32, n int, qT *float32, kt *uint16, hd, stride int)
 
 var _ = addInstaller(func(avx512 bool) {
+	dotsF16TSIMD = func(dst, q []float32, kt []uint16, stride int) {
+		dotsF16TAVX2(&dst[0], &q[0], &kt[0], len(dst), len(q), stride)
+	}
 	if avx512 {
 		dotsF16TG8SIMD = func(dst []float32, n int, qT []float32, kt []uint16, stride int) {
 			dotsF16TG8AVX512(&dst[0], n, &qT[0], &kt[0], len(qT)/8, stride)

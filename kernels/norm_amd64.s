@@ -273,3 +273,82 @@ g8chan:
 	JA g8block
 	VZEROUPPER
 	RET
+
+// func dotsF16TAVX2(dst *float32, q *float32, kt *uint16, n, hd, stride int)
+// dotsF16TAVX512 with YMM registers: a block's 16 positions are two halves
+// of 8, four accumulators each (channels mod 4). A last partial block is
+// computed whole into the frame and its first n scores copied out. hd is
+// a positive multiple of 4, n positive.
+TEXT ·dotsF16TAVX2(SB), NOSPLIT, $64-48
+	MOVQ dst+0(FP), DI
+	MOVQ q+8(FP), R9
+	MOVQ kt+16(FP), R10
+	MOVQ n+24(FP), R12
+	MOVQ hd+32(FP), R13
+	MOVQ stride+40(FP), R14
+	SHLQ $1, R14
+d2block:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ R10, R11
+	MOVQ R9, R8
+	MOVQ R13, CX
+d2chan:
+	VBROADCASTSS (R8), Y8
+	VCVTPH2PS (R11), Y9
+	VCVTPH2PS 16(R11), Y10
+	VFMADD231PS Y8, Y9, Y0
+	VFMADD231PS Y8, Y10, Y1
+	VBROADCASTSS 4(R8), Y8
+	VCVTPH2PS 32(R11), Y9
+	VCVTPH2PS 48(R11), Y10
+	VFMADD231PS Y8, Y9, Y2
+	VFMADD231PS Y8, Y10, Y3
+	VBROADCASTSS 8(R8), Y8
+	VCVTPH2PS 64(R11), Y9
+	VCVTPH2PS 80(R11), Y10
+	VFMADD231PS Y8, Y9, Y4
+	VFMADD231PS Y8, Y10, Y5
+	VBROADCASTSS 12(R8), Y8
+	VCVTPH2PS 96(R11), Y9
+	VCVTPH2PS 112(R11), Y10
+	VFMADD231PS Y8, Y9, Y6
+	VFMADD231PS Y8, Y10, Y7
+	ADDQ $128, R11
+	ADDQ $16, R8
+	SUBQ $4, CX
+	JNZ d2chan
+	VADDPS Y2, Y0, Y0
+	VADDPS Y6, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS Y7, Y5, Y5
+	VADDPS Y5, Y1, Y1
+	CMPQ R12, $16
+	JB d2partial
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, DI
+	ADDQ R14, R10
+	SUBQ $16, R12
+	JNZ d2block
+	VZEROUPPER
+	RET
+d2partial:
+	VMOVUPS Y0, 0(SP)
+	VMOVUPS Y1, 32(SP)
+	XORQ AX, AX
+d2copy:
+	MOVL (SP)(AX*4), BX
+	MOVL BX, (DI)(AX*4)
+	INCQ AX
+	CMPQ AX, R12
+	JB d2copy
+	VZEROUPPER
+	RET
