@@ -67,8 +67,10 @@ func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map
 // ctx: the scores of a head, or of a group of heads and their transposed
 // queries (attnWork.kvHead).
 func (m *Transformer) attnScratch(ctx int) int {
-	g := m.Heads / max(m.KVHeads, 1)
-	return max(ctx, g*ctx+g*m.HeadDim)
+	if g := m.Heads / max(m.KVHeads, 1); groupedScores(g) {
+		return g*ctx + g*m.HeadDim
+	}
+	return ctx
 }
 
 func scoresPerWorker(ctx int) [][]float32 {
