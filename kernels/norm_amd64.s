@@ -352,3 +352,89 @@ d2copy:
 	JB d2copy
 	VZEROUPPER
 	RET
+
+// AXG4POS adds, for one position, the value at (R10) (64 halves, four
+// registers once converted) times each of four heads' probabilities at
+// (R8), (R11), (BX), (DX) into Z0-Z3, Z4-Z7, Z8-Z11, Z12-Z15.
+#define AXG4POS \
+	VCVTPH2PS (R10), Z16; \
+	VCVTPH2PS 32(R10), Z17; \
+	VCVTPH2PS 64(R10), Z18; \
+	VCVTPH2PS 96(R10), Z19; \
+	VFMADD231PS.BCST (R8), Z16, Z0; \
+	VFMADD231PS.BCST (R8), Z17, Z1; \
+	VFMADD231PS.BCST (R8), Z18, Z2; \
+	VFMADD231PS.BCST (R8), Z19, Z3; \
+	VFMADD231PS.BCST (R11), Z16, Z4; \
+	VFMADD231PS.BCST (R11), Z17, Z5; \
+	VFMADD231PS.BCST (R11), Z18, Z6; \
+	VFMADD231PS.BCST (R11), Z19, Z7; \
+	VFMADD231PS.BCST (BX), Z16, Z8; \
+	VFMADD231PS.BCST (BX), Z17, Z9; \
+	VFMADD231PS.BCST (BX), Z18, Z10; \
+	VFMADD231PS.BCST (BX), Z19, Z11; \
+	VFMADD231PS.BCST (DX), Z16, Z12; \
+	VFMADD231PS.BCST (DX), Z17, Z13; \
+	VFMADD231PS.BCST (DX), Z18, Z14; \
+	VFMADD231PS.BCST (DX), Z19, Z15
+
+// func axpysF16G4x64AVX512(out *float32, p *float32, n int, v *uint16, stride int)
+// For four heads of width 64 sharing a KV head: out[r*64+c] += the sum
+// over positions j < n of p[r*n+j] * v[j*stride+c], position after
+// position (the order of AxpysF16, so the sums are the same bit for bit),
+// each value converted once for the four. n is positive.
+TEXT ·axpysF16G4x64AVX512(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ p+8(FP), R8
+	MOVQ n+16(FP), R12
+	MOVQ v+24(FP), R10
+	MOVQ stride+32(FP), R13
+	SHLQ $1, R13
+	MOVQ R12, AX
+	SHLQ $2, AX
+	LEAQ (R8)(AX*1), R11
+	LEAQ (R11)(AX*1), BX
+	LEAQ (BX)(AX*1), DX
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	VMOVUPS 256(DI), Z4
+	VMOVUPS 320(DI), Z5
+	VMOVUPS 384(DI), Z6
+	VMOVUPS 448(DI), Z7
+	VMOVUPS 512(DI), Z8
+	VMOVUPS 576(DI), Z9
+	VMOVUPS 640(DI), Z10
+	VMOVUPS 704(DI), Z11
+	VMOVUPS 768(DI), Z12
+	VMOVUPS 832(DI), Z13
+	VMOVUPS 896(DI), Z14
+	VMOVUPS 960(DI), Z15
+axg4loop:
+	AXG4POS
+	ADDQ $4, R8
+	ADDQ $4, R11
+	ADDQ $4, BX
+	ADDQ $4, DX
+	ADDQ R13, R10
+	DECQ R12
+	JNZ axg4loop
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VZEROUPPER
+	RET

@@ -145,6 +145,30 @@ func DotsF16TGroup(dst []float32, n int, qT []float32, g int, kt []uint16, strid
 	}
 }
 
+// AxpysF16Group is AxpysF16 for g heads that share a KV head: for each r
+// < g, out[r*hd:(r+1)*hd] += p[r*n+j] * values[j*stride:j*stride+hd] for
+// every j < n, in order, with hd = len(out)/g. With four or eight heads of
+// width 64 each value is converted once for four heads; the sums are
+// AxpysF16's, bit for bit.
+func AxpysF16Group(out, p []float32, n, g int, values []uint16, stride int) {
+	if n == 0 || g == 0 {
+		return
+	}
+	hd := len(out) / g
+	if len(out) != g*hd || len(p) < g*n || stride < hd || len(values) < (n-1)*stride+hd {
+		panic("kernels: AxpysF16Group: buffers too short")
+	}
+	if hd == 64 && g%4 == 0 && axpysF16G4x64SIMD != nil {
+		for r := 0; r < g; r += 4 {
+			axpysF16G4x64SIMD(out[r*64:(r+4)*64], p[r*n:(r+4)*n], n, values, stride)
+		}
+		return
+	}
+	for r := 0; r < g; r++ {
+		AxpysF16(out[r*hd:(r+1)*hd], p[r*n:(r+1)*n], values, stride)
+	}
+}
+
 // ScaleMax multiplies every x[i] by s and returns the largest result (-Inf
 // for an empty x; NaNs are passed over): the scaled scores of attention
 // and the maximum softmax subtracts, in one pass.
@@ -292,6 +316,8 @@ var (
 	scaleMaxSIMD func(x []float32, s float32) float32
 	scaleSIMD    func(x []float32, s float32)
 	dotsF16TSIMD func(dst, q []float32, kt []uint16, stride int)
+	// axpysF16G4x64SIMD is AxpysF16Group for four heads of width 64.
+	axpysF16G4x64SIMD func(out, p []float32, n int, v []uint16, stride int)
 	// dotsF16TG8SIMD is DotsF16TGroup for g = 8 and an even head width.
 	dotsF16TG8SIMD func(dst []float32, n int, qT []float32, kt []uint16, stride int)
 )

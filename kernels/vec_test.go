@@ -374,3 +374,39 @@ func TestDotsF16TGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestAxpysF16Group checks the grouped value sums against AxpysF16 head by
+// head, bit for bit.
+func TestAxpysF16Group(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, g := range []int{8, 4, 2} {
+		for _, hd := range []int{64, 128} {
+			const kvdim = 256
+			for _, n := range []int{1, 7, 33} {
+				values := make([]uint16, n*kvdim)
+				for i := range values {
+					values[i] = F32ToF16(float32(r.NormFloat64()))
+				}
+				p := make([]float32, g*n)
+				for i := range p {
+					p[i] = r.Float32()
+				}
+				out := make([]float32, g*hd)
+				want := make([]float32, g*hd)
+				for i := range out {
+					out[i] = float32(r.NormFloat64())
+					want[i] = out[i]
+				}
+				AxpysF16Group(out, p, n, g, values[hd:], kvdim)
+				for rr := 0; rr < g; rr++ {
+					AxpysF16(want[rr*hd:(rr+1)*hd], p[rr*n:(rr+1)*n], values[hd:], kvdim)
+				}
+				for i := range out {
+					if out[i] != want[i] {
+						t.Fatalf("g %d hd %d n %d: out[%d] = %v, want %v", g, hd, n, i, out[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -107,8 +107,9 @@ func (w *attnWork) head(u int, scores []float32) {
 
 // kvHead computes unit u (token u/kvHeads, KV head u%kvHeads): the
 // attention of the group of query heads that share the KV head, their
-// scores in one pass over the keys (kernels.DotsF16TGroup), using scratch
-// for the transposed queries and the group's scores.
+// scores in one pass over the keys (kernels.DotsF16TGroup) and their sums
+// of values in one pass over the values (kernels.AxpysF16Group), using
+// scratch for the transposed queries and the group's scores.
 func (w *attnWork) kvHead(u int, scratch []float32) {
 	kvHeads := w.heads / w.group
 	i, kh := u/kvHeads, u%kvHeads
@@ -127,9 +128,8 @@ func (w *attnWork) kvHead(u int, scratch []float32) {
 		row := scores[r*seen : (r+1)*seen]
 		scaledSoftmax(row, w.scale)
 		roundF16(row)
-		h := kh*g + r
-		out := w.att[i*w.qdim+h*hd : i*w.qdim+(h+1)*hd]
-		clear(out)
-		kernels.AxpysF16(out, row, w.values[kvh:], w.kvdim)
 	}
+	out := w.att[i*w.qdim+kh*g*hd : i*w.qdim+(kh+1)*g*hd]
+	clear(out)
+	kernels.AxpysF16Group(out, scores, seen, g, w.values[kvh:], w.kvdim)
 }
