@@ -24,6 +24,9 @@ func dotsF16TAVX2(dst *float32, q *float32, kt *uint16, n, hd, stride int)
 func axpysF16G4x64AVX512(out *float32, p *float32, n int, v *uint16, stride int)
 
 //go:noescape
+func dotsF16TG4AVX512(dst *float32, n int, qT *float32, kt *uint16, hd, stride int)
+
+//go:noescape
 func dotsF16TG8AVX512(dst *float32, n int, qT *float32, kt *uint16, hd, stride int)
 
 var _ = addInstaller(func(avx512 bool) {
@@ -33,6 +36,9 @@ var _ = addInstaller(func(avx512 bool) {
 	if avx512 {
 		axpysF16G4x64SIMD = func(out, p []float32, n int, v []uint16, stride int) {
 			axpysF16G4x64AVX512(&out[0], &p[0], n, &v[0], stride)
+		}
+		dotsF16TG4SIMD = func(dst []float32, n int, qT []float32, kt []uint16, stride int) {
+			dotsF16TG4AVX512(&dst[0], n, &qT[0], &kt[0], len(qT)/4, stride)
 		}
 		dotsF16TG8SIMD = func(dst []float32, n int, qT []float32, kt []uint16, stride int) {
 			dotsF16TG8AVX512(&dst[0], n, &qT[0], &kt[0], len(qT)/8, stride)

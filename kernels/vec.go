@@ -114,7 +114,9 @@ func DotsF16T(dst []float32, q []float32, kt []uint16, stride int) {
 
 // GroupedScores reports whether DotsF16TGroup has a vector path for g
 // query heads per KV head (and so beats g calls of DotsF16T).
-func GroupedScores(g int) bool { return g == 8 && dotsF16TG8SIMD != nil }
+func GroupedScores(g int) bool {
+	return g == 8 && dotsF16TG8SIMD != nil || g == 4 && dotsF16TG4SIMD != nil
+}
 
 // DotsF16TGroup is DotsF16T for g query heads that share a KV head: row r
 // of dst (dst[r*n:(r+1)*n]) gets the n scores of head r, and qT holds the
@@ -130,6 +132,10 @@ func DotsF16TGroup(dst []float32, n int, qT []float32, g int, kt []uint16, strid
 	}
 	if g == 8 && hd%2 == 0 && dotsF16TG8SIMD != nil {
 		dotsF16TG8SIMD(dst, n, qT, kt, stride)
+		return
+	}
+	if g == 4 && hd%4 == 0 && dotsF16TG4SIMD != nil {
+		dotsF16TG4SIMD(dst, n, qT, kt, stride)
 		return
 	}
 	for r := 0; r < g; r++ {
@@ -318,6 +324,9 @@ var (
 	dotsF16TSIMD func(dst, q []float32, kt []uint16, stride int)
 	// axpysF16G4x64SIMD is AxpysF16Group for four heads of width 64.
 	axpysF16G4x64SIMD func(out, p []float32, n int, v []uint16, stride int)
+	// dotsF16TG4SIMD is DotsF16TGroup for g = 4 and a head width that is a
+	// multiple of 4.
+	dotsF16TG4SIMD func(dst []float32, n int, qT []float32, kt []uint16, stride int)
 	// dotsF16TG8SIMD is DotsF16TGroup for g = 8 and an even head width.
 	dotsF16TG8SIMD func(dst []float32, n int, qT []float32, kt []uint16, stride int)
 )

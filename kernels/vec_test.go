@@ -329,7 +329,7 @@ func TestDotsF16T(t *testing.T) {
 func TestDotsF16TGroup(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, g := range []int{8, 4} {
-		for _, hd := range []int{64, 128, 6} {
+		for _, hd := range []int{64, 128, 6, 12} {
 			kvHeads := 2
 			dim := kvHeads * hd
 			for _, n := range []int{1, 15, 16, 17, 50} {
@@ -350,14 +350,14 @@ func TestDotsF16TGroup(t *testing.T) {
 				keys := kt[hd*16:] // the second KV head
 				want := make([]float32, n)
 				for _, simd := range []bool{true, false} {
-					saved := dotsF16TG8SIMD
+					saved8, saved4 := dotsF16TG8SIMD, dotsF16TG4SIMD
 					if !simd {
-						dotsF16TG8SIMD = nil
+						dotsF16TG8SIMD, dotsF16TG4SIMD = nil, nil
 					}
 					dst := make([]float32, g*n+1)
 					dst[g*n] = 42
 					DotsF16TGroup(dst[:g*n], n, qT, g, keys, dim*16)
-					dotsF16TG8SIMD = saved
+					dotsF16TG8SIMD, dotsF16TG4SIMD = saved8, saved4
 					for rr := 0; rr < g; rr++ {
 						DotsF16T(want, q[rr*hd:(rr+1)*hd], keys, dim*16)
 						for j := 0; j < n; j++ {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -14,21 +15,29 @@ import (
 	"ferry/tier"
 )
 
-// TestGroupedAttention runs a model whose eight query heads share each KV
-// head (as TinyLlama's do) with the heads scored together and one by one,
-// over a prompt evaluated as a batch and then token by token past a key
-// block boundary, and checks the logits agree within float rounding.
+// TestGroupedAttention runs models whose query heads share KV heads in
+// groups of eight (TinyLlama) and four (Llama 3, with 64- and 128-wide
+// heads) with each group's heads scored together and one by one, over a
+// prompt evaluated as a batch and then token by token past a key block
+// boundary, and checks the logits agree within float rounding.
 func TestGroupedAttention(t *testing.T) {
-	if !kernels.GroupedScores(8) {
-		t.Skip("no grouped scores on this CPU")
+	for _, c := range []struct{ heads, kvHeads int }{{8, 1}, {8, 2}, {4, 1}} {
+		t.Run(fmt.Sprintf("%d-heads-%d-kv", c.heads, c.kvHeads), func(t *testing.T) {
+			if !kernels.GroupedScores(c.heads / c.kvHeads) {
+				t.Skip("no grouped scores on this CPU")
+			}
+			groupedVsPerHead(t, synth.Shape{Name: "gqa", Arch: "llama", Dim: 512, Layers: 2, Heads: c.heads, KVHeads: c.kvHeads,
+				FFN: 512, Vocab: 512, Context: 256, RopeBase: 1e4, NormEps: 1e-5})
+		})
 	}
+}
+
+func groupedVsPerHead(t *testing.T, shape synth.Shape) {
 	ft, err := convert.ParseFileType("F32")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "gqa8.gguf")
-	shape := synth.Shape{Name: "gqa8", Arch: "llama", Dim: 512, Layers: 2, Heads: 8, KVHeads: 1, FFN: 512,
-		Vocab: 512, Context: 256, RopeBase: 1e4, NormEps: 1e-5}
+	path := filepath.Join(t.TempDir(), "gqa.gguf")
 	if err := synth.Write(context.Background(), path, synth.Options{Shape: shape, FileType: ft, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
