@@ -33,11 +33,9 @@ func sigmoid(x float32) float32 { return 1 / (1 + float32(math.Exp(float64(-x)))
 // swiglu sets gate[i] = silu(gate[i]) * up[i].
 func swiglu(gate, up []float32) { kernels.SwiGLU(gate, up) }
 
-func addTo(dst, src []float32) {
-	for i, v := range src {
-		dst[i] += v
-	}
-}
+// addTo adds src to dst (the residual connections). x + 1*y is x + y
+// exactly, so the vector multiply-add of AxpyF32 gives the plain sums.
+func addTo(dst, src []float32) { kernels.AxpyF32(dst, 1, src) }
 
 // axpy adds a*x to y.
 func axpy(y []float32, a float32, x []float32) { kernels.AxpyF32(y, a, x) }
