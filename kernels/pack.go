@@ -43,15 +43,20 @@ const numGGUFTypes = 32
 // numTypes is the size of the kernel table: GGUF types and packed types.
 const numTypes = numGGUFTypes + 2
 
-// packedOf maps a GGUF type to its packed type, when it has one.
-var packedOf = map[dtype.Type]dtype.Type{dtype.Q4_K: q4KPacked, dtype.Q8_0: q8Packed}
+// packing describes the packed layout of a GGUF type.
+type packing struct {
+	packed dtype.Type // the type value that names the layout
+	group  int        // packed rows hold a multiple of this many blocks
+	// pack rewrites one row of nb blocks in place, using tmp (one row) as
+	// scratch.
+	pack func(row, tmp []byte, nb int)
+}
 
-// packers rewrite rows of nb blocks into the packed layout of their type,
-// using tmp (one row) as scratch.
-var packers = map[dtype.Type]func(row, tmp []byte, nb int){dtype.Q4_K: packQ4_KRow, dtype.Q8_0: packQ8_0Row}
-
-// packGroup is the number of blocks a packed row must be a multiple of.
-var packGroup = map[dtype.Type]int{dtype.Q4_K: 1, dtype.Q8_0: 8}
+// packings holds the types that have a packed layout.
+var packings = map[dtype.Type]packing{
+	dtype.Q4_K: {packed: q4KPacked, group: 1, pack: packQ4_KRow},
+	dtype.Q8_0: {packed: q8Packed, group: 8, pack: packQ8_0Row},
+}
 
 // Pack rewrites w, rows of cols values of type t, into the packed layout of
 // t that the kernels in use read fastest, in place, and returns the type to
@@ -59,24 +64,23 @@ var packGroup = map[dtype.Type]int{dtype.Q4_K: 1, dtype.Q8_0: 8}
 // the plain one on this CPU, or cols is not a whole number of blocks) it
 // leaves w alone and returns t.
 func Pack(t dtype.Type, w []byte, cols int) dtype.Type {
-	pt, ok := packedOf[t]
-	if !ok || !packedFast[pt] || cols <= 0 || cols%t.BlockSize() != 0 {
+	p, ok := packings[t]
+	if !ok || !packedFast[p.packed] || cols <= 0 || cols%t.BlockSize() != 0 {
 		return t
 	}
 	nb := cols / t.BlockSize()
-	if nb%packGroup[t] != 0 {
+	if nb%p.group != 0 {
 		return t
 	}
 	rb := nb * t.BlockBytes()
 	if len(w)%rb != 0 {
 		return t
 	}
-	pack := packers[t]
 	tmp := make([]byte, rb)
 	for r := 0; r+rb <= len(w); r += rb {
-		pack(w[r:r+rb], tmp, nb)
+		p.pack(w[r:r+rb], tmp, nb)
 	}
-	return pt
+	return p.packed
 }
 
 // packedFast marks the packed types whose layout an installed SIMD loop

@@ -101,42 +101,45 @@ GLOBL kqNib<>(SB), RODATA|NOPTR, $8
 DATA kqHigh<>+0(SB)/8, $0x1020408000000000
 GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 
-// KQBLOCK does one block: its nibbles at no(R10) (loaded by LOAD64),
-// activations at ao(R11), scales in lane 0 of Z1, d*dx broadcast from
-// so(SP); the block's integer sums, scaled, go into Z30.
-#define KQLOADLINE(off) \
-	VMOVDQU64 off(R10), Z17
+// KQLOADLINE and KQLOADSPLIT load 64 nibble bytes at off(base) into
+// Z17: a line at once, or 32 bytes at a time where the bytes straddle two
+// lines.
+#define KQLOADLINE(base, off) \
+	VMOVDQU64 off(base), Z17
 
-#define KQLOADSPLIT(off) \
-	VMOVDQU64 off(R10), Y17; \
-	VINSERTI64X4 $1, off+32(R10), Z17, Z17
+#define KQLOADSPLIT(base, off) \
+	VMOVDQU64 off(base), Y17; \
+	VINSERTI64X4 $1, off+32(base), Z17, Z17
 
-#define KQPRODUCTS(ao, sa, sb, op) \
+// KQPRODUCTS splits the nibbles in Z17 into Z17 (low) and Z18 (high) and
+// takes them against the activations at ao(ab) and ao+64(ab), weighted by
+// the scale words sa and sb pick from Z1, into Z16 and Z21 (op: VPMADDWD
+// for the first half of a block, which sets them, then VPDPWSSD).
+#define KQPRODUCTS(ab, ao, sa, sb, op) \
 	VGF2P8AFFINEQB $0, Z29, Z17, Z18; \
 	VPANDD Z28, Z17, Z17; \
-	VPMADDUBSW ao(R11), Z17, Z17; \
-	VPMADDUBSW ao+64(R11), Z18, Z18; \
+	VPMADDUBSW ao(ab), Z17, Z17; \
+	VPMADDUBSW ao+64(ab), Z18, Z18; \
 	VPERMB.Z Z1, sa, K1, Z19; \
 	VPERMB.Z Z1, sb, K1, Z20; \
 	op Z19, Z17, Z16; \
 	op Z20, Z18, Z21
 
-#define KQBLOCKLINE(no, ao, so) \
-	KQLOADLINE(no); \
-	KQPRODUCTS(ao, Z24, Z25, VPMADDWD); \
-	KQLOADLINE(no+64); \
-	KQPRODUCTS(ao+128, Z26, Z27, VPDPWSSD); \
+// KQBLOCK does one block: its nibbles at no(nb) loaded by LOAD, its
+// activations at ao(ab), its scales in lane 0 of Z1; it leaves the block's
+// sums as floats in Z16, for the caller to scale by d*dx.
+#define KQBLOCK(LOAD, nb, no, ab, ao) \
+	LOAD(nb, no); \
+	KQPRODUCTS(ab, ao, Z24, Z25, VPMADDWD); \
+	LOAD(nb, no+64); \
+	KQPRODUCTS(ab, ao+128, Z26, Z27, VPDPWSSD); \
 	VPADDD Z21, Z16, Z16; \
-	VCVTDQ2PS Z16, Z16; \
-	VFMADD231PS.BCST so(SP), Z16, Z30
+	VCVTDQ2PS Z16, Z16
 
-#define KQBLOCKSPLIT(no, ao, so) \
-	KQLOADSPLIT(no); \
-	KQPRODUCTS(ao, Z24, Z25, VPMADDWD); \
-	KQLOADSPLIT(no+64); \
-	KQPRODUCTS(ao+128, Z26, Z27, VPDPWSSD); \
-	VPADDD Z21, Z16, Z16; \
-	VCVTDQ2PS Z16, Z16; \
+// KQGROUPBLOCK does block k of a group (nibbles at no(R10), activations
+// at ao(R11)) and adds its sums times d*dx, at so(SP), to Z30.
+#define KQGROUPBLOCK(LOAD, no, ao, so) \
+	KQBLOCK(LOAD, R10, no, R11, ao); \
 	VFMADD231PS.BCST so(SP), Z16, Z30
 
 // KQHEAD unpacks the four headers at R10 into Z1 (lane k: block k's
@@ -213,13 +216,13 @@ kqrow:
 	JNZ kqsplit
 kqline:
 	KQHEAD
-	KQBLOCKLINE(64, 0, 0)
+	KQGROUPBLOCK(KQLOADLINE, 64, 0, 0)
 	VALIGND $4, Z1, Z1, Z1
-	KQBLOCKLINE(192, 256, 16)
+	KQGROUPBLOCK(KQLOADLINE, 192, 256, 16)
 	VALIGND $4, Z1, Z1, Z1
-	KQBLOCKLINE(320, 512, 32)
+	KQGROUPBLOCK(KQLOADLINE, 320, 512, 32)
 	VALIGND $4, Z1, Z1, Z1
-	KQBLOCKLINE(448, 768, 48)
+	KQGROUPBLOCK(KQLOADLINE, 448, 768, 48)
 	ADDQ $576, R10
 	ADDQ $1216, R11
 	DECQ R12
@@ -227,13 +230,13 @@ kqline:
 	JMP kqtail
 kqsplit:
 	KQHEAD
-	KQBLOCKSPLIT(64, 0, 0)
+	KQGROUPBLOCK(KQLOADSPLIT, 64, 0, 0)
 	VALIGND $4, Z1, Z1, Z1
-	KQBLOCKSPLIT(192, 256, 16)
+	KQGROUPBLOCK(KQLOADSPLIT, 192, 256, 16)
 	VALIGND $4, Z1, Z1, Z1
-	KQBLOCKSPLIT(320, 512, 32)
+	KQGROUPBLOCK(KQLOADSPLIT, 320, 512, 32)
 	VALIGND $4, Z1, Z1, Z1
-	KQBLOCKSPLIT(448, 768, 48)
+	KQGROUPBLOCK(KQLOADSPLIT, 448, 768, 48)
 	ADDQ $576, R10
 	ADDQ $1216, R11
 	DECQ R12
@@ -261,28 +264,7 @@ kqtailblock:
 	VBROADCASTSS X8, Z22
 	VPERMILPS $0x55, X8, X9
 	VFMADD231PS Z9, Z7, Z23
-	VMOVDQU64 (R14), Y17
-	VINSERTI64X4 $1, 32(R14), Z17, Z17
-	VGF2P8AFFINEQB $0, Z29, Z17, Z18
-	VPANDD Z28, Z17, Z17
-	VPMADDUBSW (R15), Z17, Z17
-	VPMADDUBSW 64(R15), Z18, Z18
-	VPERMB.Z Z1, Z24, K1, Z19
-	VPERMB.Z Z1, Z25, K1, Z20
-	VPMADDWD Z19, Z17, Z16
-	VPMADDWD Z20, Z18, Z21
-	VMOVDQU64 64(R14), Y17
-	VINSERTI64X4 $1, 96(R14), Z17, Z17
-	VGF2P8AFFINEQB $0, Z29, Z17, Z18
-	VPANDD Z28, Z17, Z17
-	VPMADDUBSW 128(R15), Z17, Z17
-	VPMADDUBSW 192(R15), Z18, Z18
-	VPERMB.Z Z1, Z26, K1, Z19
-	VPERMB.Z Z1, Z27, K1, Z20
-	VPDPWSSD Z19, Z17, Z16
-	VPDPWSSD Z20, Z18, Z21
-	VPADDD Z21, Z16, Z16
-	VCVTDQ2PS Z16, Z16
+	KQBLOCK(KQLOADSPLIT, R14, 0, R15, 0)
 	VFMADD231PS Z22, Z16, Z30
 	ADDQ $16, R10
 	ADDQ $128, R14

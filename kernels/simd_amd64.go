@@ -169,15 +169,13 @@ const (
 // setVecPF installs a row loop that takes its prefetch distance: the
 // streaming distance for single products, the batch one for batches.
 func setVecPF(t dtype.Type, loop rowLoopPF) {
-	setVec(t, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
+	k := &kernelTable[t]
+	k.vec = rowVec(k, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 		loop(y, w, rb, rows, xq, nb, prefetchStream)
 	})
-	k := &kernelTable[t]
-	single := k.vec
-	setVec(t, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
+	k.vecBatch = rowVec(k, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 		loop(y, w, rb, rows, xq, nb, prefetchBatch)
 	})
-	k.vec, k.vecBatch = single, k.vec
 }
 
 // setVec installs an assembly row loop as the vecFunc of t, checking the
@@ -186,9 +184,14 @@ func setVecPF(t dtype.Type, loop rowLoopPF) {
 // did not already.)
 func setVec(t dtype.Type, loop rowLoop) {
 	k := &kernelTable[t]
-	k.vecBatch = nil
+	k.vec, k.vecBatch = rowVec(k, loop), nil
+}
+
+// rowVec wraps an assembly row loop as a vecFunc of k's type, checking the
+// bounds the loop relies on.
+func rowVec(k *kernel, loop rowLoop) vecFunc {
 	bs, bb, act := k.blockSize, k.blockBytes, k.act
-	k.vec = func(y []float32, w []byte, rb int, xq []byte) {
+	return func(y []float32, w []byte, rb int, xq []byte) {
 		if len(y) == 0 || rb == 0 {
 			return
 		}
