@@ -25,8 +25,9 @@
 //     8-bit activations (after ggml's vec_dot).
 //   - kernels.go: the per-type kernel table, Dot, Dequantize and Supported.
 //   - matvec.go: MatVec, MatMul and MatMuls (products sharing an input),
-//     their row chunking and the worker pool, which also serves
-//     ParallelFor and SumBytesParallel.
+//     their rows split in lanes, ParallelFor and SumBytesParallel.
+//   - pool.go: the worker pool, each worker handed jobs through a slot of
+//     its own.
 //   - vec.go: float vector helpers for attention and the MLP (DotsF16,
 //     AxpysF16, RoundF16, SwiGLU, ExpShift).
 //   - simd_amd64.go, kernels_amd64.s, cpu_amd64.s: the assembly, chosen at
