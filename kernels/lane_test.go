@@ -1,0 +1,103 @@
+package kernels
+
+import (
+	"sync"
+	"testing"
+)
+
+// TestSplitLanes checks that lanes cover a job's rows end to end, in order,
+// and carry about the same weight bytes when segments' rows differ in size.
+func TestSplitLanes(t *testing.T) {
+	for _, tc := range []struct {
+		rows, rb []int // per segment
+		n, p     int
+	}{
+		{[]int{160}, []int{100}, 1, 2},
+		{[]int{2048, 256, 256}, []int{1152, 1152, 1680}, 1, 2},
+		{[]int{2048, 256, 256}, []int{1152, 1152, 1680}, 1, 5},
+		{[]int{10, 3000}, []int{5000, 10}, 1, 2},
+		{[]int{33}, []int{7}, 4, 3},
+		{[]int{3}, []int{7}, 1, 8}, // more lanes than rows
+	} {
+		j := new(job)
+		j.n = tc.n
+		row0, total := 0, 0
+		for i, r := range tc.rows {
+			j.segs = append(j.segs, segment{y: make([]float32, r*tc.n), rb: tc.rb[i], row0: row0})
+			row0 += r
+			total += r * tc.rb[i]
+		}
+		j.rows = row0
+		j.splitLanes(tc.p)
+		if j.nlanes != tc.p {
+			t.Fatalf("%v: %d lanes, want %d", tc, j.nlanes, tc.p)
+		}
+		bytesOf := func(lo, hi int) int {
+			b := 0
+			for _, sg := range j.segs {
+				a, z := max(lo, sg.row0), min(hi, sg.row0+len(sg.y)/j.n)
+				if z > a {
+					b += (z - a) * sg.rb
+				}
+			}
+			return b
+		}
+		maxRow := 0
+		for _, rb := range tc.rb {
+			maxRow = max(maxRow, rb)
+		}
+		next := 0
+		for i := 0; i < tc.p; i++ {
+			v := j.lanes[i].ends.Load()
+			front, back := int(uint32(v)), int(v>>32)
+			if front != next || back < front {
+				t.Fatalf("%v: lane %d is [%d, %d), want it to start at %d", tc, i, front, back, next)
+			}
+			if got, want := bytesOf(front, back), total/tc.p; j.rows >= tc.p && (got > want+maxRow || got < want-maxRow) {
+				t.Errorf("%v: lane %d holds %d bytes, want %d within a row (%d)", tc, i, got, want, maxRow)
+			}
+			next = back
+		}
+		if next != j.rows {
+			t.Fatalf("%v: lanes end at %d, want %d", tc, next, j.rows)
+		}
+	}
+}
+
+// TestLaneTake claims a lane from both ends at once and checks that every
+// row is handed out exactly once.
+func TestLaneTake(t *testing.T) {
+	var l lane
+	const rows = 100000
+	l.set(0, rows)
+	seen := make([]int32, rows)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(fromBack bool) {
+			defer wg.Done()
+			for {
+				lo, hi, ok := l.take(64, 3, fromBack)
+				if !ok {
+					return
+				}
+				if hi <= lo || hi-lo > 64 {
+					t.Errorf("claim [%d, %d) outside 1..64 rows", lo, hi)
+					return
+				}
+				for i := lo; i < hi; i++ {
+					seen[i]++ // each row by one claimant only, so no race
+				}
+			}
+		}(g%2 == 1)
+	}
+	wg.Wait()
+	for i, c := range seen {
+		if c != 1 {
+			t.Fatalf("row %d handed out %d times", i, c)
+		}
+	}
+	if l.remaining() != 0 {
+		t.Fatalf("lane has %d rows left", l.remaining())
+	}
+}
