@@ -2019,3 +2019,146 @@ dkloop:
 	JNZ dkloop
 	VZEROUPPER
 	RET
+
+// SMEXP sets Z4 = e^Z1 with expShiftAVX512's polynomial (constants in
+// Z20-Z29; Z2 and Z3 scratch).
+#define SMEXP \
+	VMULPS Z20, Z1, Z2; \
+	VRNDSCALEPS $0, Z2, Z2; \
+	VMOVAPS Z1, Z3; \
+	VFNMADD231PS Z21, Z2, Z3; \
+	VFNMADD231PS Z22, Z2, Z3; \
+	VMOVAPS Z28, Z4; \
+	VFMADD213PS Z27, Z3, Z4; \
+	VFMADD213PS Z26, Z3, Z4; \
+	VFMADD213PS Z25, Z3, Z4; \
+	VFMADD213PS Z24, Z3, Z4; \
+	VFMADD213PS Z23, Z3, Z4; \
+	VFMADD213PS Z29, Z3, Z4; \
+	VFMADD213PS Z29, Z3, Z4; \
+	VSCALEFPS Z2, Z4, Z4
+
+// func softmaxF16RowsAVX512(x *float32, rows, n int, scale float32)
+// Each of the rows of n values at x (n > 0, one row after another) becomes
+// softmax(scale*row) rounded to half precision: scaled in place while its
+// maximum is found (a NaN is passed over), e^(v-max) and their sum as in
+// expShiftAVX512, then times float32(1/float64(sum)) and rounded through
+// VCVTPS2PH. The last n%16 values of a row go under a mask, so that a
+// row's tail takes the vector path too.
+TEXT ·softmaxF16RowsAVX512(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), DI
+	MOVQ rows+8(FP), R8
+	MOVQ n+16(FP), R9
+	VBROADCASTSS scale+24(FP), Z30
+	VBROADCASTSS swc<>+0(SB), Z20
+	VBROADCASTSS swc<>+4(SB), Z21
+	VBROADCASTSS swc<>+8(SB), Z22
+	VBROADCASTSS swc<>+12(SB), Z23
+	VBROADCASTSS swc<>+16(SB), Z24
+	VBROADCASTSS swc<>+20(SB), Z25
+	VBROADCASTSS swc<>+24(SB), Z26
+	VBROADCASTSS swc<>+28(SB), Z27
+	VBROADCASTSS swc<>+32(SB), Z28
+	VBROADCASTSS swc<>+36(SB), Z29
+	MOVL $0xff800000, AX
+	VPBROADCASTD AX, Z19
+	MOVQ $0x3ff0000000000000, AX
+	VMOVQ AX, X18
+	MOVQ R9, R11
+	ANDQ $15, R11
+	MOVQ R11, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	MOVQ R9, R10
+	ANDQ $-16, R10
+smrow:
+	// Scale, and the maximum.
+	MOVQ DI, SI
+	MOVQ R10, CX
+	VMOVAPS Z19, Z0
+	TESTQ CX, CX
+	JZ smmaxtail
+smmaxloop:
+	VMULPS (SI), Z30, Z1
+	VMOVUPS Z1, (SI)
+	VMAXPS Z0, Z1, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ smmaxloop
+smmaxtail:
+	TESTQ R11, R11
+	JZ smmaxdone
+	VMOVUPS.Z (SI), K2, Z1
+	VMULPS Z30, Z1, Z1
+	VMOVUPS Z1, K2, (SI)
+	VMAXPS Z0, Z1, K2, Z0
+smmaxdone:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS Y0, Y1, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X0, X1, X0
+	VMOVHLPS X0, X0, X1
+	VMAXPS X0, X1, X0
+	VMOVSHDUP X0, X1
+	VMAXSS X0, X1, X0
+	VBROADCASTSS X0, Z31
+	// e^(v-max) and their sum.
+	MOVQ DI, SI
+	MOVQ R10, CX
+	VPXORD Z0, Z0, Z0
+	TESTQ CX, CX
+	JZ smexptail
+smexploop:
+	VMOVUPS (SI), Z1
+	VSUBPS Z31, Z1, Z1
+	SMEXP
+	VMOVUPS Z4, (SI)
+	VADDPS Z4, Z0, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ smexploop
+smexptail:
+	TESTQ R11, R11
+	JZ smexpdone
+	VMOVUPS.Z (SI), K2, Z1
+	VSUBPS Z31, Z1, Z1
+	SMEXP
+	VMOVUPS Z4, K2, (SI)
+	VADDPS Z4, Z0, K2, Z0
+smexpdone:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y0, Y1, Y1
+	HSUM8(Y1, X1, X2)
+	VCVTSS2SD X1, X1, X1
+	VDIVSD X1, X18, X1
+	VCVTSD2SS X1, X1, X1
+	VBROADCASTSS X1, Z1
+	// Normalize and round to half precision.
+	MOVQ DI, SI
+	MOVQ R10, CX
+	TESTQ CX, CX
+	JZ smrtail
+smrloop:
+	VMULPS (SI), Z1, Z2
+	VCVTPS2PH $0, Z2, Y2
+	VCVTPH2PS Y2, Z2
+	VMOVUPS Z2, (SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ smrloop
+smrtail:
+	TESTQ R11, R11
+	JZ smrdone
+	VMOVUPS.Z (SI), K2, Z2
+	VMULPS Z1, Z2, Z2
+	VCVTPS2PH $0, Z2, Y2
+	VCVTPH2PS Y2, Z2
+	VMOVUPS Z2, K2, (SI)
+smrdone:
+	LEAQ (DI)(R9*4), DI
+	DECQ R8
+	JNZ smrow
+	VZEROUPPER
+	RET

@@ -113,6 +113,7 @@ func useSIMD() {
 		setVec(dtype.F32, vecF32AVX512)
 		swigluSIMD = func(gate, up []float32) { swigluAVX512(&gate[0], &up[0], len(gate)) }
 		expShiftSIMD = func(x []float32, shift float32) float32 { return expShiftAVX512(&x[0], len(x), shift) }
+		softmaxF16RowsSIMD = func(x []float32, rows, n int, scale float32) { softmaxF16RowsAVX512(&x[0], rows, n, scale) }
 		dotsF16SIMD = func(dst, a []float32, b []uint16, stride int) {
 			if len(a) == 64 {
 				dotsF16x64AVX512(&dst[0], &a[0], &b[0], len(dst), stride)
@@ -251,6 +252,9 @@ func axpysF16x64AVX512(y, alpha *float32, x *uint16, count, stride, n int)
 
 //go:noescape
 func expShiftAVX512(x *float32, n int, shift float32) float32
+
+//go:noescape
+func softmaxF16RowsAVX512(x *float32, rows, n int, scale float32)
 
 //go:noescape
 func dotsF16AVX2(dst, a *float32, b *uint16, n, count, stride int)

@@ -1,6 +1,9 @@
 package kernels
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Float32 vector helpers for attention: q·k scores and the weighted sum of
 // values. They run on whatever vectors the model hands them (no quantized
@@ -307,12 +310,41 @@ func ExpShift(x []float32, shift float32) float64 {
 	return sum
 }
 
+// SoftmaxF16Rows replaces each of the rows of x (len(x)/rows values, one
+// row after another) by softmax(scale*row) rounded to half precision: the
+// attention probabilities that meet an F16 cache's values, as llama.cpp
+// computes them (scaled scores, e^(v-max) over their sum). The vector path
+// takes a row's last len%16 values under a mask instead of in scalar
+// code, so its results can differ from ScaleMax, ExpShift, Scale and
+// RoundF16 in turn by the rounding of those values' exponentials.
+func SoftmaxF16Rows(x []float32, rows int, scale float32) {
+	if rows <= 0 || len(x) == 0 {
+		return
+	}
+	n := len(x) / rows
+	if n*rows != len(x) {
+		panic(fmt.Sprintf("kernels: SoftmaxF16Rows: %d rows do not divide %d values", rows, len(x)))
+	}
+	if softmaxF16RowsSIMD != nil {
+		softmaxF16RowsSIMD(x, rows, n, scale)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		row := x[r*n : (r+1)*n]
+		m := ScaleMax(row, scale)
+		Scale(row, float32(1/ExpShift(row, m)))
+		RoundF16(row, row)
+	}
+}
+
 // The vector paths; nil when the CPU has none. The run versions take a
 // length that is a positive multiple of 16 and bounds already checked.
 var (
 	roundF16SIMD func(dst, src []float32)
 	swigluSIMD   func(gate, up []float32)
 	expShiftSIMD func(x []float32, shift float32) float32
+	// softmaxF16RowsSIMD takes rows*n values, n > 0.
+	softmaxF16RowsSIMD func(x []float32, rows, n int, scale float32)
 	dotF16SIMD   func(a []float32, b []uint16) float32
 	axpyF16SIMD  func(y []float32, alpha float32, x []uint16)
 	dotsF16SIMD  func(dst, a []float32, b []uint16, stride int)

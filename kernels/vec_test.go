@@ -410,3 +410,57 @@ func TestAxpysF16Group(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftmaxF16Rows checks SoftmaxF16Rows against a float64 softmax
+// rounded to half precision, for row lengths around the vector width and
+// several rows at once; where rows are whole vectors, the vector path must
+// equal ScaleMax, ExpShift, Scale and RoundF16 in turn bit for bit.
+func TestSoftmaxF16Rows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 3, 15, 16, 17, 40, 64, 100} {
+		for _, rows := range []int{1, 8} {
+			x := make([]float32, rows*n)
+			for i := range x {
+				x[i] = float32(r.NormFloat64() * 20)
+			}
+			got := append([]float32(nil), x...)
+			SoftmaxF16Rows(got, rows, 0.125)
+			for k := 0; k < rows; k++ {
+				row := x[k*n : (k+1)*n]
+				m := math.Inf(-1)
+				for _, v := range row {
+					m = max(m, float64(v*0.125))
+				}
+				var sum float64
+				for _, v := range row {
+					sum += math.Exp(float64(v*0.125) - m)
+				}
+				for i, v := range row {
+					want := math.Exp(float64(v*0.125)-m) / sum
+					g := float64(got[k*n+i])
+					// One half-precision step, relative, or an absolute
+					// 1e-7 for values near the bottom of its range.
+					if d := math.Abs(g - want); d > want/1024+1e-7 {
+						t.Fatalf("n=%d rows=%d: row %d [%d] = %v, want %v", n, rows, k, i, g, want)
+					}
+					if f16 := f16Table[F32ToF16(float32(g))]; f16 != float32(g) {
+						t.Fatalf("n=%d: [%d] = %v is not a half", n, i, g)
+					}
+				}
+			}
+			if n%16 == 0 {
+				want := append([]float32(nil), x...)
+				for k := 0; k < rows; k++ {
+					row := want[k*n : (k+1)*n]
+					Scale(row, float32(1/ExpShift(row, ScaleMax(row, 0.125))))
+					RoundF16(row, row)
+				}
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("n=%d rows=%d: [%d] = %v, the steps in turn give %v", n, rows, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -98,8 +98,7 @@ func (w *attnWork) head(u int, scores []float32) {
 	kvh := (h / w.group) * w.hd
 	scores = scores[:seen]
 	kernels.DotsF16T(scores, qh, w.keys[kvh*kv.Block:], w.kvdim*kv.Block)
-	scaledSoftmax(scores, w.scale)
-	roundF16(scores)
+	kernels.SoftmaxF16Rows(scores, 1, w.scale)
 	out := w.att[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
 	clear(out)
 	kernels.AxpysF16(out, scores, w.values[kvh:], w.kvdim)
@@ -124,11 +123,7 @@ func (w *attnWork) kvHead(u int, scratch []float32) {
 	}
 	kvh := kh * hd
 	kernels.DotsF16TGroup(scores, seen, qT, g, w.keys[kvh*kv.Block:], w.kvdim*kv.Block)
-	for r := 0; r < g; r++ {
-		row := scores[r*seen : (r+1)*seen]
-		scaledSoftmax(row, w.scale)
-		roundF16(row)
-	}
+	kernels.SoftmaxF16Rows(scores, g, w.scale)
 	out := w.att[i*w.qdim+kh*g*hd : i*w.qdim+(kh+1)*g*hd]
 	clear(out)
 	kernels.AxpysF16Group(out, scores, seen, g, w.values[kvh:], w.kvdim)
