@@ -345,15 +345,15 @@ var (
 	expShiftSIMD func(x []float32, shift float32) float32
 	// softmaxF16RowsSIMD takes rows*n values, n > 0.
 	softmaxF16RowsSIMD func(x []float32, rows, n int, scale float32)
-	dotF16SIMD   func(a []float32, b []uint16) float32
-	axpyF16SIMD  func(y []float32, alpha float32, x []uint16)
-	dotsF16SIMD  func(dst, a []float32, b []uint16, stride int)
-	axpysF16SIMD func(y, alpha []float32, b []uint16, stride int)
-	f32ToF16SIMD func(dst []uint16, src []float32)
-	scaleMulSIMD func(dst, x, w []float32, s float32)
-	scaleMaxSIMD func(x []float32, s float32) float32
-	scaleSIMD    func(x []float32, s float32)
-	dotsF16TSIMD func(dst, q []float32, kt []uint16, stride int)
+	dotF16SIMD         func(a []float32, b []uint16) float32
+	axpyF16SIMD        func(y []float32, alpha float32, x []uint16)
+	dotsF16SIMD        func(dst, a []float32, b []uint16, stride int)
+	axpysF16SIMD       func(y, alpha []float32, b []uint16, stride int)
+	f32ToF16SIMD       func(dst []uint16, src []float32)
+	scaleMulSIMD       func(dst, x, w []float32, s float32)
+	scaleMaxSIMD       func(x []float32, s float32) float32
+	scaleSIMD          func(x []float32, s float32)
+	dotsF16TSIMD       func(dst, q []float32, kt []uint16, stride int)
 	// axpysF16G4x64SIMD is AxpysF16Group for four heads of width 64.
 	axpysF16G4x64SIMD func(out, p []float32, n int, v []uint16, stride int)
 	// dotsF16TG4SIMD is DotsF16TGroup for g = 4 and a head width that is a
