@@ -25,3 +25,22 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 TEXT ·spinPause(SB), NOSPLIT, $0-0
 	PAUSE
 	RET
+
+// func prefetchLines(p *byte, n int)
+// PREFETCHT0 for each 64-byte line of the n bytes at p (n a multiple of 512).
+TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+pfl:
+	PREFETCHT0 0(SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	PREFETCHT0 192(SI)
+	PREFETCHT0 256(SI)
+	PREFETCHT0 320(SI)
+	PREFETCHT0 384(SI)
+	PREFETCHT0 448(SI)
+	ADDQ $512, SI
+	SUBQ $512, CX
+	JG pfl
+	RET

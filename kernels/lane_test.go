@@ -1,8 +1,12 @@
 package kernels
 
 import (
+	"runtime"
 	"sync"
 	"testing"
+	"time"
+
+	"ferry/dtype"
 )
 
 // TestSplitLanes checks that lanes cover a job's rows end to end, in order,
@@ -99,5 +103,55 @@ func TestLaneTake(t *testing.T) {
 	}
 	if l.remaining() != 0 {
 		t.Fatalf("lane has %d rows left", l.remaining())
+	}
+}
+
+// TestWillMultiply hands the pool hints of the product that follows and
+// checks that each is armed at the next dispatch (so a worker fetches it
+// once done with that product) and that products come out the same.
+func TestWillMultiply(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs two threads")
+	}
+	const rows, cols = 512, 1024
+	w1 := make([]byte, rows*cols*4)
+	w2 := make([]byte, rows*cols*4)
+	for i := range w1 {
+		w1[i], w2[i] = byte(i*7), byte(i*13)
+	}
+	for i := 3; i < len(w1); i += 4 {
+		w1[i], w2[i] = 0x3c, 0x3c // float32s of modest size
+	}
+	x := make([]float32, cols)
+	for i := range x {
+		x[i] = float32(i%9) - 4
+	}
+	want := make([]float32, rows)
+	MatVec(want, w2, dtype.F32, x)
+	for rep := 0; rep < 20; rep++ {
+		// The hint goes to the worker the next product enlists: wait
+		// until it is free (it may still be finishing the last product,
+		// or not yet scheduled on a busy machine).
+		for deadline := time.Now().Add(5 * time.Second); slots[0].state.Load() == slotBusy; {
+			if time.Now().After(deadline) {
+				t.Skip("the worker never came free")
+			}
+			runtime.Gosched()
+		}
+		WillMultiply([]Product{{W: w2, Type: dtype.F32}})
+		if slots[0].pfNext.Load() == nil {
+			t.Fatal("hint not recorded")
+		}
+		y := make([]float32, rows)
+		MatVec(y, w1, dtype.F32, x)
+		if slots[0].pfNext.Load() != nil {
+			t.Fatal("hint not armed by the next product")
+		}
+		MatVec(y, w2, dtype.F32, x)
+		for i := range y {
+			if y[i] != want[i] {
+				t.Fatalf("y[%d] = %v, want %v", i, y[i], want[i])
+			}
+		}
 	}
 }

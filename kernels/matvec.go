@@ -73,14 +73,12 @@ type job struct {
 	// SumBytesParallel) in pieces of readPiece; the sum goes to readSum.
 	read    []byte
 	readSum atomic.Uint64
-	// each, when set, makes the job a ParallelFor: rows are indices, and
-	// joined numbers the participants.
-	each   func(p, i int)
-	joined atomic.Int32
-	n      int // number of activation vectors
-	rows   int
-	chunk  int
-	next   atomic.Int64
+	// each, when set, makes the job a ParallelFor: rows are indices.
+	each  func(p, i int)
+	n     int // number of activation vectors
+	rows  int
+	chunk int
+	next  atomic.Int64
 	// minChunk is the fewest rows a claim from a lane takes.
 	minChunk int
 	// lanes, when in use (nlanes > 0), split a product's rows into one
@@ -310,7 +308,6 @@ func ParallelFor(n int, f func(p, i int)) {
 	}
 	j := jobPool.Get().(*job)
 	j.each = f
-	j.joined.Store(0)
 	j.n, j.rows = 1, n
 	j.chunk = max(1, n/(4*procs))
 	j.dispatch()
@@ -324,11 +321,6 @@ func (j *job) release() {
 	j.segs = j.segs[:0]
 	jobPool.Put(j)
 }
-
-// work is a helper's share of the job: participants after the caller
-// (number 0) are numbered as they join, so each number is below
-// GOMAXPROCS and in use by one goroutine at a time.
-func (j *job) work() { j.workAs(int(j.joined.Add(1))) }
 
 // workAs takes chunks of rows as participant p until none are left: from
 // p's lane and then the others' when the job has lanes, else from the

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // The worker pool: goroutines started on demand, up to GOMAXPROCS-1 of them
@@ -28,7 +29,14 @@ type workerSlot struct {
 	state atomic.Int32
 	job   atomic.Pointer[job]
 	wake  chan struct{} // a token for a parked worker that has been claimed
-	_     [40]byte
+	// pf and pfLen, when pf is set, are bytes the idle worker brings into
+	// its cache (see WillMultiply). They are set apart, so the worker may
+	// read a start and a length of two hints: a prefetch never faults.
+	pf, pfNext       atomic.Pointer[byte]
+	pfLen, pfNextLen atomic.Int64
+	// part is the worker's participant number in the job it is handed:
+	// its place among the job's helpers, after the caller's 0.
+	part int
 }
 
 const maxWorkers = 255
@@ -68,7 +76,7 @@ func ensureWorkers(n int) int {
 func worker(s *workerSlot) {
 	for {
 		j := s.next()
-		j.work()
+		j.workAs(s.part)
 		j.helping.Add(-1)
 	}
 }
@@ -86,6 +94,9 @@ func (s *workerSlot) next() *job {
 				return j
 			}
 		case slotIdle:
+			if p := s.pf.Swap(nil); p != nil {
+				s.prefetch(p, int(s.pfLen.Load()))
+			}
 			if spin >= workerSpins && s.state.CompareAndSwap(slotIdle, slotParked) {
 				<-s.wake
 				spin = 0
@@ -115,15 +126,21 @@ func (j *job) enlist(n int) {
 	}
 }
 
-// runEnlisted hands j to the enlisted workers, works on it as participant
-// 0, and returns when every participant is done. Helpers that have not
+// runEnlisted hands j to the enlisted workers (participants 1, 2, ... in
+// slot order, each number below GOMAXPROCS and in use by one goroutine at
+// a time), works on it as participant 0, and returns when every
+// participant is done. Helpers that have not
 // picked the job up by the time the caller runs out of work are taken back
 // (their threads may not even be scheduled, when other processes share the
 // machine).
 func (j *job) runEnlisted() {
-	j.joined.Store(0)
 	j.helping.Store(int32(len(j.enlisted)))
-	for _, s := range j.enlisted {
+	for i, s := range j.enlisted {
+		s.part = i + 1
+		if p := s.pfNext.Swap(nil); p != nil {
+			s.pfLen.Store(s.pfNextLen.Load())
+			s.pf.Store(p)
+		}
 		s.job.Store(j)
 	}
 	j.workAs(0)
@@ -142,4 +159,60 @@ func (j *job) runEnlisted() {
 	}
 	clear(j.enlisted)
 	j.enlisted = j.enlisted[:0]
+}
+
+// prefetchStep is how many bytes an idle worker prefetches between looks
+// at its slot.
+const prefetchStep = 4096
+
+// prefetch brings n bytes at p into the cache, a step at a time, until done
+// or claimed.
+func (s *workerSlot) prefetch(p *byte, n int) {
+	for off := 0; off < n && s.state.Load() == slotIdle; off += prefetchStep {
+		prefetchLines((*byte)(unsafe.Add(unsafe.Pointer(p), off)), min(prefetchStep, n-off))
+	}
+}
+
+// prefetchAhead caps the bytes an idle worker prefetches of the next
+// product: its core's L2 (1 MiB on Zen 5). In paired decode steps on
+// TinyLlama Q4_K_M a 256 KiB cap saved 0.5% of a token and 1 MiB about
+// 1%; more measured the same.
+const prefetchAhead = 1 << 20
+
+// WillMultiply tells the pool which product follows the next one handed
+// to it: MatMuls(ps, x, 1), each p.W exactly its matrix's rows (p.Y is not
+// used). The workers that help with the next product, once done with
+// their share of it, bring the start of the lane each will be given in ps
+// into their caches (up to prefetchAhead bytes), while the caller does the
+// serial work between the two (norms, RoPE, attention) and the memory
+// would otherwise sit idle. Lanes are by position, caller first and then
+// the workers in slot order, so a worker's lane is known before the
+// product is handed out. A hint is only a hint: concurrent callers may
+// overwrite each other's, and a worker claimed for something else stops.
+func WillMultiply(ps []Product) {
+	workers := int(poolStarted.Load())
+	parts := min(runtime.GOMAXPROCS(0), workers+1)
+	if parts < 2 {
+		return
+	}
+	total := 0
+	for _, p := range ps {
+		total += len(p.W)
+	}
+	for i := 1; i < parts; i++ {
+		off := i * total / parts
+		for _, p := range ps {
+			b := len(p.W)
+			if off < b {
+				n := min(prefetchAhead, b-off, total/parts) &^ 511
+				if n > 0 {
+					s := &slots[i-1]
+					s.pfNextLen.Store(int64(n))
+					s.pfNext.Store(&p.W[off])
+				}
+				break
+			}
+			off -= b
+		}
+	}
 }

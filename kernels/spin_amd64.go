@@ -6,3 +6,9 @@ package kernels
 //
 //go:noescape
 func spinPause()
+
+// prefetchLines asks for each 64-byte line of the n bytes at p (n a
+// positive multiple of 512) to be brought into the cache.
+//
+//go:noescape
+func prefetchLines(p *byte, n int)

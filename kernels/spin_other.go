@@ -4,3 +4,6 @@ package kernels
 
 // spinPause is a step of a spin-wait; a no-op where there is no PAUSE.
 func spinPause() {}
+
+// prefetchLines is a no-op where there is no prefetch instruction.
+func prefetchLines(p *byte, n int) {}

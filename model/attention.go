@@ -20,6 +20,9 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n int, seqs []S
 		a.attend(m, l, q[at*qdim:(at+c)*qdim], k[at*kvdim:(at+c)*kvdim], v[at*kvdim:(at+c)*kvdim], s.att[at*qdim:(at+c)*qdim], sq)
 		at += c
 	}
+	if f := m.Layers[l].FFN; f != nil {
+		willMultiply(m, n, &f.Gate, &f.Up)
+	}
 	a.Out.Forward(m, s.o[:n*m.Dim], s.att[:n*qdim], n)
 }
 

@@ -124,3 +124,26 @@ func matmulRows(m *Transformer, t *tier.Tensor, lo, hi int, y, x []float32, n in
 		t.Release(i)
 	}
 }
+
+// willMultiply tells the kernels' pool which product follows the next one
+// in a decode step (kernels.WillMultiply), when the weights of ls are all
+// held in memory.
+func willMultiply(m *Transformer, n int, ls ...*Linear) {
+	if n != 1 || len(ls) == 0 {
+		return
+	}
+	ps := m.s.hints[:0]
+	for _, l := range ls {
+		t := l.Weight
+		if l.Held != nil || !t.Resident() {
+			return
+		}
+		for sp := 0; sp < t.Spans(); sp++ {
+			r0, r1 := t.SpanRows(sp)
+			ps = append(ps, kernels.Product{W: t.Acquire(sp)[:(r1-r0)*t.RowBytes()], Type: t.SpanType(sp)})
+		}
+	}
+	kernels.WillMultiply(ps)
+	clear(ps)
+	m.s.hints = ps[:0]
+}

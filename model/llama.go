@@ -160,6 +160,10 @@ func (layer *Layer) forward(m *Transformer, l int, x []float32, n int, seqs []Se
 	xn := s.xn[:n*m.Dim]
 
 	rmsNorm(xn, x, layer.AttnNorm, m.NormEps)
+	// Each product's dispatch tells the idle cores which product follows
+	// (willMultiply), so that they fetch its first rows during the serial
+	// work between the two.
+	willMultiply(m, n, &layer.Attn.Out)
 	layer.Attn.forward(m, l, xn, n, seqs)
 	addTo(x, s.o[:n*m.Dim])
 
@@ -168,7 +172,8 @@ func (layer *Layer) forward(m *Transformer, l int, x []float32, n int, seqs []Se
 	if layer.MoE != nil {
 		layer.MoE.forward(m, l, out, xn, n)
 	} else {
-		layer.FFN.forward(m, out, xn, n)
+		willMultiply(m, n, &layer.FFN.Down)
+		layer.FFN.forward(m, out, xn, n, m.following(l))
 	}
 	addTo(x, out)
 	if m.Speculate && m.Routing != nil && l+1 < len(m.Layers) && m.Layers[l+1].MoE != nil {
@@ -176,12 +181,26 @@ func (layer *Layer) forward(m *Transformer, l int, x []float32, n int, seqs []Se
 	}
 }
 
-// forward computes Down(silu(Gate x) * Up x) into out.
-func (f *FeedForward) forward(m *Transformer, out, xn []float32, n int) {
+// forward computes Down(silu(Gate x) * Up x) into out; next are the
+// products after Down (willMultiply).
+func (f *FeedForward) forward(m *Transformer, out, xn []float32, n int, next []*Linear) {
 	s := &m.s
 	hidden := f.Gate.Out()
 	gate, up := s.gate[:n*hidden], s.up[:n*hidden]
 	forwardShared(m, xn, n, []*Linear{&f.Gate, &f.Up}, [][]float32{gate, up})
 	swiglu(gate, up)
+	willMultiply(m, n, next...)
 	f.Down.Forward(m, out, gate, n)
+}
+
+// following returns the products that come after layer l's: the next
+// layer's queries, keys and values, or the output head.
+func (m *Transformer) following(l int) []*Linear {
+	if l+1 < len(m.Layers) {
+		a := &m.Layers[l+1].Attn
+		m.s.next = [3]*Linear{&a.Q, &a.K, &a.V}
+		return m.s.next[:]
+	}
+	m.s.next = [3]*Linear{m.Output}
+	return m.s.next[:1]
 }

@@ -12,6 +12,8 @@ type scratch struct {
 	ctx                    int // the context the buffers are sized for
 	x, xn, q, k, v, att, o []float32
 	gate, up               []float32
+	hints                  []kernels.Product // willMultiply's
+	next                   [3]*Linear        // following's
 	scores                 []float32
 	router                 []float32
 	moeIn, moeGate, moeUp  []float32
