@@ -94,8 +94,12 @@ func (s *workerSlot) next() *job {
 				return j
 			}
 		case slotIdle:
-			if p := s.pf.Swap(nil); p != nil {
-				s.prefetch(p, int(s.pfLen.Load()))
+			// Look before swapping: a swap writes the slot's line, which
+			// callers read to claim the worker.
+			if s.pf.Load() != nil {
+				if p := s.pf.Swap(nil); p != nil {
+					s.prefetch(p, int(s.pfLen.Load()))
+				}
 			}
 			if spin >= workerSpins && s.state.CompareAndSwap(slotIdle, slotParked) {
 				<-s.wake
