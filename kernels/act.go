@@ -75,16 +75,17 @@ func actBytes(a actKind, n int) int {
 
 // prepare writes the prepared form of x into dst (actBytes(a, len(x)) bytes).
 func prepare(a actKind, dst []byte, x []float32) {
-	prepareWith(a, dst, x, quantizeQ8_0, quantizeQ8_K)
+	prepareWith(a, dst, x, quantizeQ8_0, quantizeQ8_K, quantizeQ8_KR)
 }
 
 // quantizeGo is prepare with the portable quantizers.
 func quantizeGo(a actKind, dst []byte, x []float32) {
-	prepareWith(a, dst, x, quantizeQ8_0Go, quantizeQ8_KGo)
+	prepareWith(a, dst, x, quantizeQ8_0Go, quantizeQ8_KGo, quantizeQ8_KRGo)
 }
 
-// prepareWith is prepare with q0 and qk as the Q8_0 and Q8_K quantizers.
-func prepareWith(a actKind, dst []byte, x []float32, q0, qk func(dst []byte, x []float32)) {
+// prepareWith is prepare with q0 and qk as the Q8_0 and Q8_K quantizers
+// and kr as the reordering one (quantizeQ8_KR).
+func prepareWith(a actKind, dst []byte, x []float32, q0, qk func(dst []byte, x []float32), kr func(qs, sums, d []byte, nd int, x []float32)) {
 	switch a {
 	case actF32:
 		copy(f32view(dst), x)
@@ -100,98 +101,120 @@ func prepareWith(a actKind, dst []byte, x []float32, q0, qk func(dst []byte, x [
 	case actQ8_K:
 		qk(dst, x)
 	case actQ8_KP:
-		permuteQ8_K(dst, x, qk)
+		permuteQ8_K(dst, x, kr)
 	case actQ8_0P:
 		pairQ8_0(dst, x, q0)
 	case actQ8_KQ:
-		groupQ8_K(dst, x, qk)
+		groupQ8_K(dst, x, kr)
 	}
 }
 
 // pairQ8_0 writes the actQ8_0P form of x, quantizing with q. The actQ8_0
 // blocks are first written at the end of dst, then spread forward pair by
-// pair (a pair's output never reaches a later pair's blocks).
+// pair (a pair's output never reaches a later pair's blocks, though it may
+// overlap its own, which is read first).
 func pairQ8_0(dst []byte, x []float32, q func(dst []byte, x []float32)) {
 	nb := len(x) / 32
 	np := (nb + 1) / 2
 	dst = dst[:np*q8PairBytes]
 	at := len(dst) - nb*q8Block
 	q(dst[at:], x[:32*nb])
-	var src [2 * q8Block]byte
 	for p := 0; p < np; p++ {
-		n := copy(src[:], dst[at+2*q8Block*p:min(at+2*q8Block*(p+1), len(dst))])
-		clear(src[n:])
+		var src [2 * q8Block]byte
+		copy(src[:], dst[at+2*q8Block*p:min(at+2*q8Block*(p+1), len(dst))])
 		out := (*[q8PairBytes]byte)(dst[q8PairBytes*p:])
-		clear(out[:])
+		*out = [q8PairBytes]byte{}
 		for h := 0; h < 2 && 2*p+h < nb; h++ {
-			blk := src[q8Block*h : q8Block*(h+1)]
-			copy(out[32*h:32*h+32], blk[8:])
-			var sum int32
-			for _, v := range blk[8:] {
-				sum += int32(int8(v))
-			}
-			binary.LittleEndian.PutUint32(out[64+32*h:], uint32(-128*sum))
+			blk := (*[q8Block]byte)(src[q8Block*h:])
+			qs := (*[32]byte)(blk[8:])
+			*(*[32]byte)(out[32*h:]) = *qs
+			binary.LittleEndian.PutUint32(out[64+32*h:], uint32(-128*sumInt8x32(qs)))
+			d := binary.LittleEndian.Uint32(blk[0:4])
 			for l := 0; l < 8; l++ {
-				copy(out[128+32*h+4*l:], blk[0:4])
+				binary.LittleEndian.PutUint32(out[128+32*h+4*l:], d)
 			}
 		}
 	}
 }
 
-// permuteQ8_K writes the actQ8_KP form of x, quantizing with q: the
-// actQ8_K blocks are first written at the end of dst, then moved forward
-// block by block into their larger, reordered form (a block's output never
-// reaches a later block's input).
-func permuteQ8_K(dst []byte, x []float32, q func(dst []byte, x []float32)) {
+// sumInt8x32 returns the sum of 32 signed bytes, eight at a time: each
+// byte is offset by 128 to an unsigned one, adjacent bytes are added into
+// 16-bit lanes (at most 4 * 2 * 255 per lane), and the lanes are summed.
+func sumInt8x32(b *[32]byte) int32 {
+	const lo = 0x00ff00ff00ff00ff
+	var lanes uint64
+	for i := 0; i < 32; i += 8 {
+		v := binary.LittleEndian.Uint64(b[i:]) ^ 0x8080808080808080
+		lanes += v&lo + v>>8&lo
+	}
+	return int32(lanes*0x0001000100010001>>48) - 32*128
+}
+
+// permuteQ8_K writes the actQ8_KP form of x, quantizing each block with kr.
+func permuteQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x []float32)) {
 	nb := len(x) / 256
-	dst = dst[:nb*q8KPBlock]
-	at := len(dst) - nb*q8KBlock
-	q(dst[at:], x[:256*nb])
-	var src [q8KBlock]byte
 	for k := 0; k < nb; k++ {
-		copy(src[:], dst[at+q8KBlock*k:])
 		out := (*[q8KPBlock]byte)(dst[q8KPBlock*k:])
-		for i, sb := range [8]int{0, 2, 1, 3, 4, 6, 5, 7} {
-			copy(out[32*i:32*i+32], src[4+32*sb:])
-		}
-		for j := 0; j < 8; j++ {
-			s := int16(binary.LittleEndian.Uint16(src[260+4*j:])) + int16(binary.LittleEndian.Uint16(src[262+4*j:]))
-			binary.LittleEndian.PutUint16(out[256+2*j:], uint16(s))
-		}
-		copy(out[272:276], src[0:4])
+		kr(out[0:256], out[256:272], out[272:276], 1, x[256*k:256*k+256])
 		clear(out[276:])
 	}
 }
 
-// groupQ8_K writes the actQ8_KQ form of x, quantizing with q: the actQ8_K
-// blocks are first written at the end of dst, then moved forward group by
-// group (a group's output never reaches a later group's input: each
-// output group is larger than the four blocks it holds).
-func groupQ8_K(dst []byte, x []float32, q func(dst []byte, x []float32)) {
+// groupQ8_K writes the actQ8_KQ form of x, quantizing each block with kr.
+func groupQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x []float32)) {
 	nb := len(x) / 256
-	ng := (nb + 3) / 4
-	dst = dst[:ng*q8KQGroup]
-	at := len(dst) - nb*q8KBlock
-	q(dst[at:], x[:256*nb])
-	var src [4 * q8KBlock]byte
-	for g := 0; g < ng; g++ {
+	for g := 0; g < (nb+3)/4; g++ {
 		n := min(4, nb-4*g)
-		copy(src[:n*q8KBlock], dst[at+4*q8KBlock*g:])
 		out := (*[q8KQGroup]byte)(dst[q8KQGroup*g:])
-		clear(out[:])
-		for k := 0; k < n; k++ {
-			b := src[q8KBlock*k:]
-			for i, sb := range [8]int{0, 2, 1, 3, 4, 6, 5, 7} {
-				copy(out[256*k+32*i:256*k+32*i+32], b[4+32*sb:4+32*sb+32])
-			}
-			for j := 0; j < 8; j++ {
-				s := int16(binary.LittleEndian.Uint16(b[260+4*j:])) + int16(binary.LittleEndian.Uint16(b[262+4*j:]))
-				binary.LittleEndian.PutUint16(out[1024+16*k+2*j:], uint16(s))
-			}
-			for l := 0; l < 4; l++ {
-				copy(out[1088+16*k+4*l:1088+16*k+4*l+4], b[0:4])
-			}
+		if n < 4 {
+			*out = [q8KQGroup]byte{}
+		} else {
+			clear(out[1152:])
 		}
+		for k := 0; k < n; k++ {
+			b := 4*g + k
+			kr(out[256*k:256*k+256], out[1024+16*k:1040+16*k], out[1088+16*k:1104+16*k], 4, x[256*b:256*b+256])
+		}
+	}
+}
+
+// kpOrder is the order of the 32-value sub-blocks in the reordered forms.
+var kpOrder = [8]int{0, 2, 1, 3, 4, 6, 5, 7}
+
+// quantizeQ8_KR quantizes 256 values as one actQ8_K block straight into
+// the reordered forms (actQ8_KP, actQ8_KQ): the quants with their
+// sub-blocks in kpOrder into qs (256 bytes), the sums of the eight
+// sub-blocks into sums (int16[8]), and d into each of the nd four-byte
+// slots of d. An assembly version may replace it; it must give the same
+// bytes as quantizeQ8_KRGo.
+var quantizeQ8_KR = quantizeQ8_KRVia
+
+// quantizeQ8_KRVia is quantizeQ8_KR over the actQ8_K quantizer in use.
+func quantizeQ8_KRVia(qs, sums, d []byte, nd int, x []float32) {
+	reorderQ8_K(quantizeQ8_K, qs, sums, d, nd, x)
+}
+
+// quantizeQ8_KRGo is quantizeQ8_KR over the portable quantizer.
+func quantizeQ8_KRGo(qs, sums, d []byte, nd int, x []float32) {
+	reorderQ8_K(quantizeQ8_KGo, qs, sums, d, nd, x)
+}
+
+// reorderQ8_K quantizes x with q into one actQ8_K block and moves it into
+// the reordered forms (see quantizeQ8_KR).
+func reorderQ8_K(q func(dst []byte, x []float32), qs, sums, d []byte, nd int, x []float32) {
+	var b [q8KBlock]byte
+	q(b[:], x[:256])
+	le := binary.LittleEndian
+	_, _ = qs[255], sums[15]
+	for i, sb := range kpOrder {
+		copy(qs[32*i:32*i+32], b[4+32*sb:])
+	}
+	for j := 0; j < 8; j++ {
+		s := int16(le.Uint16(b[260+4*j:])) + int16(le.Uint16(b[262+4*j:]))
+		le.PutUint16(sums[2*j:], uint16(s))
+	}
+	for l := 0; l < nd; l++ {
+		copy(d[4*l:4*l+4], b[0:4])
 	}
 }
 

@@ -95,6 +95,7 @@ func registerPortable() {
 	registerPacked()
 	quantizeQ8_0 = quantizeQ8_0Go
 	quantizeQ8_K = quantizeQ8_KGo
+	quantizeQ8_KR = quantizeQ8_KRVia
 }
 
 func init() {

@@ -2123,3 +2123,140 @@ smrdone:
 	JNZ smrow
 	VZEROUPPER
 	RET
+
+// QKRSUB quantizes one 32-value sub-block: the floats at in(SI) and
+// in+64(SI) times the scale in Z6, rounded, capped at 127 (Z12) and
+// narrowed to bytes at out(DI); their sum goes to sum(R8) as an int16.
+#define QKRSUB(in, in2, out, out2, sum) \
+	VMULPS in(SI), Z6, Z0; \
+	VMULPS in2(SI), Z6, Z1; \
+	VCVTPS2DQ Z0, Z0; \
+	VCVTPS2DQ Z1, Z1; \
+	VPMINSD Z12, Z0, Z0; \
+	VPMINSD Z12, Z1, Z1; \
+	VPMOVSDB Z0, out(DI); \
+	VPMOVSDB Z1, out2(DI); \
+	VPADDD Z1, Z0, Z0; \
+	VEXTRACTI64X4 $1, Z0, Y1; \
+	VPADDD Y1, Y0, Y0; \
+	VEXTRACTI128 $1, Y0, X1; \
+	VPADDD X1, X0, X0; \
+	VPSHUFD $0x4e, X0, X1; \
+	VPADDD X1, X0, X0; \
+	VPSHUFD $0xb1, X0, X1; \
+	VPADDD X1, X0, X0; \
+	VMOVD X0, AX; \
+	MOVW AX, sum(R8)
+
+// func quantQ8_KRAVX512(qs, sums, d *byte, nd int, x *float32)
+// quantizeQ8_KR: the 256 floats at x as one actQ8_K block (scale -127 over
+// the first value of largest magnitude, quants rounded to nearest and
+// capped at 127, as quantQ8_KAVX2), the quants written with their 32-value
+// sub-blocks in the order 0 2 1 3 4 6 5 7, the eight sub-block sums as
+// int16 in natural order, and d stored nd times (nd positive).
+TEXT ·quantQ8_KRAVX512(SB), NOSPLIT, $0-40
+	MOVQ qs+0(FP), DI
+	MOVQ sums+8(FP), R8
+	MOVQ d+16(FP), R9
+	MOVQ nd+24(FP), R10
+	MOVQ x+32(FP), SI
+	MOVL $0x7fffffff, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Z15
+	VANDPS (SI), Z15, Z0
+	VANDPS 64(SI), Z15, Z1
+	VANDPS 128(SI), Z15, Z2
+	VANDPS 192(SI), Z15, Z3
+	VANDPS 256(SI), Z15, Z4
+	VMAXPS Z4, Z0, Z0
+	VANDPS 320(SI), Z15, Z4
+	VMAXPS Z4, Z1, Z1
+	VANDPS 384(SI), Z15, Z4
+	VMAXPS Z4, Z2, Z2
+	VANDPS 448(SI), Z15, Z4
+	VMAXPS Z4, Z3, Z3
+	VANDPS 512(SI), Z15, Z4
+	VMAXPS Z4, Z0, Z0
+	VANDPS 576(SI), Z15, Z4
+	VMAXPS Z4, Z1, Z1
+	VANDPS 640(SI), Z15, Z4
+	VMAXPS Z4, Z2, Z2
+	VANDPS 704(SI), Z15, Z4
+	VMAXPS Z4, Z3, Z3
+	VANDPS 768(SI), Z15, Z4
+	VMAXPS Z4, Z0, Z0
+	VANDPS 832(SI), Z15, Z4
+	VMAXPS Z4, Z1, Z1
+	VANDPS 896(SI), Z15, Z4
+	VMAXPS Z4, Z2, Z2
+	VANDPS 960(SI), Z15, Z4
+	VMAXPS Z4, Z3, Z3
+	VMAXPS Z1, Z0, Z0
+	VMAXPS Z3, Z2, Z2
+	VMAXPS Z2, Z0, Z0
+	VEXTRACTF32X8 $1, Z0, Y1
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VMAXPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VMAXSS X1, X0, X0
+	VXORPS X6, X6, X6
+	VUCOMISS X6, X0
+	JNE qkrnonzero
+	// All zero: a zero block.
+	VPXORD Z0, Z0, Z0
+	VMOVDQU32 Z0, 0(DI)
+	VMOVDQU32 Z0, 64(DI)
+	VMOVDQU32 Z0, 128(DI)
+	VMOVDQU32 Z0, 192(DI)
+	MOVQ $0, 0(R8)
+	MOVQ $0, 8(R8)
+qkrzd:
+	MOVL $0, (R9)
+	ADDQ $4, R9
+	DECQ R10
+	JNZ qkrzd
+	VZEROUPPER
+	RET
+qkrnonzero:
+	// mx: the first value with |x| == amax; iscale = -127/mx, d = 1/iscale.
+	VBROADCASTSS X0, Z4
+	MOVQ SI, R11
+qkrfind:
+	VANDPS (R11), Z15, Z5
+	VCMPPS $0, Z4, Z5, K1
+	KMOVW K1, AX
+	TESTL AX, AX
+	JNZ qkrfound
+	ADDQ $64, R11
+	JMP qkrfind
+qkrfound:
+	BSFL AX, AX
+	VMOVSS (R11)(AX*4), X5
+	MOVL $0xc2fe0000, AX
+	VMOVD AX, X6
+	VDIVSS X5, X6, X6
+	MOVL $0x3f800000, AX
+	VMOVD AX, X7
+	VDIVSS X6, X7, X7
+qkrd:
+	VMOVSS X7, (R9)
+	ADDQ $4, R9
+	DECQ R10
+	JNZ qkrd
+	VBROADCASTSS X6, Z6
+	MOVL $127, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Z12
+	QKRSUB(0, 64, 0, 16, 0)
+	QKRSUB(128, 192, 64, 80, 2)
+	QKRSUB(256, 320, 32, 48, 4)
+	QKRSUB(384, 448, 96, 112, 6)
+	QKRSUB(512, 576, 128, 144, 8)
+	QKRSUB(640, 704, 192, 208, 10)
+	QKRSUB(768, 832, 160, 176, 12)
+	QKRSUB(896, 960, 224, 240, 14)
+	VZEROUPPER
+	RET

@@ -89,6 +89,10 @@ type job struct {
 	// helping counts those that have not finished.
 	enlisted []*workerSlot
 	helping  atomic.Int32
+	// soon are the regions the caller prefetches once its lane is done
+	// (WillRead).
+	soon  [maxSoon]region
+	nsoon int
 }
 
 var jobPool = sync.Pool{New: func() any { return new(job) }}
@@ -142,11 +146,13 @@ func MatMuls(ps []Product, x []float32, n int) {
 		total += rows
 	}
 	if total*cols*n <= parallelMin || total < 2 || runtime.GOMAXPROCS(0) <= 1 {
+		j.takeSoon(false)
 		for i := range j.segs {
 			sg := &j.segs[i]
 			compute(sg.k, sg.y, sg.w, sg.rb, sg.xq, sg.ab, n, 0, len(sg.y)/n)
 		}
 	} else {
+		j.takeSoon(true)
 		j.runParallel(cols, n, total)
 	}
 	j.release()
@@ -360,6 +366,9 @@ func (j *job) workLanes(p int) {
 				break
 			}
 			j.computeRows(lo, hi)
+		}
+		if p == 0 && j.nsoon > 0 {
+			j.prefetchSoon()
 		}
 	}
 	for {

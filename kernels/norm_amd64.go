@@ -24,10 +24,10 @@ func dotsF16TAVX2(dst *float32, q *float32, kt *uint16, n, hd, stride int)
 func axpysF16G4x64AVX512(out *float32, p *float32, n int, v *uint16, stride int)
 
 //go:noescape
-func dotsF16TG4AVX512(dst *float32, n int, qT *float32, kt *uint16, hd, stride int)
+func dotsF16TG4AVX512(dst *float32, n int, q *float32, kt *uint16, hd, stride int)
 
 //go:noescape
-func dotsF16TG8AVX512(dst *float32, n int, qT *float32, kt *uint16, hd, stride int)
+func dotsF16TG8AVX512(dst *float32, n int, q *float32, kt *uint16, hd, stride int)
 
 var _ = addInstaller(func(avx512 bool) {
 	dotsF16TSIMD = func(dst, q []float32, kt []uint16, stride int) {
@@ -37,11 +37,11 @@ var _ = addInstaller(func(avx512 bool) {
 		axpysF16G4x64SIMD = func(out, p []float32, n int, v []uint16, stride int) {
 			axpysF16G4x64AVX512(&out[0], &p[0], n, &v[0], stride)
 		}
-		dotsF16TG4SIMD = func(dst []float32, n int, qT []float32, kt []uint16, stride int) {
-			dotsF16TG4AVX512(&dst[0], n, &qT[0], &kt[0], len(qT)/4, stride)
+		dotsF16TG4SIMD = func(dst []float32, n int, q []float32, kt []uint16, stride int) {
+			dotsF16TG4AVX512(&dst[0], n, &q[0], &kt[0], len(q)/4, stride)
 		}
-		dotsF16TG8SIMD = func(dst []float32, n int, qT []float32, kt []uint16, stride int) {
-			dotsF16TG8AVX512(&dst[0], n, &qT[0], &kt[0], len(qT)/8, stride)
+		dotsF16TG8SIMD = func(dst []float32, n int, q []float32, kt []uint16, stride int) {
+			dotsF16TG8AVX512(&dst[0], n, &q[0], &kt[0], len(q)/8, stride)
 		}
 		dotsF16TSIMD = func(dst, q []float32, kt []uint16, stride int) {
 			dotsF16TAVX512(&dst[0], &q[0], &kt[0], len(dst), len(q), stride)
@@ -51,4 +51,19 @@ var _ = addInstaller(func(avx512 bool) {
 	scaleSIMD = func(x []float32, s float32) { scaleAVX2(&x[0], len(x), s) }
 	f32ToF16SIMD = func(dst []uint16, src []float32) { f32ToF16AVX2(&dst[0], &src[0], len(src)) }
 	scaleMulSIMD = func(dst, x, w []float32, s float32) { scaleMulAVX2(&dst[0], &x[0], &w[0], s, len(x)) }
+})
+
+//go:noescape
+func ropePairsAVX2(x *float32, heads, headDim int, cos, sin *float32, half int)
+
+//go:noescape
+func ropeHalvesAVX2(x *float32, heads, headDim int, cos, sin *float32, half int)
+
+var _ = addInstaller(func(bool) {
+	ropePairsSIMD = func(x []float32, headDim int, cos, sin []float32) {
+		ropePairsAVX2(&x[0], len(x)/headDim, headDim, &cos[0], &sin[0], len(cos))
+	}
+	ropeHalvesSIMD = func(x []float32, headDim int, cos, sin []float32) {
+		ropeHalvesAVX2(&x[0], len(x)/headDim, headDim, &cos[0], &sin[0], len(cos))
+	}
 })

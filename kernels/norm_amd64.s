@@ -189,43 +189,47 @@ dtpartial:
 	VPXORD Z15, Z15, Z15
 
 // DTG8CH does channel pair (c, c+1) of a block for eight heads: the keys
-// at (R11) and 32(R11), the eight queries of channel c at (R8) and of c+1
-// at 32(R8), into Z0-Z7 (channel c) and Z8-Z15 (channel c+1).
+// at (R11) and 32(R11), the queries of head r at channel c at (R8) + r*SI
+// (SI the bytes of one head's query; DX = R8 + 3 SI, BX = R8 + 6 SI) and
+// at channel c+1 four bytes further, into Z0-Z7 (channel c) and Z8-Z15
+// (channel c+1).
 #define DTG8CH \
 	VCVTPH2PS (R11), Z16; \
 	VCVTPH2PS 32(R11), Z17; \
 	VFMADD231PS.BCST (R8), Z16, Z0; \
-	VFMADD231PS.BCST 4(R8), Z16, Z1; \
-	VFMADD231PS.BCST 8(R8), Z16, Z2; \
-	VFMADD231PS.BCST 12(R8), Z16, Z3; \
-	VFMADD231PS.BCST 16(R8), Z16, Z4; \
-	VFMADD231PS.BCST 20(R8), Z16, Z5; \
-	VFMADD231PS.BCST 24(R8), Z16, Z6; \
-	VFMADD231PS.BCST 28(R8), Z16, Z7; \
-	VFMADD231PS.BCST 32(R8), Z17, Z8; \
-	VFMADD231PS.BCST 36(R8), Z17, Z9; \
-	VFMADD231PS.BCST 40(R8), Z17, Z10; \
-	VFMADD231PS.BCST 44(R8), Z17, Z11; \
-	VFMADD231PS.BCST 48(R8), Z17, Z12; \
-	VFMADD231PS.BCST 52(R8), Z17, Z13; \
-	VFMADD231PS.BCST 56(R8), Z17, Z14; \
-	VFMADD231PS.BCST 60(R8), Z17, Z15
+	VFMADD231PS.BCST (R8)(SI*1), Z16, Z1; \
+	VFMADD231PS.BCST (R8)(SI*2), Z16, Z2; \
+	VFMADD231PS.BCST (DX), Z16, Z3; \
+	VFMADD231PS.BCST (R8)(SI*4), Z16, Z4; \
+	VFMADD231PS.BCST (DX)(SI*2), Z16, Z5; \
+	VFMADD231PS.BCST (BX), Z16, Z6; \
+	VFMADD231PS.BCST (BX)(SI*1), Z16, Z7; \
+	VFMADD231PS.BCST 4(R8), Z17, Z8; \
+	VFMADD231PS.BCST 4(R8)(SI*1), Z17, Z9; \
+	VFMADD231PS.BCST 4(R8)(SI*2), Z17, Z10; \
+	VFMADD231PS.BCST 4(DX), Z17, Z11; \
+	VFMADD231PS.BCST 4(R8)(SI*4), Z17, Z12; \
+	VFMADD231PS.BCST 4(DX)(SI*2), Z17, Z13; \
+	VFMADD231PS.BCST 4(BX), Z17, Z14; \
+	VFMADD231PS.BCST 4(BX)(SI*1), Z17, Z15
 
-// func dotsF16TG8AVX512(dst *float32, n int, qT *float32, kt *uint16, hd, stride int)
+// func dotsF16TG8AVX512(dst *float32, n int, q *float32, kt *uint16, hd, stride int)
 // DotsF16T for the eight query heads that share a KV head: dst holds eight
-// rows of n scores, qT the eight queries channel by channel (qT[8c+r] is
-// channel c of head r), so each key block is converted once for all eight.
-// hd is a positive even number, n positive.
+// rows of n scores, q the eight queries one after another (q[r*hd+c] is
+// channel c of head r), so each key block is converted once for all
+// eight. hd is a positive even number, n positive.
 TEXT ·dotsF16TG8AVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ n+8(FP), R12
-	MOVQ qT+16(FP), R9
+	MOVQ q+16(FP), R9
 	MOVQ kt+24(FP), R10
 	MOVQ hd+32(FP), R13
 	MOVQ stride+40(FP), R14
 	SHLQ $1, R14
 	MOVQ R12, R15
 	SHLQ $2, R15 // row stride in bytes
+	MOVQ R13, SI
+	SHLQ $2, SI // one head's query in bytes
 	MOVQ $0xffff, AX
 	KMOVW AX, K1
 g8block:
@@ -240,11 +244,17 @@ g8full:
 	ZEROZ0Z15
 	MOVQ R10, R11
 	MOVQ R9, R8
+	LEAQ (R9)(SI*2), DX
+	ADDQ SI, DX
+	LEAQ (DX)(SI*2), BX
+	ADDQ SI, BX
 	MOVQ R13, CX
 g8chan:
 	DTG8CH
 	ADDQ $64, R11
-	ADDQ $64, R8
+	ADDQ $8, R8
+	ADDQ $8, DX
+	ADDQ $8, BX
 	SUBQ $2, CX
 	JNZ g8chan
 	VADDPS Z8, Z0, Z0
@@ -444,43 +454,46 @@ axg4loop:
 	RET
 
 // DTG4CH does channels c..c+3 of a block for four heads: the keys at
-// (R11) + 32k, the queries of channel c+k at 16k(R8), into Z(4k)-Z(4k+3).
+// (R11) + 32k, the query of head r at channel c+k at 4k(R8) + r*SI (DX =
+// R8 + 3 SI), into Z(4k)-Z(4k+3).
 #define DTG4CH \
 	VCVTPH2PS 0(R11), Z16; \
 	VCVTPH2PS 32(R11), Z17; \
 	VCVTPH2PS 64(R11), Z18; \
 	VCVTPH2PS 96(R11), Z19; \
 	VFMADD231PS.BCST 0(R8), Z16, Z0; \
-	VFMADD231PS.BCST 4(R8), Z16, Z1; \
-	VFMADD231PS.BCST 8(R8), Z16, Z2; \
-	VFMADD231PS.BCST 12(R8), Z16, Z3; \
-	VFMADD231PS.BCST 16(R8), Z17, Z4; \
-	VFMADD231PS.BCST 20(R8), Z17, Z5; \
-	VFMADD231PS.BCST 24(R8), Z17, Z6; \
-	VFMADD231PS.BCST 28(R8), Z17, Z7; \
-	VFMADD231PS.BCST 32(R8), Z18, Z8; \
-	VFMADD231PS.BCST 36(R8), Z18, Z9; \
-	VFMADD231PS.BCST 40(R8), Z18, Z10; \
-	VFMADD231PS.BCST 44(R8), Z18, Z11; \
-	VFMADD231PS.BCST 48(R8), Z19, Z12; \
-	VFMADD231PS.BCST 52(R8), Z19, Z13; \
-	VFMADD231PS.BCST 56(R8), Z19, Z14; \
-	VFMADD231PS.BCST 60(R8), Z19, Z15
+	VFMADD231PS.BCST 0(R8)(SI*1), Z16, Z1; \
+	VFMADD231PS.BCST 0(R8)(SI*2), Z16, Z2; \
+	VFMADD231PS.BCST 0(DX), Z16, Z3; \
+	VFMADD231PS.BCST 4(R8), Z17, Z4; \
+	VFMADD231PS.BCST 4(R8)(SI*1), Z17, Z5; \
+	VFMADD231PS.BCST 4(R8)(SI*2), Z17, Z6; \
+	VFMADD231PS.BCST 4(DX), Z17, Z7; \
+	VFMADD231PS.BCST 8(R8), Z18, Z8; \
+	VFMADD231PS.BCST 8(R8)(SI*1), Z18, Z9; \
+	VFMADD231PS.BCST 8(R8)(SI*2), Z18, Z10; \
+	VFMADD231PS.BCST 8(DX), Z18, Z11; \
+	VFMADD231PS.BCST 12(R8), Z19, Z12; \
+	VFMADD231PS.BCST 12(R8)(SI*1), Z19, Z13; \
+	VFMADD231PS.BCST 12(R8)(SI*2), Z19, Z14; \
+	VFMADD231PS.BCST 12(DX), Z19, Z15
 
-// func dotsF16TG4AVX512(dst *float32, n int, qT *float32, kt *uint16, hd, stride int)
-// dotsF16TG8AVX512 for four heads (qT[4c+r] is channel c of head r), four
-// channels per step into sixteen accumulators. hd is a positive multiple
-// of 4, n positive.
+// func dotsF16TG4AVX512(dst *float32, n int, q *float32, kt *uint16, hd, stride int)
+// dotsF16TG8AVX512 for four heads (q[r*hd+c] is channel c of head r),
+// four channels per step into sixteen accumulators. hd is a positive
+// multiple of 4, n positive.
 TEXT ·dotsF16TG4AVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ n+8(FP), R12
-	MOVQ qT+16(FP), R9
+	MOVQ q+16(FP), R9
 	MOVQ kt+24(FP), R10
 	MOVQ hd+32(FP), R13
 	MOVQ stride+40(FP), R14
 	SHLQ $1, R14
 	MOVQ R12, R15
 	SHLQ $2, R15
+	MOVQ R13, SI
+	SHLQ $2, SI
 	MOVQ $0xffff, AX
 	KMOVW AX, K1
 g4block:
@@ -495,11 +508,14 @@ g4full:
 	ZEROZ0Z15
 	MOVQ R10, R11
 	MOVQ R9, R8
+	LEAQ (R9)(SI*2), DX
+	ADDQ SI, DX
 	MOVQ R13, CX
 g4chan:
 	DTG4CH
 	ADDQ $128, R11
-	ADDQ $64, R8
+	ADDQ $16, R8
+	ADDQ $16, DX
 	SUBQ $4, CX
 	JNZ g4chan
 	VADDPS Z4, Z0, Z0
@@ -526,5 +542,127 @@ g4chan:
 	ADDQ R14, R10
 	SUBQ $16, R12
 	JA g4block
+	VZEROUPPER
+	RET
+
+// Lane indices that spread four values to pairs: [0 0 1 1 2 2 3 3] and
+// [4 4 5 5 6 6 7 7], and the sign of every even lane.
+DATA ropeLo<>+0(SB)/4, $0
+DATA ropeLo<>+4(SB)/4, $0
+DATA ropeLo<>+8(SB)/4, $1
+DATA ropeLo<>+12(SB)/4, $1
+DATA ropeLo<>+16(SB)/4, $2
+DATA ropeLo<>+20(SB)/4, $2
+DATA ropeLo<>+24(SB)/4, $3
+DATA ropeLo<>+28(SB)/4, $3
+GLOBL ropeLo<>(SB), RODATA|NOPTR, $32
+DATA ropeHi<>+0(SB)/4, $4
+DATA ropeHi<>+4(SB)/4, $4
+DATA ropeHi<>+8(SB)/4, $5
+DATA ropeHi<>+12(SB)/4, $5
+DATA ropeHi<>+16(SB)/4, $6
+DATA ropeHi<>+20(SB)/4, $6
+DATA ropeHi<>+24(SB)/4, $7
+DATA ropeHi<>+28(SB)/4, $7
+GLOBL ropeHi<>(SB), RODATA|NOPTR, $32
+DATA ropeSign<>+0(SB)/4, $0x80000000
+DATA ropeSign<>+4(SB)/4, $0
+DATA ropeSign<>+8(SB)/4, $0x80000000
+DATA ropeSign<>+12(SB)/4, $0
+DATA ropeSign<>+16(SB)/4, $0x80000000
+DATA ropeSign<>+20(SB)/4, $0
+DATA ropeSign<>+24(SB)/4, $0x80000000
+DATA ropeSign<>+28(SB)/4, $0
+GLOBL ropeSign<>(SB), RODATA|NOPTR, $32
+
+// func ropePairsAVX2(x *float32, heads, headDim int, cos, sin *float32, half int)
+// RotatePairs: for each run of eight pairs (sixteen values), the cosines
+// spread to [c0 c0 c1 c1 ...] and the sines to [-s0 s0 -s1 s1 ...] once,
+// then every head's run is x*C + swap(x)*S, each product rounded before
+// the sum. half is a positive multiple of 8, heads positive.
+TEXT ·ropePairsAVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), DI
+	MOVQ heads+8(FP), R12
+	MOVQ headDim+16(FP), R13
+	SHLQ $2, R13
+	MOVQ cos+24(FP), R8
+	MOVQ sin+32(FP), R9
+	MOVQ half+40(FP), CX
+	VMOVUPS ropeLo<>(SB), Y12
+	VMOVUPS ropeHi<>(SB), Y13
+	VMOVUPS ropeSign<>(SB), Y14
+rpchunk:
+	VMOVUPS (R8), Y0
+	VMOVUPS (R9), Y1
+	VPERMPS Y0, Y12, Y2 // cos, low pairs
+	VPERMPS Y0, Y13, Y3 // cos, high pairs
+	VPERMPS Y1, Y12, Y4
+	VPERMPS Y1, Y13, Y5
+	VXORPS Y14, Y4, Y4 // -sin, sin, low pairs
+	VXORPS Y14, Y5, Y5
+	MOVQ DI, SI
+	MOVQ R12, DX
+rphead:
+	VMOVUPS (SI), Y6
+	VMOVUPS 32(SI), Y7
+	VPERMILPS $0xb1, Y6, Y8
+	VPERMILPS $0xb1, Y7, Y9
+	VMULPS Y2, Y6, Y6
+	VMULPS Y3, Y7, Y7
+	VMULPS Y4, Y8, Y8
+	VMULPS Y5, Y9, Y9
+	VADDPS Y8, Y6, Y6
+	VADDPS Y9, Y7, Y7
+	VMOVUPS Y6, (SI)
+	VMOVUPS Y7, 32(SI)
+	ADDQ R13, SI
+	DECQ DX
+	JNZ rphead
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $64, DI
+	SUBQ $8, CX
+	JNZ rpchunk
+	VZEROUPPER
+	RET
+
+// func ropeHalvesAVX2(x *float32, heads, headDim int, cos, sin *float32, half int)
+// RotateHalves: for each run of eight pairs, every head's a = x[i:i+8] and
+// b = x[half+i:half+i+8] become a*c - b*s and a*s + b*c. half is a
+// positive multiple of 8, heads positive.
+TEXT ·ropeHalvesAVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), DI
+	MOVQ heads+8(FP), R12
+	MOVQ headDim+16(FP), R13
+	SHLQ $2, R13
+	MOVQ cos+24(FP), R8
+	MOVQ sin+32(FP), R9
+	MOVQ half+40(FP), CX
+	MOVQ CX, R10
+	SHLQ $2, R10 // bytes from a to b
+rhchunk:
+	VMOVUPS (R8), Y0
+	VMOVUPS (R9), Y1
+	MOVQ DI, SI
+	MOVQ R12, DX
+rhhead:
+	VMOVUPS (SI), Y6
+	VMOVUPS (SI)(R10*1), Y7
+	VMULPS Y0, Y6, Y8 // a*c
+	VMULPS Y1, Y7, Y9 // b*s
+	VMULPS Y1, Y6, Y10 // a*s
+	VMULPS Y0, Y7, Y11 // b*c
+	VSUBPS Y9, Y8, Y8
+	VADDPS Y11, Y10, Y10
+	VMOVUPS Y8, (SI)
+	VMOVUPS Y10, (SI)(R10*1)
+	ADDQ R13, SI
+	DECQ DX
+	JNZ rhhead
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ rhchunk
 	VZEROUPPER
 	RET

@@ -220,3 +220,84 @@ func WillMultiply(ps []Product) {
 		}
 	}
 }
+
+// A caller's own prefetch (WillRead): regions recorded for the next
+// product, which the caller brings into its cache once done with its lane
+// of it, while the workers finish theirs.
+const (
+	maxSoon = 8
+	// soonBytes caps each region: enough for the lines read with little
+	// locality (a short context's keys and values), where the time goes to
+	// waiting on each miss; longer runs stream at full speed anyway once
+	// the hardware prefetcher has caught on.
+	soonBytes = 32 << 10
+)
+
+// region is a span of memory to prefetch.
+type region struct {
+	p *byte
+	n int
+}
+
+// soon holds the regions recorded by WillRead until the next product takes
+// them. Its fields are atomic so that concurrent callers (which may
+// overwrite each other's hints) stay free of data races.
+var soon struct {
+	n    atomic.Int32
+	regs [maxSoon]struct {
+		p atomic.Pointer[byte]
+		n atomic.Int64
+	}
+}
+
+// WillRead tells the pool that the caller reads s right after the next
+// product it hands out (MatMuls, MatVec, MatMul) returns: the serial work
+// between two products (norm weights, the attention's keys and values) that
+// memory has long evicted and whose scattered lines would each stall the
+// core. Once the caller has computed its own lane of that product, it
+// prefetches up to 32 KiB from the start of each region while the workers
+// finish their lanes, which costs the memory a few microseconds it would
+// spend anyway and the serial work its waits. At most eight regions are
+// kept per product; a product the caller computes alone drops them.
+func WillRead[E any](s []E) {
+	if len(s) == 0 {
+		return
+	}
+	i := soon.n.Load()
+	if i >= maxSoon {
+		return
+	}
+	n := min(len(s)*int(unsafe.Sizeof(s[0])), soonBytes)
+	soon.regs[i].p.Store((*byte)(unsafe.Pointer(unsafe.SliceData(s))))
+	soon.regs[i].n.Store(int64(n))
+	soon.n.Store(i + 1)
+}
+
+// takeSoon moves the regions WillRead recorded into j (or drops them when
+// keep is false).
+func (j *job) takeSoon(keep bool) {
+	c := int(soon.n.Swap(0))
+	j.nsoon = 0
+	if !keep {
+		return
+	}
+	for i := 0; i < min(c, maxSoon); i++ {
+		r := &soon.regs[i]
+		if p := r.p.Swap(nil); p != nil {
+			j.soon[j.nsoon] = region{p, int(r.n.Load())}
+			j.nsoon++
+		}
+	}
+}
+
+// prefetchSoon brings the job's WillRead regions into the caller's cache.
+func (j *job) prefetchSoon() {
+	for _, r := range j.soon[:j.nsoon] {
+		// Whole 512-byte steps, one line more than the region so that
+		// its last line is reached when it starts mid-line: a prefetch
+		// past its end is harmless.
+		prefetchLines(r.p, (r.n+64+511)&^511)
+	}
+	clear(j.soon[:j.nsoon])
+	j.nsoon = 0
+}

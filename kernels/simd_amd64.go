@@ -102,6 +102,7 @@ func useSIMD() {
 		// layouts and sum in another order (within float rounding of the
 		// portable kernels); they need about half the instructions per
 		// block of the AVX2 ones.
+		quantizeQ8_KR = quantizeQ8_KRAVX512
 		kernelTable[dtype.Q8_0].act = actQ8_0P
 		setVec(dtype.Q8_0, vecQ8_0AVX512)
 		reordered[dtype.Q8_0] = true
@@ -276,3 +277,12 @@ func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
 func vecF32AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+
+//go:noescape
+func quantQ8_KRAVX512(qs, sums, d *byte, nd int, x *float32)
+
+// quantizeQ8_KRAVX512 is quantizeQ8_KR in assembly.
+func quantizeQ8_KRAVX512(qs, sums, d []byte, nd int, x []float32) {
+	_, _, _, _ = qs[255], sums[15], d[4*nd-1], x[255]
+	quantQ8_KRAVX512(&qs[0], &sums[0], &d[0], nd, &x[0])
+}

@@ -123,9 +123,20 @@ func TestSumBytesParallel(t *testing.T) {
 // TestQuantizeActExact checks that the assembly activation quantizers give
 // the portable ones' bytes exactly.
 func TestQuantizeActExact(t *testing.T) {
-	for _, typ := range []dtype.Type{dtype.Q8_0, dtype.Q4_K} {
+	types := []dtype.Type{dtype.Q8_0, dtype.Q4_K}
+	// And the packed layouts' forms (Q4_K's groups of four blocks), over
+	// lengths that leave a partial group.
+	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0} {
+		if p := kernels.Pack(typ, quantize(t, typ, gaussian(9, 32*1280)), 1280); p != typ {
+			types = append(types, p)
+		}
+	}
+	if kernels.SIMD() && len(types) == 2 {
+		t.Log("no packed layouts on this CPU")
+	}
+	for _, typ := range types {
 		for s := uint64(0); s < 6; s++ {
-			x := gaussian(300+s, 1024)
+			x := gaussian(300+s, 1280)
 			switch s {
 			case 1:
 				clear(x[256:512]) // zero blocks

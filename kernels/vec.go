@@ -122,23 +122,23 @@ func GroupedScores(g int) bool {
 }
 
 // DotsF16TGroup is DotsF16T for g query heads that share a KV head: row r
-// of dst (dst[r*n:(r+1)*n]) gets the n scores of head r, and qT holds the
-// g queries channel by channel (qT[c*g+r] is channel c of head r), so that
-// each block of keys is read and converted once for all of them.
-func DotsF16TGroup(dst []float32, n int, qT []float32, g int, kt []uint16, stride int) {
+// of dst (dst[r*n:(r+1)*n]) gets the n scores of head r, whose query is
+// q[r*hd:(r+1)*hd] (hd = len(q)/g); each block of keys is read and
+// converted once for all of them.
+func DotsF16TGroup(dst []float32, n int, q []float32, g int, kt []uint16, stride int) {
 	if n == 0 {
 		return
 	}
-	hd := len(qT) / g
-	if len(dst) < g*n || len(qT) != g*hd || stride < 16*hd || len(kt) < (n-1)/16*stride+16*hd {
+	hd := len(q) / g
+	if len(dst) < g*n || len(q) != g*hd || stride < 16*hd || len(kt) < (n-1)/16*stride+16*hd {
 		panic("kernels: DotsF16TGroup: buffers too short")
 	}
 	if g == 8 && hd%2 == 0 && dotsF16TG8SIMD != nil {
-		dotsF16TG8SIMD(dst, n, qT, kt, stride)
+		dotsF16TG8SIMD(dst, n, q, kt, stride)
 		return
 	}
 	if g == 4 && hd%4 == 0 && dotsF16TG4SIMD != nil {
-		dotsF16TG4SIMD(dst, n, qT, kt, stride)
+		dotsF16TG4SIMD(dst, n, q, kt, stride)
 		return
 	}
 	for r := 0; r < g; r++ {
@@ -147,7 +147,7 @@ func DotsF16TGroup(dst []float32, n int, qT []float32, g int, kt []uint16, strid
 			blk := kt[j/16*stride+j%16:]
 			var s float32
 			for c := 0; c < hd; c++ {
-				s += qT[c*g+r] * F16ToF32(blk[16*c])
+				s += q[r*hd+c] * F16ToF32(blk[16*c])
 			}
 			row[j] = s
 		}
@@ -358,7 +358,7 @@ var (
 	axpysF16G4x64SIMD func(out, p []float32, n int, v []uint16, stride int)
 	// dotsF16TG4SIMD is DotsF16TGroup for g = 4 and a head width that is a
 	// multiple of 4.
-	dotsF16TG4SIMD func(dst []float32, n int, qT []float32, kt []uint16, stride int)
+	dotsF16TG4SIMD func(dst []float32, n int, q []float32, kt []uint16, stride int)
 	// dotsF16TG8SIMD is DotsF16TGroup for g = 8 and an even head width.
-	dotsF16TG8SIMD func(dst []float32, n int, qT []float32, kt []uint16, stride int)
+	dotsF16TG8SIMD func(dst []float32, n int, q []float32, kt []uint16, stride int)
 )

@@ -341,12 +341,6 @@ func TestDotsF16TGroup(t *testing.T) {
 				for i := range q {
 					q[i] = float32(r.NormFloat64())
 				}
-				qT := make([]float32, g*hd)
-				for rr := 0; rr < g; rr++ {
-					for c := 0; c < hd; c++ {
-						qT[c*g+rr] = q[rr*hd+c]
-					}
-				}
 				keys := kt[hd*16:] // the second KV head
 				want := make([]float32, n)
 				for _, simd := range []bool{true, false} {
@@ -356,7 +350,7 @@ func TestDotsF16TGroup(t *testing.T) {
 					}
 					dst := make([]float32, g*n+1)
 					dst[g*n] = 42
-					DotsF16TGroup(dst[:g*n], n, qT, g, keys, dim*16)
+					DotsF16TGroup(dst[:g*n], n, q, g, keys, dim*16)
 					dotsF16TG8SIMD, dotsF16TG4SIMD = saved8, saved4
 					for rr := 0; rr < g; rr++ {
 						DotsF16T(want, q[rr*hd:(rr+1)*hd], keys, dim*16)

@@ -71,6 +71,12 @@ func (c *Cache) Key(l, pos, ch int) uint16 {
 	return c.k[l][(pos/Block*c.Dim+ch)*Block+pos%Block]
 }
 
+// Span returns the memory that holds layer l's keys and values of
+// positions [0, n): the keys in whole blocks.
+func (c *Cache) Span(l, n int) (keys, values []uint16) {
+	return c.k[l][:keyPositions(n)*c.Dim], c.v[l][:n*c.Dim]
+}
+
 // Values returns the values of layer l for positions [0, n), as IEEE halves.
 func (c *Cache) Values(l, n int) []uint16 { return c.v[l][:n*c.Dim] }
 

@@ -13,6 +13,7 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n int, seqs []S
 	s := &m.s
 	qdim, kvdim := m.Heads*m.HeadDim, m.KVDim()
 	q, k, v := s.q[:n*qdim], s.k[:n*kvdim], s.v[:n*kvdim]
+	prefetchKV(l, seqs)
 	forwardShared(m, xn, n, []*Linear{&a.Q, &a.K, &a.V}, [][]float32{q, k, v})
 	at := 0
 	for _, sq := range seqs {
@@ -23,7 +24,30 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n int, seqs []S
 	if f := m.Layers[l].FFN; f != nil {
 		willMultiply(m, n, &f.Gate, &f.Up)
 	}
+	kernels.WillRead(m.Layers[l].FFNNorm)
 	a.Out.Forward(m, s.o[:n*m.Dim], s.att[:n*qdim], n)
+}
+
+// prefetchKV has the caller bring into its cache, as it finishes its share
+// of the query, key and value product, the keys and values that layer l's
+// attention of seqs will write and read (kernels.WillRead): the lines have
+// gone cold since the last token, and a short context's few dozen
+// kilobytes would otherwise be waited for a line or two at a time.
+func prefetchKV(l int, seqs []Seq) {
+	for _, sq := range seqs {
+		c := sq.Cache
+		keys, values := c.Span(l, sq.Pos+len(sq.Tokens))
+		kernels.WillRead(keys)
+		kernels.WillRead(values)
+		// Where the new keys and values go, when that is past what the
+		// regions above reach.
+		if k := sq.Pos / kv.Block * kv.Block * c.Dim; k > 0 {
+			kernels.WillRead(keys[k:])
+		}
+		if v := sq.Pos * c.Dim; v > 0 {
+			kernels.WillRead(values[v:])
+		}
+	}
 }
 
 // attend applies RoPE to one sequence's new queries and keys, stores its keys
@@ -111,23 +135,17 @@ func (w *attnWork) head(u int, scores []float32) {
 // attention of the group of query heads that share the KV head, their
 // scores in one pass over the keys (kernels.DotsF16TGroup) and their sums
 // of values in one pass over the values (kernels.AxpysF16Group), using
-// scratch for the transposed queries and the group's scores.
+// scratch for the group's scores.
 func (w *attnWork) kvHead(u int, scratch []float32) {
 	kvHeads := w.heads / w.group
 	i, kh := u/kvHeads, u%kvHeads
 	seen := w.pos + i + 1 // causal: token i attends to positions [0, pos+i]
 	g, hd := w.group, w.hd
 	qs := w.q[i*w.qdim+kh*g*hd : i*w.qdim+(kh+1)*g*hd]
-	qT, scores := scratch[:g*hd], scratch[g*hd:g*hd+g*seen]
-	for r := 0; r < g; r++ {
-		for c, v := range qs[r*hd : (r+1)*hd] {
-			qT[c*g+r] = v
-		}
-	}
-	kvh := kh * hd
-	kernels.DotsF16TGroup(scores, seen, qT, g, w.keys[kvh*kv.Block:], w.kvdim*kv.Block)
+	scores := scratch[:g*seen]
+	kernels.DotsF16TGroup(scores, seen, qs, g, w.keys[kh*hd*kv.Block:], w.kvdim*kv.Block)
 	kernels.SoftmaxF16Rows(scores, g, w.scale)
 	out := w.att[i*w.qdim+kh*g*hd : i*w.qdim+(kh+1)*g*hd]
 	clear(out)
-	kernels.AxpysF16Group(out, scores, seen, g, w.values[kvh:], w.kvdim)
+	kernels.AxpysF16Group(out, scores, seen, g, w.values[kh*hd:], w.kvdim)
 }

@@ -173,7 +173,7 @@ func (layer *Layer) forward(m *Transformer, l int, x []float32, n int, seqs []Se
 		layer.MoE.forward(m, l, out, xn, n)
 	} else {
 		willMultiply(m, n, &layer.FFN.Down)
-		layer.FFN.forward(m, out, xn, n, m.following(l))
+		layer.FFN.forward(m, out, xn, n, m.following(l), m.followingNorm(l))
 	}
 	addTo(x, out)
 	if m.Speculate && m.Routing != nil && l+1 < len(m.Layers) && m.Layers[l+1].MoE != nil {
@@ -182,15 +182,26 @@ func (layer *Layer) forward(m *Transformer, l int, x []float32, n int, seqs []Se
 }
 
 // forward computes Down(silu(Gate x) * Up x) into out; next are the
-// products after Down (willMultiply).
-func (f *FeedForward) forward(m *Transformer, out, xn []float32, n int, next []*Linear) {
+// products after Down (willMultiply) and nextNorm the norm weights read
+// right after it (kernels.WillRead).
+func (f *FeedForward) forward(m *Transformer, out, xn []float32, n int, next []*Linear, nextNorm []float32) {
 	s := &m.s
 	hidden := f.Gate.Out()
 	gate, up := s.gate[:n*hidden], s.up[:n*hidden]
 	forwardShared(m, xn, n, []*Linear{&f.Gate, &f.Up}, [][]float32{gate, up})
 	swiglu(gate, up)
 	willMultiply(m, n, next...)
+	kernels.WillRead(nextNorm)
 	f.Down.Forward(m, out, gate, n)
+}
+
+// followingNorm returns the weights of the norm after layer l's: the next
+// layer's attention norm, or the output norm.
+func (m *Transformer) followingNorm(l int) []float32 {
+	if l+1 < len(m.Layers) {
+		return m.Layers[l+1].AttnNorm
+	}
+	return m.OutputNorm
 }
 
 // following returns the products that come after layer l's: the next

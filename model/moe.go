@@ -147,7 +147,7 @@ func (e *MoE) forward(m *Transformer, l int, out, xn []float32, n int) {
 	}
 	if e.Shared != nil {
 		acc := s.moeAcc[:n*m.Dim]
-		e.Shared.forward(m, acc, xn, n, nil)
+		e.Shared.forward(m, acc, xn, n, nil, nil)
 		g := s.router[:n]
 		e.SharedGate.Forward(m, g, xn, n)
 		for i := 0; i < n; i++ {

@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"ferry/kernels"
+)
 
 // Rope applies rotary position embeddings to the heads of one vector.
 type Rope struct {
@@ -69,19 +73,9 @@ func (r *Rope) Apply(x []float32, headDim, pos int) {
 		}
 		r.pos = pos
 	}
-	for h := 0; h+headDim <= len(x); h += headDim {
-		head := x[h : h+headDim]
-		for i := 0; i < half; i++ {
-			c, s := r.cos[i], r.sin[i]
-			var a, b int
-			if r.style == RopeNeoX {
-				a, b = i, i+half
-			} else {
-				a, b = 2*i, 2*i+1
-			}
-			x0, x1 := head[a], head[b]
-			head[a] = x0*c - x1*s
-			head[b] = x0*s + x1*c
-		}
+	if r.style == RopeNeoX {
+		kernels.RotateHalves(x, headDim, r.cos, r.sin)
+	} else {
+		kernels.RotatePairs(x, headDim, r.cos, r.sin)
 	}
 }

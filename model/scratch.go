@@ -66,11 +66,10 @@ func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map
 }
 
 // attnScratch is the scratch one attention unit needs over a context of
-// ctx: the scores of a head, or of a group of heads and their transposed
-// queries (attnWork.kvHead).
+// ctx: the scores of a head, or of a group of heads (attnWork.kvHead).
 func (m *Transformer) attnScratch(ctx int) int {
 	if g := m.Heads / max(m.KVHeads, 1); groupedScores(g) {
-		return g*ctx + g*m.HeadDim
+		return g * ctx
 	}
 	return ctx
 }
