@@ -75,17 +75,23 @@ func actBytes(a actKind, n int) int {
 
 // prepare writes the prepared form of x into dst (actBytes(a, len(x)) bytes).
 func prepare(a actKind, dst []byte, x []float32) {
-	prepareWith(a, dst, x, quantizeQ8_0, quantizeQ8_K, quantizeQ8_KR)
+	prepareWith(a, dst, x, quantizers{quantizeQ8_0, quantizeQ8_K, quantizeQ8_0P, quantizeQ8_KR})
 }
 
 // quantizeGo is prepare with the portable quantizers.
 func quantizeGo(a actKind, dst []byte, x []float32) {
-	prepareWith(a, dst, x, quantizeQ8_0Go, quantizeQ8_KGo, quantizeQ8_KRGo)
+	prepareWith(a, dst, x, quantizers{quantizeQ8_0Go, quantizeQ8_KGo, quantizeQ8_0PGo, quantizeQ8_KRGo})
 }
 
-// prepareWith is prepare with q0 and qk as the Q8_0 and Q8_K quantizers
-// and kr as the reordering one (quantizeQ8_KR).
-func prepareWith(a actKind, dst []byte, x []float32, q0, qk func(dst []byte, x []float32), kr func(qs, sums, d []byte, nd int, x []float32)) {
+// quantizers are the activation quantizers prepareWith uses: for actQ8_0,
+// actQ8_K, actQ8_0P and the reordered Q8_K forms.
+type quantizers struct {
+	q8_0, q8_K, q8_0P func(dst []byte, x []float32)
+	q8_KR             func(qs, sums, d []byte, nd int, x []float32)
+}
+
+// prepareWith is prepare with the quantizers q.
+func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 	switch a {
 	case actF32:
 		copy(f32view(dst), x)
@@ -97,17 +103,27 @@ func prepareWith(a actKind, dst []byte, x []float32, q0, qk func(dst []byte, x [
 			d[i] = math.Float32frombits(uint32(F32ToBF16(v)) << 16)
 		}
 	case actQ8_0:
-		q0(dst, x)
+		q.q8_0(dst, x)
 	case actQ8_K:
-		qk(dst, x)
+		q.q8_K(dst, x)
 	case actQ8_KP:
-		permuteQ8_K(dst, x, kr)
+		permuteQ8_K(dst, x, q.q8_KR)
 	case actQ8_0P:
-		pairQ8_0(dst, x, q0)
+		q.q8_0P(dst, x)
 	case actQ8_KQ:
-		groupQ8_K(dst, x, kr)
+		groupQ8_K(dst, x, q.q8_KR)
 	}
 }
+
+// quantizeQ8_0P writes the actQ8_0P form of x. An assembly version may
+// replace it; it must give the same bytes as quantizeQ8_0PGo.
+var quantizeQ8_0P = quantizeQ8_0PVia
+
+// quantizeQ8_0PVia is quantizeQ8_0P over the actQ8_0 quantizer in use.
+func quantizeQ8_0PVia(dst []byte, x []float32) { pairQ8_0(dst, x, quantizeQ8_0) }
+
+// quantizeQ8_0PGo is quantizeQ8_0P over the portable quantizer.
+func quantizeQ8_0PGo(dst []byte, x []float32) { pairQ8_0(dst, x, quantizeQ8_0Go) }
 
 // pairQ8_0 writes the actQ8_0P form of x, quantizing with q. The actQ8_0
 // blocks are first written at the end of dst, then spread forward pair by

@@ -13,7 +13,7 @@ import (
 // blocks and partial groups.
 func TestActLayouts(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{256, 512, 768, 1024, 1280, 2048, 5632} {
+	for _, n := range []int{96, 256, 512, 768, 1024, 1280, 2080, 5632} {
 		x := make([]float32, n)
 		for i := range x {
 			x[i] = float32(r.NormFloat64())

@@ -96,6 +96,7 @@ func registerPortable() {
 	quantizeQ8_0 = quantizeQ8_0Go
 	quantizeQ8_K = quantizeQ8_KGo
 	quantizeQ8_KR = quantizeQ8_KRVia
+	quantizeQ8_0P = quantizeQ8_0PVia
 }
 
 func init() {

@@ -2260,3 +2260,97 @@ qkrd:
 	QKRSUB(896, 960, 224, 240, 14)
 	VZEROUPPER
 	RET
+
+// Q80PBLK quantizes the 32 floats at in(SI) as one actQ8_0 block into the
+// half of a actQ8_0P pair at DI: the quants at q(DI), -128 times their
+// sum in the first int32 of s(DI) (the other seven zero), and d, rounded
+// to half precision, eight times at d(DI). Y15 is the magnitude mask, X14
+// 127, Y12 zero.
+#define Q80PBLK(in, q, s, d) \
+	VMOVUPS in(SI), Y0; \
+	VMOVUPS in+32(SI), Y1; \
+	VMOVUPS in+64(SI), Y2; \
+	VMOVUPS in+96(SI), Y3; \
+	VANDPS Y15, Y0, Y4; \
+	VANDPS Y15, Y1, Y5; \
+	VANDPS Y15, Y2, Y6; \
+	VANDPS Y15, Y3, Y7; \
+	VMAXPS Y5, Y4, Y4; \
+	VMAXPS Y7, Y6, Y6; \
+	VMAXPS Y6, Y4, Y4; \
+	VEXTRACTF128 $1, Y4, X5; \
+	VMAXPS X5, X4, X4; \
+	VMOVHLPS X4, X4, X5; \
+	VMAXPS X5, X4, X4; \
+	VMOVSHDUP X4, X5; \
+	VMAXSS X5, X4, X4; \
+	VDIVSS X14, X4, X5; \
+	VXORPS X6, X6, X6; \
+	VUCOMISS X6, X4; \
+	JEQ 2(PC); \
+	VDIVSS X4, X14, X6; \
+	VBROADCASTSS X6, Y6; \
+	VCVTPS2PH $0, X5, X7; \
+	VCVTPH2PS X7, X7; \
+	VBROADCASTSS X7, Y7; \
+	VMOVUPS Y7, d(DI); \
+	VMULPS Y6, Y0, Y0; \
+	VMULPS Y6, Y1, Y1; \
+	VMULPS Y6, Y2, Y2; \
+	VMULPS Y6, Y3, Y3; \
+	VCVTPS2DQ Y0, Y0; \
+	VCVTPS2DQ Y1, Y1; \
+	VCVTPS2DQ Y2, Y2; \
+	VCVTPS2DQ Y3, Y3; \
+	VPADDD Y1, Y0, Y8; \
+	VPADDD Y3, Y2, Y9; \
+	VPADDD Y9, Y8, Y8; \
+	VEXTRACTI128 $1, Y8, X9; \
+	VPADDD X9, X8, X8; \
+	VPSHUFD $0x4e, X8, X9; \
+	VPADDD X9, X8, X8; \
+	VPSHUFD $0xb1, X8, X9; \
+	VPADDD X9, X8, X8; \
+	VPSLLD $7, X8, X8; \
+	VPSUBD X8, X12, X8; \
+	VPBLENDD $1, Y8, Y12, Y8; \
+	VMOVDQU Y8, s(DI); \
+	VPACKSSDW Y1, Y0, Y0; \
+	VPACKSSDW Y3, Y2, Y2; \
+	VPACKSSWB Y2, Y0, Y0; \
+	VPERMD Y0, Y13, Y0; \
+	VMOVDQU Y0, q(DI)
+
+// func quantQ8_0PAVX2(dst *byte, x *float32, nb int)
+// quantizeQ8_0P: nb blocks of 32 floats into 192-byte pairs, as
+// quantQ8_0AVX2 quantizes them; a last odd block's pair is padded with
+// zeros. nb is positive.
+TEXT ·quantQ8_0PAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ nb+16(FP), CX
+	MOVL $0x7fffffff, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL $0x42fe0000, AX
+	VMOVD AX, X14
+	VMOVDQU permq8<>(SB), Y13
+	VPXOR Y12, Y12, Y12
+q80ppair:
+	CMPQ CX, $2
+	JB q80plast
+	Q80PBLK(0, 0, 64, 128)
+	Q80PBLK(128, 32, 96, 160)
+	ADDQ $256, SI
+	ADDQ $192, DI
+	SUBQ $2, CX
+	JNZ q80ppair
+	VZEROUPPER
+	RET
+q80plast:
+	Q80PBLK(0, 0, 64, 128)
+	VMOVDQU Y12, 32(DI)
+	VMOVDQU Y12, 96(DI)
+	VMOVDQU Y12, 160(DI)
+	VZEROUPPER
+	RET

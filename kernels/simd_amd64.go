@@ -85,6 +85,7 @@ func useSIMD() {
 			quantQ8_0AVX2(&dst[0], &x[0], nb)
 		}
 	}
+	quantizeQ8_0P = quantizeQ8_0PAVX2
 	quantizeQ8_K = func(dst []byte, x []float32) {
 		if nb := len(x) / 256; nb > 0 {
 			_ = dst[nb*q8KBlock-1]
@@ -285,4 +286,15 @@ func quantQ8_KRAVX512(qs, sums, d *byte, nd int, x *float32)
 func quantizeQ8_KRAVX512(qs, sums, d []byte, nd int, x []float32) {
 	_, _, _, _ = qs[255], sums[15], d[4*nd-1], x[255]
 	quantQ8_KRAVX512(&qs[0], &sums[0], &d[0], nd, &x[0])
+}
+
+//go:noescape
+func quantQ8_0PAVX2(dst *byte, x *float32, nb int)
+
+// quantizeQ8_0PAVX2 is quantizeQ8_0P in assembly.
+func quantizeQ8_0PAVX2(dst []byte, x []float32) {
+	if nb := len(x) / 32; nb > 0 {
+		_ = dst[(nb+1)/2*q8PairBytes-1]
+		quantQ8_0PAVX2(&dst[0], &x[0], nb)
+	}
 }
