@@ -123,8 +123,9 @@ func MatMuls(ps []Product, x []float32, n int) {
 	j := jobPool.Get().(*job)
 	// One scratch buffer per activation form in use.
 	var prepared [numActKinds]*scratch
-	total := 0
+	total, bytes := 0, 0
 	for _, p := range ps {
+		bytes += len(p.W)
 		k := lookup(p.Type)
 		if len(p.Y)%n != 0 {
 			panic(fmt.Sprintf("kernels: MatMuls: n=%d does not divide len(Y)=%d", n, len(p.Y)))
@@ -145,6 +146,12 @@ func MatMuls(ps []Product, x []float32, n int) {
 		j.segs = append(j.segs, segment{k: k, y: p.Y, w: p.W, rb: rb, xq: s.bytes(n * ab), ab: ab, row0: total})
 		total += rows
 	}
+	// A product of one vector streams its weights: it tunes the prefetch
+	// distance (tune.go).
+	var tu tuning
+	if n == 1 {
+		tu = tuner.begin(bytes)
+	}
 	if total*cols*n <= parallelMin || total < 2 || runtime.GOMAXPROCS(0) <= 1 {
 		j.takeSoon(false)
 		for i := range j.segs {
@@ -155,6 +162,7 @@ func MatMuls(ps []Product, x []float32, n int) {
 		j.takeSoon(true)
 		j.runParallel(cols, n, total)
 	}
+	tuner.end(tu, ps[0].W, bytes)
 	j.release()
 	for _, s := range prepared {
 		if s != nil {

@@ -159,22 +159,19 @@ type rowLoop func(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 // of the weights it reads.
 type rowLoopPF func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
-// Prefetch distances of the loops that take one. A matrix-vector product
-// streams its weights from memory once: at 60 GB/s and more, lines asked
-// for 2 KiB ahead arrive late, 8 KiB ahead in time. In a batched product
-// the rows come from cache after the first vector, and prefetching far
-// past a group of rows only competes with the work.
-const (
-	prefetchStream = 8 << 10
-	prefetchBatch  = 2 << 10
-)
+// prefetchBatch is the prefetch distance of the loops that take one, in a
+// batched product: the rows come from cache after the first vector, and
+// prefetching far past a group of rows only competes with the work. A
+// matrix-vector product, which streams its weights from memory once, asks
+// the tuner (streamDistance, tune.go).
+const prefetchBatch = 2 << 10
 
 // setVecPF installs a row loop that takes its prefetch distance: the
 // streaming distance for single products, the batch one for batches.
 func setVecPF(t dtype.Type, loop rowLoopPF) {
 	k := &kernelTable[t]
 	k.vec = rowVec(k, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
-		loop(y, w, rb, rows, xq, nb, prefetchStream)
+		loop(y, w, rb, rows, xq, nb, int(streamDistance.Load()))
 	})
 	k.vecBatch = rowVec(k, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 		loop(y, w, rb, rows, xq, nb, prefetchBatch)

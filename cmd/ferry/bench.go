@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ferry/engine"
+	"ferry/kernels"
 	"ferry/plan"
 	"ferry/sample"
 	"ferry/tier"
@@ -63,6 +64,9 @@ type benchResult struct {
 	ExpertSlots         int     `json:"expert_slots,omitempty"`
 	ExpertBytesPerToken int64   `json:"expert_bytes_read_per_token,omitempty"`
 	ScratchBytes        int64   `json:"scratch_bytes"`
+	// PrefetchDistance is where the kernels' tuner left the streaming
+	// loops' prefetch distance (bytes ahead) at the end of the run.
+	PrefetchDistance int `json:"prefetch_distance_bytes"`
 }
 
 func cmdBench(args []string, stdout io.Writer) error {
@@ -207,6 +211,7 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool, s
 		PrefillTokS: res.PrefillTokS(), DecodeTokS: res.DecodeTokS(), BytesPerToken: e.WeightBytesPerToken(),
 		PeakRSSBytes: tier.PeakRSS(), ContextTokens: e.Cache.Context, FinishReason: res.FinishReason,
 		KVBytes: e.Budget.KV, ScratchBytes: e.Budget.Scratch, Direct: e.Store().Direct(),
+		PrefetchDistance: kernels.PrefetchDistance(),
 	}
 	pl := e.Store().Placement()
 	if e.Experts != nil {
