@@ -8,15 +8,15 @@ import (
 )
 
 // TestBF16Q5KInstalled checks that the installer of bf16q5k_amd64.go ran:
-// with AVX-512 the Q5_K loop sums in another order, as the Q4_K one does,
+// with AVX-512 the Q5_K loop sums in another order, as the Q8_0 one does,
 // and without it neither does.
 func TestBF16Q5KInstalled(t *testing.T) {
 	if !kernels.SIMD() {
 		t.Skip("no SIMD kernels")
 	}
-	if kernels.Reordered(dtype.Q5_K) != kernels.Reordered(dtype.Q4_K) {
-		t.Errorf("Q5_K reordered %v, Q4_K %v: the AVX-512 loops are installed together",
-			kernels.Reordered(dtype.Q5_K), kernels.Reordered(dtype.Q4_K))
+	if kernels.Reordered(dtype.Q5_K) != kernels.Reordered(dtype.Q8_0) {
+		t.Errorf("Q5_K reordered %v, Q8_0 %v: the AVX-512 loops are installed together",
+			kernels.Reordered(dtype.Q5_K), kernels.Reordered(dtype.Q8_0))
 	}
 }
 

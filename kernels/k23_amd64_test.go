@@ -163,7 +163,7 @@ func BenchmarkK23Cache(b *testing.B) {
 	}
 	const nb = 8 // 2048 values per row
 	loops := append([]k23Loop{{"Q6_K/avx2", dtype.Q6_K, false, func(y []float32, w []byte, rb int, xq []byte, nb int) {
-		vecQ6_KAVX2(&y[0], &w[0], rb, len(y), &xq[0], nb)
+		vecQ6_KAVX2(&y[0], &w[0], rb, len(y), &xq[0], nb, 8192)
 	}}}, k23Loops...)
 	for _, typ := range []dtype.Type{dtype.Q2_K, dtype.Q3_K} {
 		loops = append(loops, k23Loop{typ.String() + "/portable", typ, false, func(y []float32, w []byte, rb int, xq []byte, nb int) {

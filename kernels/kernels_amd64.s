@@ -71,9 +71,10 @@ DATA ones16<>+16(SB)/8, $0x0001000100010001
 DATA ones16<>+24(SB)/8, $0x0001000100010001
 GLOBL ones16<>(SB), RODATA|NOPTR, $32
 
-// func vecQ8_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-TEXT ·vecQ8_0AVX2(SB), NOSPLIT, $0-48
+// func vecQ8_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+TEXT ·vecQ8_0AVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), R14
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -87,7 +88,7 @@ q80row:
 	CMPQ R12, $2
 	JB q80tail
 q80pair:
-	PREFETCHT0 8192(R10)
+	PREFETCHT0 0(R10)(R14*1)
 	VMOVDQU 2(R10), Y2
 	VMOVDQU 8(R11), Y4
 	VPABSB Y2, Y3
@@ -201,9 +202,36 @@ q80done:
 	VSUBSS X9, X8, X8; \
 	VADDSS X8, X0, X0
 
-// func vecQ4_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-TEXT ·vecQ4_KAVX2(SB), NOSPLIT, $0-48
+// K4_ACC finishes a Q4_K super-block in vector form: its integer sums
+// (Y14, eight lanes) times d*dx into the float sums Y0, and its mins term
+// (X2, four lanes) times dmin*dx into X12; one horizontal sum per row
+// (K4_ROWEND) instead of two per block.
+#define K4_ACC \
+	VCVTDQ2PS Y14, Y14; \
+	VCVTDQ2PS X2, X2; \
+	VCVTPH2PS (R10), X6; \
+	VBROADCASTSS (R11), X7; \
+	VMULPS X7, X6, X6; \
+	VBROADCASTSS X6, Y8; \
+	VPERMILPS $0x55, X6, X9; \
+	VFMADD231PS Y8, Y14, Y0; \
+	VFMADD231PS X9, X2, X12
+
+// K4_ROWEND leaves the row's dot product, the sums of Y0 less those of
+// X12, in X0.
+#define K4_ROWEND \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VSUBPS X12, X0, X0; \
+	VMOVHLPS X0, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVSHDUP X0, X1; \
+	VADDSS X1, X0, X0
+
+// func vecQ4_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+TEXT ·vecQ4_KAVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), R14
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -212,11 +240,12 @@ q4krow:
 	MOVQ SI, R10
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
-	VXORPS X0, X0, X0
+	VXORPS Y0, Y0, Y0
+	VXORPS X12, X12, X12
 q4kblock:
-	PREFETCHT0 8192(R10)
-	PREFETCHT0 8256(R10)
-	PREFETCHT0 8320(R10)
+	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHT0 64(R10)(R14*1)
+	PREFETCHT0 128(R10)(R14*1)
 	// Unpack the 6-bit scales and mins (ggml's utmp shuffle): bytes 0-7
 	// of [AX CX BX DX] are the scales, 8-15 the mins.
 	K4_SCALES
@@ -268,11 +297,12 @@ q4kblock:
 	VPMADDWD Y9, Y7, Y7
 	VPADDD Y6, Y14, Y14
 	VPADDD Y7, Y14, Y14
-	K4_FINISH
+	K4_ACC
 	ADDQ $144, R10
 	ADDQ $292, R11
 	DECQ R12
 	JNZ q4kblock
+	K4_ROWEND
 	VMOVSS X0, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI
@@ -281,9 +311,10 @@ q4kblock:
 	VZEROUPPER
 	RET
 
-// func vecQ6_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-TEXT ·vecQ6_KAVX2(SB), NOSPLIT, $0-48
+// func vecQ6_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+TEXT ·vecQ6_KAVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), R14
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -306,10 +337,10 @@ q6krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6kblock:
-	PREFETCHT0 8192(R10)
-	PREFETCHT0 8256(R10)
-	PREFETCHT0 8320(R10)
-	PREFETCHT0 8384(R10)
+	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHT0 64(R10)(R14*1)
+	PREFETCHT0 128(R10)(R14*1)
+	PREFETCHT0 192(R10)(R14*1)
 	// The quants are used unsigned (q in [0, 64)); 32*sum(sc*bsum) is
 	// subtracted at the start.
 	VPMOVSXBW 192(R10), Y1
@@ -416,10 +447,11 @@ q6kblock:
 	VZEROUPPER
 	RET
 
-// func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // nb is the number of values per row; xq holds float32 activations.
-TEXT ·vecF16AVX2(SB), NOSPLIT, $0-48
+TEXT ·vecF16AVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), R14
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -434,7 +466,7 @@ f16row:
 	CMPQ R12, $32
 	JB f16by8
 f16by32:
-	PREFETCHT0 8192(R10)
+	PREFETCHT0 0(R10)(R14*1)
 	VCVTPH2PS (R10), Y4
 	VCVTPH2PS 16(R10), Y5
 	VCVTPH2PS 32(R10), Y6

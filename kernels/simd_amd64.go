@@ -92,10 +92,11 @@ func useSIMD() {
 			quantQ8_KAVX2(&dst[0], &x[0], nb)
 		}
 	}
-	setVec(dtype.Q8_0, vecQ8_0AVX2)
-	setVec(dtype.Q4_K, vecQ4_KAVX2)
-	setVec(dtype.Q6_K, vecQ6_KAVX2)
-	setVec(dtype.F16, vecF16AVX2)
+	setVecPF(dtype.Q8_0, vecQ8_0AVX2)
+	setVecPF(dtype.Q4_K, vecQ4_KAVX2)
+	reordered[dtype.Q4_K] = true // float sums per row, not per block
+	setVecPF(dtype.Q6_K, vecQ6_KAVX2)
+	setVecPF(dtype.F16, vecF16AVX2)
 	setVec(dtype.Q4_0, vecQ4_0AVX2)
 	setVec(dtype.Q5_K, vecQ5_KAVX2)
 	if hasAVX512VNNI {
@@ -205,16 +206,16 @@ func rowVec(k *kernel, loop rowLoop) vecFunc {
 // The assembly row loops (kernels_amd64.s).
 
 //go:noescape
-func vecQ8_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+func vecQ8_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
-func vecQ4_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+func vecQ4_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
-func vecQ6_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+func vecQ6_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
-func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
 func sumBytesAVX2(p *byte, n int) uint64
