@@ -1212,7 +1212,7 @@ axdone:
 DATA x80<>+0(SB)/8, $0x8080808080808080
 GLOBL x80<>(SB), RODATA|NOPTR, $8
 
-// func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q8_0 rows against actQ8_0P activations (act.go: per pair of blocks, 64
 // quants, 16 int32 corrections, 16 float scales). Two blocks per ZMM
 // register (loaded 32 bytes at a time: from memory, 64-byte loads that
@@ -1223,7 +1223,7 @@ GLOBL x80<>(SB), RODATA|NOPTR, $8
 // the horizontal sum waits for the row's end. The sums are the portable
 // kernel's, in another order.
 #define Q85PAIR(acc) \
-	PREFETCHT0 8192(R10); \
+	PREFETCHT0 (R10)(R14*1); \
 	VMOVDQU 2(R10), Y2; \
 	VINSERTI64X4 $1, 36(R10), Z2, Z2; \
 	VPXORD Z28, Z2, Z2; \
@@ -1239,8 +1239,9 @@ GLOBL x80<>(SB), RODATA|NOPTR, $8
 	ADDQ $68, R10; \
 	ADDQ $192, R11
 
-TEXT ·vecQ8_0AVX512(SB), NOSPLIT, $0-48
+TEXT ·vecQ8_0AVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), R14
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -1346,7 +1347,7 @@ DATA k4w3<>+48(SB)/8, $0x0007000700070007
 DATA k4w3<>+56(SB)/8, $0x0007000700070007
 GLOBL k4w3<>(SB), RODATA|NOPTR, $64
 
-// func vecQ4_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// func vecQ4_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q4_K rows against actQ8_KP activations (act.go: 320-byte blocks, the
 // sub-blocks of each 256 values stored in the order 0 2 1 3 4 6 5 7, the
 // eight sub-block sums at byte 256, d at 272). A ZMM register holds 64 bytes of nibbles, so
@@ -1356,8 +1357,9 @@ GLOBL k4w3<>(SB), RODATA|NOPTR, $64
 // with the scales (32-bit), and the block's integer sums are scaled and
 // added to float accumulators; the horizontal sum waits for the row's end.
 // The sums are those of the portable kernel, in another order.
-TEXT ·vecQ4_KAVX512(SB), NOSPLIT, $0-48
+TEXT ·vecQ4_KAVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), R14
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -1378,9 +1380,9 @@ q4k5row:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z23, Z23, Z23
 q4k5block:
-	PREFETCHT0 8192(R10)
-	PREFETCHT0 8256(R10)
-	PREFETCHT0 8320(R10)
+	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHT0 64(R10)(R14*1)
+	PREFETCHT0 128(R10)(R14*1)
 	// T = [s0..s7, m0..m7]: s0-3 = p0-3&63, s4-7 = p8-11&15 | (p0-3>>6)<<4,
 	// m0-3 = p4-7&63, m4-7 = p8-11>>4 | (p4-7>>6)<<4. X2 = A (p0-3, p8-11,
 	// p4-7, p8-11), X3 = B (0, p0-3, 0, p4-7): T = (A & M) | (A>>4 & H) |
@@ -1589,7 +1591,7 @@ GLOBL x30<>(SB), RODATA|NOPTR, $8
 	VPDPWSSD Z20, Z19, Z16; \
 	VPDPWSSD Z21, Z18, Z22
 
-// func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+// func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q6_K rows against actQ8_K activations. Per block: the 6-bit quants are
 // rebuilt 64 at a time (nibbles | high bits<<4, in [0, 64)) and taken
 // unsigned through VPMADDUBSW, then VPDPWSSD with the 16 scales; 32 times
@@ -1597,8 +1599,9 @@ GLOBL x30<>(SB), RODATA|NOPTR, $8
 // block's integer sum is exact, and the float steps after it are the
 // portable kernel's, so the result is bit-identical (as llama.cpp's, whose
 // Q6_K logits the fixtures match to 1e-7).
-TEXT ·vecQ6_KAVX512(SB), NOSPLIT, $0-48
+TEXT ·vecQ6_KAVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), R14
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -1614,10 +1617,10 @@ q6k5row:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6k5block:
-	PREFETCHT0 8192(R10)
-	PREFETCHT0 8256(R10)
-	PREFETCHT0 8320(R10)
-	PREFETCHT0 8384(R10)
+	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHT0 64(R10)(R14*1)
+	PREFETCHT0 128(R10)(R14*1)
+	PREFETCHT0 192(R10)(R14*1)
 	// Scales as words; Z22 starts at -32*sum(sc*bsum) (low 8 lanes).
 	VPMOVSXBW 192(R10), Y6
 	VPMADDWD 260(R11), Y6, Y7

@@ -106,12 +106,12 @@ func useSIMD() {
 		// block of the AVX2 ones.
 		quantizeQ8_KR = quantizeQ8_KRAVX512
 		kernelTable[dtype.Q8_0].act = actQ8_0P
-		setVec(dtype.Q8_0, vecQ8_0AVX512)
+		setVecPF(dtype.Q8_0, vecQ8_0AVX512)
 		reordered[dtype.Q8_0] = true
 		kernelTable[dtype.Q4_K].act = actQ8_KP
-		setVec(dtype.Q4_K, vecQ4_KAVX512)
+		setVecPF(dtype.Q4_K, vecQ4_KAVX512)
 		reordered[dtype.Q4_K] = true
-		setVec(dtype.Q6_K, vecQ6_KAVX512)
+		setVecPF(dtype.Q6_K, vecQ6_KAVX512)
 		setVecPF(dtype.F16, vecF16AVX512)
 		setVec(dtype.F32, vecF32AVX512)
 		swigluSIMD = func(gate, up []float32) { swigluAVX512(&gate[0], &up[0], len(gate)) }
@@ -263,13 +263,13 @@ func dotsF16AVX2(dst, a *float32, b *uint16, n, count, stride int)
 func axpysF16AVX2(y, alpha *float32, x *uint16, n, count, stride int)
 
 //go:noescape
-func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
-func vecQ4_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+func vecQ4_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
-func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
 func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
