@@ -217,7 +217,10 @@ dtpartial:
 // DotsF16T for the eight query heads that share a KV head: dst holds eight
 // rows of n scores, q the eight queries one after another (q[r*hd+c] is
 // channel c of head r), so each key block is converted once for all
-// eight. hd is a positive even number, n positive.
+// eight. Each step prefetches its line four blocks ahead: a head's keys
+// are 2 KiB runs 8 KiB apart, which the hardware prefetcher does not
+// follow, and at a few thousand positions the loop otherwise waits on
+// memory. hd is a positive even number, n positive.
 TEXT ·dotsF16TG8AVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ n+8(FP), R12
@@ -250,6 +253,7 @@ g8full:
 	ADDQ SI, BX
 	MOVQ R13, CX
 g8chan:
+	PREFETCHT0 (R11)(R14*4)
 	DTG8CH
 	ADDQ $64, R11
 	ADDQ $8, R8
@@ -396,7 +400,9 @@ d2copy:
 // For four heads of width 64 sharing a KV head: out[r*64+c] += the sum
 // over positions j < n of p[r*n+j] * v[j*stride+c], position after
 // position (the order of AxpysF16, so the sums are the same bit for bit),
-// each value converted once for the four. n is positive.
+// each value converted once for the four, and prefetched 128 positions
+// ahead (a head's values are 128-byte pieces a position's stride apart).
+// n is positive.
 TEXT ·axpysF16G4x64AVX512(SB), NOSPLIT, $0-40
 	MOVQ out+0(FP), DI
 	MOVQ p+8(FP), R8
@@ -404,6 +410,8 @@ TEXT ·axpysF16G4x64AVX512(SB), NOSPLIT, $0-40
 	MOVQ v+24(FP), R10
 	MOVQ stride+32(FP), R13
 	SHLQ $1, R13
+	MOVQ R13, R14
+	SHLQ $7, R14 // prefetch 128 positions ahead
 	MOVQ R12, AX
 	SHLQ $2, AX
 	LEAQ (R8)(AX*1), R11
@@ -426,6 +434,8 @@ TEXT ·axpysF16G4x64AVX512(SB), NOSPLIT, $0-40
 	VMOVUPS 896(DI), Z14
 	VMOVUPS 960(DI), Z15
 axg4loop:
+	PREFETCHT0 (R10)(R14*1)
+	PREFETCHT0 64(R10)(R14*1)
 	AXG4POS
 	ADDQ $4, R8
 	ADDQ $4, R11
@@ -512,6 +522,8 @@ g4full:
 	ADDQ SI, DX
 	MOVQ R13, CX
 g4chan:
+	PREFETCHT0 (R11)(R14*4)
+	PREFETCHT0 64(R11)(R14*4)
 	DTG4CH
 	ADDQ $128, R11
 	ADDQ $16, R8

@@ -19,7 +19,7 @@ import (
 // memory gave 60 GB/s, and 2.4% slower while it gave 45 GB/s (shared
 // machines move between such states within minutes). So the distance is a
 // hill climber on the products' own speed: most products run at the
-// current distance; one in eight tries the next shorter or the next longer
+// current distance; one in four tries the next shorter or the next longer
 // one, and its speed is taken relative to the same matrix's recent speed
 // at the current distance (each matrix recurs every token; comparing a
 // product with itself cancels out the differences of shape and type).
@@ -38,7 +38,7 @@ const (
 	// times: below it a product's time is mostly fixed costs.
 	tuneMinBytes = 256 << 10
 	// tuneSamples is how many tries of each neighbour decide a move.
-	tuneSamples = 48
+	tuneSamples = 32
 	// tuneMargin is how much faster, on average, a neighbour must be to
 	// become the current distance.
 	tuneMargin = 0.004
@@ -65,9 +65,9 @@ func PrefetchDistance() int { return int(streamDistance.Load()) }
 
 // distanceTuner is the hill climber's state.
 type distanceTuner struct {
-	mu   sync.Mutex
-	cur  int    // index into distances
-	turn uint32 // counts the products timed
+	mu  sync.Mutex
+	cur int    // index into distances
+	rng uint64 // xorshift state, not zero
 	// speeds holds each recent matrix's speed at the current distance
 	// (bytes per nanosecond, a moving average), by the address of its
 	// first weight byte.
@@ -77,7 +77,7 @@ type distanceTuner struct {
 	sum, count [3]float64
 }
 
-var tuner = distanceTuner{cur: startDistance}
+var tuner = distanceTuner{cur: startDistance, rng: 1}
 
 // tuning is what begin hands to end: the product's offset from the
 // current distance (-1, 0, +1), or ok false when the product is not timed.
@@ -101,14 +101,19 @@ func (t *distanceTuner) begin(bytes int) tuning {
 
 // pick returns the next product's offset from the current distance and
 // sets the distance the loops use to it: the shorter neighbour for one
-// product in sixteen, the longer for another. t.mu is held.
+// product in eight, the longer for another. t.mu is held.
 func (t *distanceTuner) pick() int {
-	t.turn++
+	// Drawn at random (xorshift), not by turn: products come in a fixed
+	// cycle per layer, and a turn-based choice would try the neighbours on
+	// the same few matrices every time.
+	t.rng ^= t.rng << 13
+	t.rng ^= t.rng >> 7
+	t.rng ^= t.rng << 17
 	off := 0
-	switch t.turn % 16 {
-	case 5:
+	switch t.rng % 8 {
+	case 0:
 		off = -1
-	case 13:
+	case 1:
 		off = 1
 	}
 	if i := t.cur + off; i < 0 || i >= len(distances) {
