@@ -44,3 +44,18 @@ pfl:
 	SUBQ $512, CX
 	JG pfl
 	RET
+
+// func prefetchWLines(p *byte, n int)
+// PREFETCHW (a prefetch with intent to write: the line arrives owned, so a
+// store to it needs no second request) for each 64-byte line of the n
+// bytes at p (n a positive multiple of 64). PREFETCHW is encoded by hand:
+// the assembler does not know it.
+TEXT ·prefetchWLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+pfwl:
+	BYTE $0x0F; BYTE $0x0D; BYTE $0x0E // PREFETCHW (SI)
+	ADDQ $64, SI
+	SUBQ $64, CX
+	JG pfwl
+	RET

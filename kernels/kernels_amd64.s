@@ -88,7 +88,7 @@ q80row:
 	CMPQ R12, $2
 	JB q80tail
 q80pair:
-	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHNTA 0(R10)(R14*1)
 	VMOVDQU 2(R10), Y2
 	VMOVDQU 8(R11), Y4
 	VPABSB Y2, Y3
@@ -243,9 +243,9 @@ q4krow:
 	VXORPS Y0, Y0, Y0
 	VXORPS X12, X12, X12
 q4kblock:
-	PREFETCHT0 0(R10)(R14*1)
-	PREFETCHT0 64(R10)(R14*1)
-	PREFETCHT0 128(R10)(R14*1)
+	PREFETCHNTA 0(R10)(R14*1)
+	PREFETCHNTA 64(R10)(R14*1)
+	PREFETCHNTA 128(R10)(R14*1)
 	// Unpack the 6-bit scales and mins (ggml's utmp shuffle): bytes 0-7
 	// of [AX CX BX DX] are the scales, 8-15 the mins.
 	K4_SCALES
@@ -337,10 +337,10 @@ q6krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6kblock:
-	PREFETCHT0 0(R10)(R14*1)
-	PREFETCHT0 64(R10)(R14*1)
-	PREFETCHT0 128(R10)(R14*1)
-	PREFETCHT0 192(R10)(R14*1)
+	PREFETCHNTA 0(R10)(R14*1)
+	PREFETCHNTA 64(R10)(R14*1)
+	PREFETCHNTA 128(R10)(R14*1)
+	PREFETCHNTA 192(R10)(R14*1)
 	// The quants are used unsigned (q in [0, 64)); 32*sum(sc*bsum) is
 	// subtracted at the start.
 	VPMOVSXBW 192(R10), Y1
@@ -466,7 +466,7 @@ f16row:
 	CMPQ R12, $32
 	JB f16by8
 f16by32:
-	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHNTA 0(R10)(R14*1)
 	VCVTPH2PS (R10), Y4
 	VCVTPH2PS 16(R10), Y5
 	VCVTPH2PS 32(R10), Y6
@@ -1223,7 +1223,7 @@ GLOBL x80<>(SB), RODATA|NOPTR, $8
 // the horizontal sum waits for the row's end. The sums are the portable
 // kernel's, in another order.
 #define Q85PAIR(acc) \
-	PREFETCHT0 (R10)(R14*1); \
+	PREFETCHNTA (R10)(R14*1); \
 	VMOVDQU 2(R10), Y2; \
 	VINSERTI64X4 $1, 36(R10), Z2, Z2; \
 	VPXORD Z28, Z2, Z2; \
@@ -1380,9 +1380,9 @@ q4k5row:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z23, Z23, Z23
 q4k5block:
-	PREFETCHT0 0(R10)(R14*1)
-	PREFETCHT0 64(R10)(R14*1)
-	PREFETCHT0 128(R10)(R14*1)
+	PREFETCHNTA 0(R10)(R14*1)
+	PREFETCHNTA 64(R10)(R14*1)
+	PREFETCHNTA 128(R10)(R14*1)
 	// T = [s0..s7, m0..m7]: s0-3 = p0-3&63, s4-7 = p8-11&15 | (p0-3>>6)<<4,
 	// m0-3 = p4-7&63, m4-7 = p8-11>>4 | (p4-7>>6)<<4. X2 = A (p0-3, p8-11,
 	// p4-7, p8-11), X3 = B (0, p0-3, 0, p4-7): T = (A & M) | (A>>4 & H) |
@@ -1617,10 +1617,10 @@ q6k5row:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6k5block:
-	PREFETCHT0 0(R10)(R14*1)
-	PREFETCHT0 64(R10)(R14*1)
-	PREFETCHT0 128(R10)(R14*1)
-	PREFETCHT0 192(R10)(R14*1)
+	PREFETCHNTA 0(R10)(R14*1)
+	PREFETCHNTA 64(R10)(R14*1)
+	PREFETCHNTA 128(R10)(R14*1)
+	PREFETCHNTA 192(R10)(R14*1)
 	// Scales as words; Z22 starts at -32*sum(sc*bsum) (low 8 lanes).
 	VPMOVSXBW 192(R10), Y6
 	VPMADDWD 260(R11), Y6, Y7
@@ -1664,7 +1664,8 @@ q6k5block:
 // vecF16AVX2 with ZMM registers: 64 halves per step into four float
 // accumulators (nb is the values per row; a tail below 16 goes one value
 // at a time). Float sums in another order than the portable kernel.
-// pf is the distance, in bytes, at which the loop prefetches weights.
+// pf is the distance, in bytes, at which the loop prefetches weights
+// (non-temporal: see rowLoopPF).
 TEXT ·vecF16AVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
@@ -1682,8 +1683,8 @@ f165row:
 	CMPQ R12, $64
 	JB f165by16
 f165by64:
-	PREFETCHT0 0(R10)(DX*1)
-	PREFETCHT0 64(R10)(DX*1)
+	PREFETCHNTA 0(R10)(DX*1)
+	PREFETCHNTA 64(R10)(DX*1)
 	VCVTPH2PS (R10), Z20
 	VCVTPH2PS 32(R10), Z21
 	VCVTPH2PS 64(R10), Z22

@@ -146,15 +146,15 @@ GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 // scales in bytes 0-7, mins in 8-15), adds the group's mins terms
 // dmin*dx*sum(m_j*bsum_j) to Z23, and stores each block's d*dx at 16k(SP).
 #define KQHEAD \
-	PREFETCHT0 0(R10)(DX*1); \
-	PREFETCHT0 64(R10)(DX*1); \
-	PREFETCHT0 128(R10)(DX*1); \
-	PREFETCHT0 192(R10)(DX*1); \
-	PREFETCHT0 256(R10)(DX*1); \
-	PREFETCHT0 320(R10)(DX*1); \
-	PREFETCHT0 384(R10)(DX*1); \
-	PREFETCHT0 448(R10)(DX*1); \
-	PREFETCHT0 512(R10)(DX*1); \
+	PREFETCHNTA 0(R10)(DX*1); \
+	PREFETCHNTA 64(R10)(DX*1); \
+	PREFETCHNTA 128(R10)(DX*1); \
+	PREFETCHNTA 192(R10)(DX*1); \
+	PREFETCHNTA 256(R10)(DX*1); \
+	PREFETCHNTA 320(R10)(DX*1); \
+	PREFETCHNTA 384(R10)(DX*1); \
+	PREFETCHNTA 448(R10)(DX*1); \
+	PREFETCHNTA 512(R10)(DX*1); \
 	VPERMB (R10), Z10, Z1; \
 	VPMULTISHIFTQB Z1, Z11, Z1; \
 	VPANDD Z12, Z1, Z1; \
@@ -182,7 +182,8 @@ GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 // four blocks, when the matrix does) load nibbles a line at a time, others
 // 32 bytes at a time; a last group of fewer than four blocks goes block by
 // block. The sums are those of the portable kernel in another order.
-// pf is the distance, in bytes, at which the loop prefetches weights.
+// pf is the distance, in bytes, at which the loop prefetches weights
+// (non-temporal: see rowLoopPF).
 TEXT ·vecQ4_KXAVX512(SB), NOSPLIT, $64-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
@@ -348,7 +349,8 @@ GLOBL q8x3<>(SB), RODATA|NOPTR, $64
 // (unsigned weights times signed activations, started from the pair's
 // -128*sum corrections), a permute that spreads the pair's two scales, and
 // a multiply-add into one of two float accumulators.
-// pf is the distance, in bytes, at which the loop prefetches weights.
+// pf is the distance, in bytes, at which the loop prefetches weights
+// (non-temporal: see rowLoopPF).
 TEXT ·vecQ8_0XAVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
@@ -367,11 +369,11 @@ q8xrow:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z29, Z29, Z29
 q8xgroup:
-	PREFETCHT0 0(R10)(DX*1)
-	PREFETCHT0 64(R10)(DX*1)
-	PREFETCHT0 128(R10)(DX*1)
-	PREFETCHT0 192(R10)(DX*1)
-	PREFETCHT0 256(R10)(DX*1)
+	PREFETCHNTA 0(R10)(DX*1)
+	PREFETCHNTA 64(R10)(DX*1)
+	PREFETCHNTA 128(R10)(DX*1)
+	PREFETCHNTA 192(R10)(DX*1)
+	PREFETCHNTA 256(R10)(DX*1)
 	VCVTPH2PS (R10), Y1
 	Q8XPAIR(16, 0, Z24, Z30)
 	Q8XPAIR(80, 192, Z25, Z29)

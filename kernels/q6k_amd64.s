@@ -96,7 +96,8 @@ GLOBL g6Nib<>(SB), RODATA|NOPTR, $8
 // d*dx into sixteen float lanes, reduced at the row's end, so the result
 // equals the portable kernel's (and llama.cpp's) within float rounding,
 // not bit for bit as vecQ6_KAVX512's scalar steps do, for a quarter more
-// speed from cache (prefill). pf is the prefetch distance in bytes.
+// speed from cache (prefill). pf is the prefetch distance in bytes
+// (non-temporal: see rowLoopPF).
 TEXT ·vecQ6_KGFNI(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
@@ -116,10 +117,10 @@ g6row:
 	MOVQ nb+40(FP), R12
 	VPXORD Z0, Z0, Z0
 g6block:
-	PREFETCHT0 0(R10)(DX*1)
-	PREFETCHT0 64(R10)(DX*1)
-	PREFETCHT0 128(R10)(DX*1)
-	PREFETCHT0 192(R10)(DX*1)
+	PREFETCHNTA 0(R10)(DX*1)
+	PREFETCHNTA 64(R10)(DX*1)
+	PREFETCHNTA 128(R10)(DX*1)
+	PREFETCHNTA 192(R10)(DX*1)
 	// Scales as words; Z22 starts at -32*sum(sc*bsum) (low 8 lanes).
 	VPMOVSXBW 192(R10), Y6
 	VPMADDWD 260(R11), Y6, Y7

@@ -12,3 +12,9 @@ func spinPause()
 //
 //go:noescape
 func prefetchLines(p *byte, n int)
+
+// prefetchWLines asks for each 64-byte line of the n bytes at p (n a
+// positive multiple of 64) to be brought into the cache ready for writing.
+//
+//go:noescape
+func prefetchWLines(p *byte, n int)

@@ -7,3 +7,6 @@ func spinPause() {}
 
 // prefetchLines is a no-op where there is no prefetch instruction.
 func prefetchLines(p *byte, n int) {}
+
+// prefetchWLines is a no-op where there is no prefetch instruction.
+func prefetchWLines(p *byte, n int) {}
