@@ -88,6 +88,10 @@ q80row:
 	CMPQ R12, $2
 	JB q80tail
 q80pair:
+	BTQ $0, R14
+	JC 3(PC)
+	PREFETCHT0 0(R10)(R14*1)
+	JMP 2(PC)
 	PREFETCHNTA 0(R10)(R14*1)
 	VMOVDQU 2(R10), Y2
 	VMOVDQU 8(R11), Y4
@@ -243,6 +247,12 @@ q4krow:
 	VXORPS Y0, Y0, Y0
 	VXORPS X12, X12, X12
 q4kblock:
+	BTQ $0, R14
+	JC 5(PC)
+	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHT0 64(R10)(R14*1)
+	PREFETCHT0 128(R10)(R14*1)
+	JMP 4(PC)
 	PREFETCHNTA 0(R10)(R14*1)
 	PREFETCHNTA 64(R10)(R14*1)
 	PREFETCHNTA 128(R10)(R14*1)
@@ -337,6 +347,13 @@ q6krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6kblock:
+	BTQ $0, R14
+	JC 6(PC)
+	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHT0 64(R10)(R14*1)
+	PREFETCHT0 128(R10)(R14*1)
+	PREFETCHT0 192(R10)(R14*1)
+	JMP 5(PC)
 	PREFETCHNTA 0(R10)(R14*1)
 	PREFETCHNTA 64(R10)(R14*1)
 	PREFETCHNTA 128(R10)(R14*1)
@@ -466,6 +483,10 @@ f16row:
 	CMPQ R12, $32
 	JB f16by8
 f16by32:
+	BTQ $0, R14
+	JC 3(PC)
+	PREFETCHT0 0(R10)(R14*1)
+	JMP 2(PC)
 	PREFETCHNTA 0(R10)(R14*1)
 	VCVTPH2PS (R10), Y4
 	VCVTPH2PS 16(R10), Y5
@@ -1223,6 +1244,10 @@ GLOBL x80<>(SB), RODATA|NOPTR, $8
 // the horizontal sum waits for the row's end. The sums are the portable
 // kernel's, in another order.
 #define Q85PAIR(acc) \
+	BTQ $0, R14; \
+	JC 3(PC); \
+	PREFETCHT0 (R10)(R14*1); \
+	JMP 2(PC); \
 	PREFETCHNTA (R10)(R14*1); \
 	VMOVDQU 2(R10), Y2; \
 	VINSERTI64X4 $1, 36(R10), Z2, Z2; \
@@ -1380,6 +1405,12 @@ q4k5row:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z23, Z23, Z23
 q4k5block:
+	BTQ $0, R14
+	JC 5(PC)
+	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHT0 64(R10)(R14*1)
+	PREFETCHT0 128(R10)(R14*1)
+	JMP 4(PC)
 	PREFETCHNTA 0(R10)(R14*1)
 	PREFETCHNTA 64(R10)(R14*1)
 	PREFETCHNTA 128(R10)(R14*1)
@@ -1617,6 +1648,13 @@ q6k5row:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6k5block:
+	BTQ $0, R14
+	JC 6(PC)
+	PREFETCHT0 0(R10)(R14*1)
+	PREFETCHT0 64(R10)(R14*1)
+	PREFETCHT0 128(R10)(R14*1)
+	PREFETCHT0 192(R10)(R14*1)
+	JMP 5(PC)
 	PREFETCHNTA 0(R10)(R14*1)
 	PREFETCHNTA 64(R10)(R14*1)
 	PREFETCHNTA 128(R10)(R14*1)
@@ -1665,7 +1703,7 @@ q6k5block:
 // accumulators (nb is the values per row; a tail below 16 goes one value
 // at a time). Float sums in another order than the portable kernel.
 // pf is the distance, in bytes, at which the loop prefetches weights
-// (non-temporal: see rowLoopPF).
+// (its lowest bit for non-temporal: see rowLoopPF).
 TEXT ·vecF16AVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
@@ -1683,6 +1721,11 @@ f165row:
 	CMPQ R12, $64
 	JB f165by16
 f165by64:
+	BTQ $0, DX
+	JC 4(PC)
+	PREFETCHT0 0(R10)(DX*1)
+	PREFETCHT0 64(R10)(DX*1)
+	JMP 3(PC)
 	PREFETCHNTA 0(R10)(DX*1)
 	PREFETCHNTA 64(R10)(DX*1)
 	VCVTPH2PS (R10), Z20

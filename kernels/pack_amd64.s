@@ -146,6 +146,18 @@ GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 // scales in bytes 0-7, mins in 8-15), adds the group's mins terms
 // dmin*dx*sum(m_j*bsum_j) to Z23, and stores each block's d*dx at 16k(SP).
 #define KQHEAD \
+	BTQ $0, DX; \
+	JC 11(PC); \
+	PREFETCHT0 0(R10)(DX*1); \
+	PREFETCHT0 64(R10)(DX*1); \
+	PREFETCHT0 128(R10)(DX*1); \
+	PREFETCHT0 192(R10)(DX*1); \
+	PREFETCHT0 256(R10)(DX*1); \
+	PREFETCHT0 320(R10)(DX*1); \
+	PREFETCHT0 384(R10)(DX*1); \
+	PREFETCHT0 448(R10)(DX*1); \
+	PREFETCHT0 512(R10)(DX*1); \
+	JMP 10(PC); \
 	PREFETCHNTA 0(R10)(DX*1); \
 	PREFETCHNTA 64(R10)(DX*1); \
 	PREFETCHNTA 128(R10)(DX*1); \
@@ -183,7 +195,7 @@ GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 // 32 bytes at a time; a last group of fewer than four blocks goes block by
 // block. The sums are those of the portable kernel in another order.
 // pf is the distance, in bytes, at which the loop prefetches weights
-// (non-temporal: see rowLoopPF).
+// (its lowest bit for non-temporal: see rowLoopPF).
 TEXT ·vecQ4_KXAVX512(SB), NOSPLIT, $64-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
@@ -350,7 +362,7 @@ GLOBL q8x3<>(SB), RODATA|NOPTR, $64
 // -128*sum corrections), a permute that spreads the pair's two scales, and
 // a multiply-add into one of two float accumulators.
 // pf is the distance, in bytes, at which the loop prefetches weights
-// (non-temporal: see rowLoopPF).
+// (its lowest bit for non-temporal: see rowLoopPF).
 TEXT ·vecQ8_0XAVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
@@ -369,6 +381,14 @@ q8xrow:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z29, Z29, Z29
 q8xgroup:
+	BTQ $0, DX
+	JC 7(PC)
+	PREFETCHT0 0(R10)(DX*1)
+	PREFETCHT0 64(R10)(DX*1)
+	PREFETCHT0 128(R10)(DX*1)
+	PREFETCHT0 192(R10)(DX*1)
+	PREFETCHT0 256(R10)(DX*1)
+	JMP 6(PC)
 	PREFETCHNTA 0(R10)(DX*1)
 	PREFETCHNTA 64(R10)(DX*1)
 	PREFETCHNTA 128(R10)(DX*1)

@@ -97,7 +97,7 @@ GLOBL g6Nib<>(SB), RODATA|NOPTR, $8
 // equals the portable kernel's (and llama.cpp's) within float rounding,
 // not bit for bit as vecQ6_KAVX512's scalar steps do, for a quarter more
 // speed from cache (prefill). pf is the prefetch distance in bytes
-// (non-temporal: see rowLoopPF).
+// (its lowest bit for non-temporal: see rowLoopPF).
 TEXT ·vecQ6_KGFNI(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
@@ -117,6 +117,13 @@ g6row:
 	MOVQ nb+40(FP), R12
 	VPXORD Z0, Z0, Z0
 g6block:
+	BTQ $0, DX
+	JC 6(PC)
+	PREFETCHT0 0(R10)(DX*1)
+	PREFETCHT0 64(R10)(DX*1)
+	PREFETCHT0 128(R10)(DX*1)
+	PREFETCHT0 192(R10)(DX*1)
+	JMP 5(PC)
 	PREFETCHNTA 0(R10)(DX*1)
 	PREFETCHNTA 64(R10)(DX*1)
 	PREFETCHNTA 128(R10)(DX*1)

@@ -156,23 +156,22 @@ func addInstaller(f func(avx512 bool)) bool {
 // prepared activations at xq.
 type rowLoop func(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 
-// rowLoopPF is a row loop that takes its prefetch distance, pf bytes ahead
-// of the weights it reads. These loops prefetch with PREFETCHNTA: a
-// product reads its weights once per token, and the non-temporal hint
-// tells the processor not to keep the lines in the outer caches, which on
-// this Zen 5 (whose L3 takes in what the L2 evicts) otherwise churn
-// through gigabytes a second of weights that are never read again. In A/B
-// rounds of `ferry bench` (TinyLlama Q4_K_M, 45-52 GB/s) that took decode
-// from 93-94% to 96-97% of the bound in three series, and the AVX2 loops
-// from 87% to 91%; Q8_0 and F16, already at 98-99%, and prefill measured
-// the same.
+// rowLoopPF is a row loop that takes its prefetch setting: pf bytes ahead
+// of the weights it reads, with PREFETCHNTA when pf's lowest bit is set
+// (pf is otherwise a multiple of 1 KiB) and PREFETCHT0 when not; a
+// predicted branch per step picks one. Non-temporal prefetch keeps weights
+// that are read once per token from churning through the outer caches (on
+// this Zen 5 the L3 takes in what the L2 evicts): in A/B rounds of `ferry
+// bench` (TinyLlama Q4_K_M) it took decode from 93-94% to 96-97% of the
+// bound at 45-52 GB/s, but from 93% to 90% at 77 GB/s, so the tuner
+// chooses (tune.go).
 type rowLoopPF func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 // prefetchBatch is the prefetch distance of the loops that take one, in a
 // batched product: the rows come from cache after the first vector, and
 // prefetching far past a group of rows only competes with the work. A
 // matrix-vector product, which streams its weights from memory once, asks
-// the tuner (streamDistance, tune.go).
+// the tuner (streamPrefetch, tune.go).
 const prefetchBatch = 2 << 10
 
 // setVecPF installs a row loop that takes its prefetch distance: the
@@ -180,7 +179,7 @@ const prefetchBatch = 2 << 10
 func setVecPF(t dtype.Type, loop rowLoopPF) {
 	k := &kernelTable[t]
 	k.vec = rowVec(k, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
-		loop(y, w, rb, rows, xq, nb, int(streamDistance.Load()))
+		loop(y, w, rb, rows, xq, nb, int(streamPrefetch.Load()))
 	})
 	k.vecBatch = rowVec(k, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 		loop(y, w, rb, rows, xq, nb, prefetchBatch)

@@ -67,6 +67,9 @@ type benchResult struct {
 	// PrefetchDistance is where the kernels' tuner left the streaming
 	// loops' prefetch distance (bytes ahead) at the end of the run.
 	PrefetchDistance int `json:"prefetch_distance_bytes"`
+	// PrefetchNonTemporal is the kind of prefetch the tuner left them
+	// using: non-temporal (PREFETCHNTA) or not.
+	PrefetchNonTemporal bool `json:"prefetch_nontemporal"`
 }
 
 func cmdBench(args []string, stdout io.Writer) error {
@@ -211,7 +214,7 @@ func measure(e *engine.Engine, res *engine.Result, path string, memProbe bool, s
 		PrefillTokS: res.PrefillTokS(), DecodeTokS: res.DecodeTokS(), BytesPerToken: e.WeightBytesPerToken(),
 		PeakRSSBytes: tier.PeakRSS(), ContextTokens: e.Cache.Context, FinishReason: res.FinishReason,
 		KVBytes: e.Budget.KV, ScratchBytes: e.Budget.Scratch, Direct: e.Store().Direct(),
-		PrefetchDistance: kernels.PrefetchDistance(),
+		PrefetchDistance: kernels.PrefetchDistance(), PrefetchNonTemporal: kernels.PrefetchNonTemporal(),
 	}
 	pl := e.Store().Placement()
 	if e.Experts != nil {
