@@ -251,15 +251,15 @@ var soon struct {
 }
 
 // WillRead tells the pool that the caller reads (or writes) s right after
-// the next product it hands out (MatMuls, MatVec, MatMul) returns: the serial work
-// between two products (norm weights, the attention's keys and values) that
-// memory has long evicted and whose scattered lines would each stall the
-// core. Once the caller has computed its own lane of that product, it
-// prefetches up to 32 KiB from the start of each region, with intent to
-// write, while the workers
-// finish their lanes, which costs the memory a few microseconds it would
-// spend anyway and the serial work its waits. At most eight regions are
-// kept per product; a product the caller computes alone drops them.
+// the next product it hands out (MatMuls, MatVec, MatMul) returns: the
+// serial work between two products (norm weights, the attention's keys and
+// values) that memory has long evicted and whose scattered lines would
+// each stall the core. Once the caller has computed its own lane of that
+// product, it prefetches up to 32 KiB from the start of each region, with
+// intent to write, while the workers finish their lanes, which costs the
+// memory a few microseconds it would spend anyway and the serial work its
+// waits. At most eight regions are kept per product; a product the caller
+// computes alone drops them.
 func WillRead[E any](s []E) {
 	if len(s) == 0 {
 		return
@@ -278,6 +278,7 @@ func WillRead[E any](s []E) {
 // keep is false).
 func (j *job) takeSoon(keep bool) {
 	c := int(soon.n.Swap(0))
+	clear(j.soon[:])
 	j.nsoon = 0
 	if !keep {
 		return

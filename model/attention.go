@@ -39,8 +39,8 @@ func prefetchKV(l int, seqs []Seq) {
 		keys, values := c.Span(l, sq.Pos+len(sq.Tokens))
 		kernels.WillRead(keys)
 		kernels.WillRead(values)
-		// Where the new keys and values go, when that is past what the
-		// regions above reach.
+		// Where the new keys and values go: the regions above are
+		// prefetched only as far as their first 32 KiB.
 		if k := sq.Pos / kv.Block * kv.Block * c.Dim; k > 0 {
 			kernels.WillRead(keys[k:])
 		}
