@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
+#include "prefetch_amd64.h"
 
 // Assembly row loops for MatVec/MatMul (see simd_amd64.go). Each computes
 // y[i], i < rows, for the weight row at w + i*rb against the prepared
@@ -88,11 +89,7 @@ q80row:
 	CMPQ R12, $2
 	JB q80tail
 q80pair:
-	BTQ $0, R14
-	JC 3(PC)
-	PREFETCHT0 0(R10)(R14*1)
-	JMP 2(PC)
-	PREFETCHNTA 0(R10)(R14*1)
+	PFLINES1(R14)
 	VMOVDQU 2(R10), Y2
 	VMOVDQU 8(R11), Y4
 	VPABSB Y2, Y3
@@ -247,15 +244,7 @@ q4krow:
 	VXORPS Y0, Y0, Y0
 	VXORPS X12, X12, X12
 q4kblock:
-	BTQ $0, R14
-	JC 5(PC)
-	PREFETCHT0 0(R10)(R14*1)
-	PREFETCHT0 64(R10)(R14*1)
-	PREFETCHT0 128(R10)(R14*1)
-	JMP 4(PC)
-	PREFETCHNTA 0(R10)(R14*1)
-	PREFETCHNTA 64(R10)(R14*1)
-	PREFETCHNTA 128(R10)(R14*1)
+	PFLINES3(R14)
 	// Unpack the 6-bit scales and mins (ggml's utmp shuffle): bytes 0-7
 	// of [AX CX BX DX] are the scales, 8-15 the mins.
 	K4_SCALES
@@ -347,17 +336,7 @@ q6krow:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6kblock:
-	BTQ $0, R14
-	JC 6(PC)
-	PREFETCHT0 0(R10)(R14*1)
-	PREFETCHT0 64(R10)(R14*1)
-	PREFETCHT0 128(R10)(R14*1)
-	PREFETCHT0 192(R10)(R14*1)
-	JMP 5(PC)
-	PREFETCHNTA 0(R10)(R14*1)
-	PREFETCHNTA 64(R10)(R14*1)
-	PREFETCHNTA 128(R10)(R14*1)
-	PREFETCHNTA 192(R10)(R14*1)
+	PFLINES4(R14)
 	// The quants are used unsigned (q in [0, 64)); 32*sum(sc*bsum) is
 	// subtracted at the start.
 	VPMOVSXBW 192(R10), Y1
@@ -483,11 +462,7 @@ f16row:
 	CMPQ R12, $32
 	JB f16by8
 f16by32:
-	BTQ $0, R14
-	JC 3(PC)
-	PREFETCHT0 0(R10)(R14*1)
-	JMP 2(PC)
-	PREFETCHNTA 0(R10)(R14*1)
+	PFLINES1(R14)
 	VCVTPH2PS (R10), Y4
 	VCVTPH2PS 16(R10), Y5
 	VCVTPH2PS 32(R10), Y6
@@ -1244,11 +1219,7 @@ GLOBL x80<>(SB), RODATA|NOPTR, $8
 // the horizontal sum waits for the row's end. The sums are the portable
 // kernel's, in another order.
 #define Q85PAIR(acc) \
-	BTQ $0, R14; \
-	JC 3(PC); \
-	PREFETCHT0 (R10)(R14*1); \
-	JMP 2(PC); \
-	PREFETCHNTA (R10)(R14*1); \
+	PFLINES1(R14); \
 	VMOVDQU 2(R10), Y2; \
 	VINSERTI64X4 $1, 36(R10), Z2, Z2; \
 	VPXORD Z28, Z2, Z2; \
@@ -1405,15 +1376,7 @@ q4k5row:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z23, Z23, Z23
 q4k5block:
-	BTQ $0, R14
-	JC 5(PC)
-	PREFETCHT0 0(R10)(R14*1)
-	PREFETCHT0 64(R10)(R14*1)
-	PREFETCHT0 128(R10)(R14*1)
-	JMP 4(PC)
-	PREFETCHNTA 0(R10)(R14*1)
-	PREFETCHNTA 64(R10)(R14*1)
-	PREFETCHNTA 128(R10)(R14*1)
+	PFLINES3(R14)
 	// T = [s0..s7, m0..m7]: s0-3 = p0-3&63, s4-7 = p8-11&15 | (p0-3>>6)<<4,
 	// m0-3 = p4-7&63, m4-7 = p8-11>>4 | (p4-7>>6)<<4. X2 = A (p0-3, p8-11,
 	// p4-7, p8-11), X3 = B (0, p0-3, 0, p4-7): T = (A & M) | (A>>4 & H) |
@@ -1648,17 +1611,7 @@ q6k5row:
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
 q6k5block:
-	BTQ $0, R14
-	JC 6(PC)
-	PREFETCHT0 0(R10)(R14*1)
-	PREFETCHT0 64(R10)(R14*1)
-	PREFETCHT0 128(R10)(R14*1)
-	PREFETCHT0 192(R10)(R14*1)
-	JMP 5(PC)
-	PREFETCHNTA 0(R10)(R14*1)
-	PREFETCHNTA 64(R10)(R14*1)
-	PREFETCHNTA 128(R10)(R14*1)
-	PREFETCHNTA 192(R10)(R14*1)
+	PFLINES4(R14)
 	// Scales as words; Z22 starts at -32*sum(sc*bsum) (low 8 lanes).
 	VPMOVSXBW 192(R10), Y6
 	VPMADDWD 260(R11), Y6, Y7
@@ -1721,13 +1674,7 @@ f165row:
 	CMPQ R12, $64
 	JB f165by16
 f165by64:
-	BTQ $0, DX
-	JC 4(PC)
-	PREFETCHT0 0(R10)(DX*1)
-	PREFETCHT0 64(R10)(DX*1)
-	JMP 3(PC)
-	PREFETCHNTA 0(R10)(DX*1)
-	PREFETCHNTA 64(R10)(DX*1)
+	PFLINES2(DX)
 	VCVTPH2PS (R10), Z20
 	VCVTPH2PS 32(R10), Z21
 	VCVTPH2PS 64(R10), Z22

@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
+#include "prefetch_amd64.h"
 
 // The row loop of packed Q4_K (pack.go: groups of four blocks, their four
 // 16-byte headers, d, dmin and sixteen 6-bit scales and mins end to end,
@@ -146,27 +147,7 @@ GLOBL kqHigh<>(SB), RODATA|NOPTR, $8
 // scales in bytes 0-7, mins in 8-15), adds the group's mins terms
 // dmin*dx*sum(m_j*bsum_j) to Z23, and stores each block's d*dx at 16k(SP).
 #define KQHEAD \
-	BTQ $0, DX; \
-	JC 11(PC); \
-	PREFETCHT0 0(R10)(DX*1); \
-	PREFETCHT0 64(R10)(DX*1); \
-	PREFETCHT0 128(R10)(DX*1); \
-	PREFETCHT0 192(R10)(DX*1); \
-	PREFETCHT0 256(R10)(DX*1); \
-	PREFETCHT0 320(R10)(DX*1); \
-	PREFETCHT0 384(R10)(DX*1); \
-	PREFETCHT0 448(R10)(DX*1); \
-	PREFETCHT0 512(R10)(DX*1); \
-	JMP 10(PC); \
-	PREFETCHNTA 0(R10)(DX*1); \
-	PREFETCHNTA 64(R10)(DX*1); \
-	PREFETCHNTA 128(R10)(DX*1); \
-	PREFETCHNTA 192(R10)(DX*1); \
-	PREFETCHNTA 256(R10)(DX*1); \
-	PREFETCHNTA 320(R10)(DX*1); \
-	PREFETCHNTA 384(R10)(DX*1); \
-	PREFETCHNTA 448(R10)(DX*1); \
-	PREFETCHNTA 512(R10)(DX*1); \
+	PFLINES9(DX); \
 	VPERMB (R10), Z10, Z1; \
 	VPMULTISHIFTQB Z1, Z11, Z1; \
 	VPANDD Z12, Z1, Z1; \
@@ -381,19 +362,7 @@ q8xrow:
 	VPXORD Z30, Z30, Z30
 	VPXORD Z29, Z29, Z29
 q8xgroup:
-	BTQ $0, DX
-	JC 7(PC)
-	PREFETCHT0 0(R10)(DX*1)
-	PREFETCHT0 64(R10)(DX*1)
-	PREFETCHT0 128(R10)(DX*1)
-	PREFETCHT0 192(R10)(DX*1)
-	PREFETCHT0 256(R10)(DX*1)
-	JMP 6(PC)
-	PREFETCHNTA 0(R10)(DX*1)
-	PREFETCHNTA 64(R10)(DX*1)
-	PREFETCHNTA 128(R10)(DX*1)
-	PREFETCHNTA 192(R10)(DX*1)
-	PREFETCHNTA 256(R10)(DX*1)
+	PFLINES5(DX)
 	VCVTPH2PS (R10), Y1
 	Q8XPAIR(16, 0, Z24, Z30)
 	Q8XPAIR(80, 192, Z25, Z29)

@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
+#include "prefetch_amd64.h"
 
 // The Q6_K row loop for CPUs with AVX-512 VNNI and GFNI.
 
@@ -117,17 +118,7 @@ g6row:
 	MOVQ nb+40(FP), R12
 	VPXORD Z0, Z0, Z0
 g6block:
-	BTQ $0, DX
-	JC 6(PC)
-	PREFETCHT0 0(R10)(DX*1)
-	PREFETCHT0 64(R10)(DX*1)
-	PREFETCHT0 128(R10)(DX*1)
-	PREFETCHT0 192(R10)(DX*1)
-	JMP 5(PC)
-	PREFETCHNTA 0(R10)(DX*1)
-	PREFETCHNTA 64(R10)(DX*1)
-	PREFETCHNTA 128(R10)(DX*1)
-	PREFETCHNTA 192(R10)(DX*1)
+	PFLINES4(DX)
 	// Scales as words; Z22 starts at -32*sum(sc*bsum) (low 8 lanes).
 	VPMOVSXBW 192(R10), Y6
 	VPMADDWD 260(R11), Y6, Y7

@@ -1,0 +1,84 @@
+// The weight prefetch of the streaming row loops (included by the .s files
+// of this package). PFLINESn(reg) asks for the n lines at (R10)+reg, 64
+// bytes apart, with PREFETCHNTA when reg's lowest bit is set and PREFETCHT0
+// when not (the loops' prefetch setting: see rowLoopPF and tune.go); the
+// branch is the same every step, so it is predicted. The byte the set bit
+// adds to the address is in the same line. Clobbers the flags.
+
+#define PFLINES1(reg) \
+	BTQ $0, reg; \
+	JC 3(PC); \
+	PREFETCHT0 0(R10)(reg*1); \
+	JMP 2(PC); \
+	PREFETCHNTA 0(R10)(reg*1)
+
+#define PFLINES2(reg) \
+	BTQ $0, reg; \
+	JC 4(PC); \
+	PREFETCHT0 0(R10)(reg*1); \
+	PREFETCHT0 64(R10)(reg*1); \
+	JMP 3(PC); \
+	PREFETCHNTA 0(R10)(reg*1); \
+	PREFETCHNTA 64(R10)(reg*1)
+
+#define PFLINES3(reg) \
+	BTQ $0, reg; \
+	JC 5(PC); \
+	PREFETCHT0 0(R10)(reg*1); \
+	PREFETCHT0 64(R10)(reg*1); \
+	PREFETCHT0 128(R10)(reg*1); \
+	JMP 4(PC); \
+	PREFETCHNTA 0(R10)(reg*1); \
+	PREFETCHNTA 64(R10)(reg*1); \
+	PREFETCHNTA 128(R10)(reg*1)
+
+#define PFLINES4(reg) \
+	BTQ $0, reg; \
+	JC 6(PC); \
+	PREFETCHT0 0(R10)(reg*1); \
+	PREFETCHT0 64(R10)(reg*1); \
+	PREFETCHT0 128(R10)(reg*1); \
+	PREFETCHT0 192(R10)(reg*1); \
+	JMP 5(PC); \
+	PREFETCHNTA 0(R10)(reg*1); \
+	PREFETCHNTA 64(R10)(reg*1); \
+	PREFETCHNTA 128(R10)(reg*1); \
+	PREFETCHNTA 192(R10)(reg*1)
+
+#define PFLINES5(reg) \
+	BTQ $0, reg; \
+	JC 7(PC); \
+	PREFETCHT0 0(R10)(reg*1); \
+	PREFETCHT0 64(R10)(reg*1); \
+	PREFETCHT0 128(R10)(reg*1); \
+	PREFETCHT0 192(R10)(reg*1); \
+	PREFETCHT0 256(R10)(reg*1); \
+	JMP 6(PC); \
+	PREFETCHNTA 0(R10)(reg*1); \
+	PREFETCHNTA 64(R10)(reg*1); \
+	PREFETCHNTA 128(R10)(reg*1); \
+	PREFETCHNTA 192(R10)(reg*1); \
+	PREFETCHNTA 256(R10)(reg*1)
+
+#define PFLINES9(reg) \
+	BTQ $0, reg; \
+	JC 11(PC); \
+	PREFETCHT0 0(R10)(reg*1); \
+	PREFETCHT0 64(R10)(reg*1); \
+	PREFETCHT0 128(R10)(reg*1); \
+	PREFETCHT0 192(R10)(reg*1); \
+	PREFETCHT0 256(R10)(reg*1); \
+	PREFETCHT0 320(R10)(reg*1); \
+	PREFETCHT0 384(R10)(reg*1); \
+	PREFETCHT0 448(R10)(reg*1); \
+	PREFETCHT0 512(R10)(reg*1); \
+	JMP 10(PC); \
+	PREFETCHNTA 0(R10)(reg*1); \
+	PREFETCHNTA 64(R10)(reg*1); \
+	PREFETCHNTA 128(R10)(reg*1); \
+	PREFETCHNTA 192(R10)(reg*1); \
+	PREFETCHNTA 256(R10)(reg*1); \
+	PREFETCHNTA 320(R10)(reg*1); \
+	PREFETCHNTA 384(R10)(reg*1); \
+	PREFETCHNTA 448(R10)(reg*1); \
+	PREFETCHNTA 512(R10)(reg*1)
