@@ -567,6 +567,62 @@ DATA ones8<>+16(SB)/8, $0x0101010101010101
 DATA ones8<>+24(SB)/8, $0x0101010101010101
 GLOBL ones8<>(SB), RODATA|NOPTR, $32
 
+// Q80QUANT quantizes the 32 floats at in(SI) as one Q8_0 block (ggml's
+// quantize_row_q8_0: d = amax/127, quants round(x*127/amax)): Y0-Y3 get
+// the quants as int32, X5 d, X7 d rounded to half precision, and every
+// lane of X8 the sum of the quants. Y15 is the magnitude mask, X14 127.
+#define Q80QUANT(in) \
+	VMOVUPS in(SI), Y0; \
+	VMOVUPS in+32(SI), Y1; \
+	VMOVUPS in+64(SI), Y2; \
+	VMOVUPS in+96(SI), Y3; \
+	VANDPS Y15, Y0, Y4; \
+	VANDPS Y15, Y1, Y5; \
+	VANDPS Y15, Y2, Y6; \
+	VANDPS Y15, Y3, Y7; \
+	VMAXPS Y5, Y4, Y4; \
+	VMAXPS Y7, Y6, Y6; \
+	VMAXPS Y6, Y4, Y4; \
+	VEXTRACTF128 $1, Y4, X5; \
+	VMAXPS X5, X4, X4; \
+	VMOVHLPS X4, X4, X5; \
+	VMAXPS X5, X4, X4; \
+	VMOVSHDUP X4, X5; \
+	VMAXSS X5, X4, X4; \
+	VDIVSS X14, X4, X5; \
+	VXORPS X6, X6, X6; \
+	VUCOMISS X6, X4; \
+	JEQ 2(PC); \
+	VDIVSS X4, X14, X6; \
+	VBROADCASTSS X6, Y6; \
+	VCVTPS2PH $0, X5, X7; \
+	VCVTPH2PS X7, X7; \
+	VMULPS Y6, Y0, Y0; \
+	VMULPS Y6, Y1, Y1; \
+	VMULPS Y6, Y2, Y2; \
+	VMULPS Y6, Y3, Y3; \
+	VCVTPS2DQ Y0, Y0; \
+	VCVTPS2DQ Y1, Y1; \
+	VCVTPS2DQ Y2, Y2; \
+	VCVTPS2DQ Y3, Y3; \
+	VPADDD Y1, Y0, Y8; \
+	VPADDD Y3, Y2, Y9; \
+	VPADDD Y9, Y8, Y8; \
+	VEXTRACTI128 $1, Y8, X9; \
+	VPADDD X9, X8, X8; \
+	VPSHUFD $0x4e, X8, X9; \
+	VPADDD X9, X8, X8; \
+	VPSHUFD $0xb1, X8, X9; \
+	VPADDD X9, X8, X8
+
+// Q80PACK narrows the quants in Y0-Y3 to 32 bytes in order in Y0 (Y13 the
+// lane order permq8).
+#define Q80PACK \
+	VPACKSSDW Y1, Y0, Y0; \
+	VPACKSSDW Y3, Y2, Y2; \
+	VPACKSSWB Y2, Y0, Y0; \
+	VPERMD Y0, Y13, Y0
+
 // func quantQ8_0AVX2(dst *byte, x *float32, nb int)
 TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
@@ -581,57 +637,12 @@ TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-24
 	TESTQ CX, CX
 	JZ q80qdone
 q80qloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMOVUPS 64(SI), Y2
-	VMOVUPS 96(SI), Y3
-	VANDPS Y15, Y0, Y4
-	VANDPS Y15, Y1, Y5
-	VANDPS Y15, Y2, Y6
-	VANDPS Y15, Y3, Y7
-	VMAXPS Y5, Y4, Y4
-	VMAXPS Y7, Y6, Y6
-	VMAXPS Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VMAXPS X5, X4, X4
-	VMOVHLPS X4, X4, X5
-	VMAXPS X5, X4, X4
-	VMOVSHDUP X4, X5
-	VMAXSS X5, X4, X4
-	VDIVSS X14, X4, X5
-	VXORPS X6, X6, X6
-	VUCOMISS X6, X4
-	JEQ q80qzero
-	VDIVSS X4, X14, X6
-q80qzero:
-	VBROADCASTSS X6, Y6
-	VCVTPS2PH $0, X5, X7
-	VCVTPH2PS X7, X7
-	VMULPS Y6, Y0, Y0
-	VMULPS Y6, Y1, Y1
-	VMULPS Y6, Y2, Y2
-	VMULPS Y6, Y3, Y3
-	VCVTPS2DQ Y0, Y0
-	VCVTPS2DQ Y1, Y1
-	VCVTPS2DQ Y2, Y2
-	VCVTPS2DQ Y3, Y3
-	VPADDD Y1, Y0, Y8
-	VPADDD Y3, Y2, Y9
-	VPADDD Y9, Y8, Y8
-	VEXTRACTI128 $1, Y8, X9
-	VPADDD X9, X8, X8
-	VPSHUFD $0x4e, X8, X9
-	VPADDD X9, X8, X8
-	VPSHUFD $0xb1, X8, X9
-	VPADDD X9, X8, X8
+	Q80QUANT(0)
 	VCVTDQ2PS X8, X8
 	VMULSS X8, X5, X8
 	VCVTPS2PH $0, X8, X8
 	VCVTPH2PS X8, X8
-	VPACKSSDW Y1, Y0, Y0
-	VPACKSSDW Y3, Y2, Y2
-	VPACKSSWB Y2, Y0, Y0
-	VPERMD Y0, Y13, Y0
+	Q80PACK
 	VMOVSS X7, (DI)
 	VMOVSS X8, 4(DI)
 	VMOVDQU Y0, 8(DI)
@@ -2287,64 +2298,20 @@ qkrd:
 	VZEROUPPER
 	RET
 
-// Q80PBLK quantizes the 32 floats at in(SI) as one actQ8_0 block into the
-// half of a actQ8_0P pair at DI: the quants at q(DI), -128 times their
+// Q80PBLK quantizes the 32 floats at in(SI) as one Q8_0 block (Q80QUANT) into the
+// half of an actQ8_0P pair at DI: the quants at q(DI), -128 times their
 // sum in the first int32 of s(DI) (the other seven zero), and d, rounded
 // to half precision, eight times at d(DI). Y15 is the magnitude mask, X14
 // 127, Y12 zero.
 #define Q80PBLK(in, q, s, d) \
-	VMOVUPS in(SI), Y0; \
-	VMOVUPS in+32(SI), Y1; \
-	VMOVUPS in+64(SI), Y2; \
-	VMOVUPS in+96(SI), Y3; \
-	VANDPS Y15, Y0, Y4; \
-	VANDPS Y15, Y1, Y5; \
-	VANDPS Y15, Y2, Y6; \
-	VANDPS Y15, Y3, Y7; \
-	VMAXPS Y5, Y4, Y4; \
-	VMAXPS Y7, Y6, Y6; \
-	VMAXPS Y6, Y4, Y4; \
-	VEXTRACTF128 $1, Y4, X5; \
-	VMAXPS X5, X4, X4; \
-	VMOVHLPS X4, X4, X5; \
-	VMAXPS X5, X4, X4; \
-	VMOVSHDUP X4, X5; \
-	VMAXSS X5, X4, X4; \
-	VDIVSS X14, X4, X5; \
-	VXORPS X6, X6, X6; \
-	VUCOMISS X6, X4; \
-	JEQ 2(PC); \
-	VDIVSS X4, X14, X6; \
-	VBROADCASTSS X6, Y6; \
-	VCVTPS2PH $0, X5, X7; \
-	VCVTPH2PS X7, X7; \
+	Q80QUANT(in); \
 	VBROADCASTSS X7, Y7; \
 	VMOVUPS Y7, d(DI); \
-	VMULPS Y6, Y0, Y0; \
-	VMULPS Y6, Y1, Y1; \
-	VMULPS Y6, Y2, Y2; \
-	VMULPS Y6, Y3, Y3; \
-	VCVTPS2DQ Y0, Y0; \
-	VCVTPS2DQ Y1, Y1; \
-	VCVTPS2DQ Y2, Y2; \
-	VCVTPS2DQ Y3, Y3; \
-	VPADDD Y1, Y0, Y8; \
-	VPADDD Y3, Y2, Y9; \
-	VPADDD Y9, Y8, Y8; \
-	VEXTRACTI128 $1, Y8, X9; \
-	VPADDD X9, X8, X8; \
-	VPSHUFD $0x4e, X8, X9; \
-	VPADDD X9, X8, X8; \
-	VPSHUFD $0xb1, X8, X9; \
-	VPADDD X9, X8, X8; \
 	VPSLLD $7, X8, X8; \
 	VPSUBD X8, X12, X8; \
 	VPBLENDD $1, Y8, Y12, Y8; \
 	VMOVDQU Y8, s(DI); \
-	VPACKSSDW Y1, Y0, Y0; \
-	VPACKSSDW Y3, Y2, Y2; \
-	VPACKSSWB Y2, Y0, Y0; \
-	VPERMD Y0, Y13, Y0; \
+	Q80PACK; \
 	VMOVDQU Y0, q(DI)
 
 // func quantQ8_0PAVX2(dst *byte, x *float32, nb int)
