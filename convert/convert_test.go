@@ -57,7 +57,7 @@ func eval(t *testing.T, path string, tokens []int32) []float32 {
 	if _, err := store.Load(m.Schedule(), 0); err != nil {
 		t.Fatal(err)
 	}
-	logits, err := m.Forward(tokens, 0, kv.New(m.Blocks, 256, m.KVDim()), true)
+	logits, err := m.Forward(tokens, 0, kv.New(m.Blocks, 256, m.KVHeads, m.HeadDim), true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -274,7 +274,7 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 		m.PackWeights()
 	}
 	for i := 0; i < opts.Parallel; i++ {
-		e.Caches = append(e.Caches, kv.New(m.Blocks, ctx, m.KVDim()))
+		e.Caches = append(e.Caches, kv.New(m.Blocks, ctx, m.KVHeads, m.HeadDim))
 	}
 	e.Cache = e.Caches[0]
 	return e, nil

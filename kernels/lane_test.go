@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"ferry/dtype"
 )
@@ -152,6 +153,80 @@ func TestWillMultiply(t *testing.T) {
 			if y[i] != want[i] {
 				t.Fatalf("y[%d] = %v, want %v", i, y[i], want[i])
 			}
+		}
+	}
+}
+
+// TestWillReadFor checks the regions WillRead and WillReadFor record for
+// the next product: each participant's runs, with their caps, and nothing
+// for arguments that name no memory.
+func TestWillReadFor(t *testing.T) {
+	buf := make([]uint16, 1<<20) // 2 MiB
+	var j job
+	j.takeSoon(false) // none left from before
+	WillRead(buf[:100])
+	WillReadFor(1, buf, 64, 4096)        // 256 runs of 128 bytes
+	WillReadFor(2, buf, 40000, 100000)   // runs past 32 KiB are cut
+	WillReadFor(0, buf[:10], 16, 8)      // width over stride: nothing
+	WillReadFor(0, buf[:0], 1, 1)        // empty: nothing
+	WillReadFor(-1, buf, 1, 1)           // no such participant: nothing
+	WillReadFor(3, buf[5000:5003], 2, 2) // two runs, the last one short
+	j.takeSoon(true)
+	want := []region{
+		{n: 200, stride: 200, count: 1, part: 0},
+		{n: 128, stride: 8192, count: 256, part: 1},
+		{n: 32 << 10, stride: 200000, count: 8, part: 2},
+		{n: 4, stride: 4, count: 2, part: 3},
+	}
+	if j.nsoon != len(want) {
+		t.Fatalf("%d regions recorded, want %d", j.nsoon, len(want))
+	}
+	for i, w := range want {
+		r := j.soon[i]
+		if r.n != w.n || r.stride != w.stride || r.count != w.count || r.part != w.part {
+			t.Errorf("region %d: %d bytes every %d, %d times, for %d; want %d every %d, %d times, for %d",
+				i, r.n, r.stride, r.count, r.part, w.n, w.stride, w.count, w.part)
+		}
+	}
+	if j.soon[3].p != (*byte)(unsafe.Pointer(&buf[5000])) {
+		t.Error("region 3 does not start at its slice")
+	}
+	for p := range 4 {
+		j.prefetchSoon(p) // stays within (or a line past) the regions
+	}
+	j.forgetSoon()
+	// At most maxSoon regions wait for a product; a product computed alone
+	// drops them.
+	for range maxSoon + 3 {
+		WillRead(buf)
+	}
+	if n := soon.n.Load(); n != maxSoon {
+		t.Fatalf("%d regions kept, want %d", n, maxSoon)
+	}
+	j.takeSoon(false)
+	if j.nsoon != 0 || soon.n.Load() != 0 {
+		t.Fatal("regions kept by a product computed alone")
+	}
+}
+
+// TestParallelForLanes checks that ParallelFor's lanes split the indices
+// evenly, in order, as WillReadFor's callers expect.
+func TestParallelForLanes(t *testing.T) {
+	var j job
+	for _, tc := range [][2]int{{4, 2}, {5, 2}, {7, 3}, {32, 4}, {3, 3}} {
+		j.rows = tc[0]
+		j.splitEven(tc[1])
+		at := 0
+		for p := range tc[1] {
+			v := j.lanes[p].ends.Load()
+			front, back := int(uint32(v)), int(v>>32)
+			if front != at || back != (p+1)*tc[0]/tc[1] {
+				t.Fatalf("%d indices over %d lanes: lane %d is [%d, %d)", tc[0], tc[1], p, front, back)
+			}
+			at = back
+		}
+		if at != tc[0] {
+			t.Fatalf("%d indices over %d lanes end at %d", tc[0], tc[1], at)
 		}
 	}
 }

@@ -89,8 +89,8 @@ type job struct {
 	// helping counts those that have not finished.
 	enlisted []*workerSlot
 	helping  atomic.Int32
-	// soon are the regions the caller prefetches once its lane is done
-	// (WillRead).
+	// soon are the regions participants prefetch once their lanes are
+	// done (WillRead, WillReadFor).
 	soon  [maxSoon]region
 	nsoon int
 }
@@ -312,6 +312,13 @@ func SumBytesParallel(b []byte) uint64 {
 // may run at the same moment, so that each can use scratch of its own. f
 // must be safe for concurrent use; ParallelFor allocates nothing (keep f a
 // value made once, not a closure made per call).
+//
+// The indices are split as a product's rows are: participant p (0 the
+// caller) starts with lane p, the indices [p*n/P, (p+1)*n/P) of P =
+// min(Participants(), n) lanes, in order, and then helps with the lanes
+// still unfinished, from their ends. Work prepared for participant p in
+// the product before (WillReadFor) therefore mostly meets the core that
+// prepared it.
 func ParallelFor(n int, f func(p, i int)) {
 	procs := runtime.GOMAXPROCS(0)
 	if n <= 1 || procs <= 1 {
@@ -323,14 +330,36 @@ func ParallelFor(n int, f func(p, i int)) {
 	j := jobPool.Get().(*job)
 	j.each = f
 	j.n, j.rows = 1, n
-	j.chunk = max(1, n/(4*procs))
-	j.dispatch()
+	j.chunk, j.minChunk = max(1, n/(8*procs)), 1
+	j.enlist(min(procs, n) - 1)
+	j.splitEven(1 + len(j.enlisted))
+	j.runEnlisted()
+	j.nlanes = 0
 	j.release()
+}
+
+// Participants returns how many goroutines a product or ParallelFor is
+// split over when the pool's workers are free: GOMAXPROCS, the caller
+// included.
+func Participants() int { return min(runtime.GOMAXPROCS(0), maxWorkers+1) }
+
+// splitEven divides the job's rows into p lanes of as many rows each (give
+// or take one).
+func (j *job) splitEven(p int) {
+	if cap(j.lanes) < p {
+		j.lanes = make([]lane, p)
+	}
+	j.lanes = j.lanes[:p]
+	j.nlanes = p
+	for i := range p {
+		j.lanes[i].set(i*j.rows/p, (i+1)*j.rows/p)
+	}
 }
 
 // release clears the job's references and returns it to the pool.
 func (j *job) release() {
 	j.read, j.each = nil, nil
+	j.forgetSoon()
 	clear(j.segs)
 	j.segs = j.segs[:0]
 	jobPool.Put(j)
@@ -366,6 +395,13 @@ func (j *job) workAs(p int) {
 }
 
 // workLanes computes participant p's lane, then helps with the others'.
+// Between the two, and again at the end, it prefetches its WillRead
+// regions: a burst of hundreds of prefetches overflows the core's queue of
+// misses, which drops some of them, and the second pass asks again for
+// those. (Measured on 192 lines evicted from the caches, strided as a
+// head's keys were: read after one pass 3.6 times as slow as from the
+// cache, after two 1.3 times; on decode, a unit of attention's first
+// reads of its keys and values took 0.83 µs after one pass, 0.4 after two.)
 func (j *job) workLanes(p int) {
 	if p < j.nlanes {
 		for {
@@ -373,11 +409,9 @@ func (j *job) workLanes(p int) {
 			if !ok {
 				break
 			}
-			j.computeRows(lo, hi)
+			j.runRows(p, lo, hi)
 		}
-		if p == 0 && j.nsoon > 0 {
-			j.prefetchSoon()
-		}
+		j.prefetchSoon(p)
 	}
 	for {
 		// The fullest lane left, from its back.
@@ -388,12 +422,27 @@ func (j *job) workLanes(p int) {
 			}
 		}
 		if best < 0 {
-			return
+			break
 		}
 		if lo, hi, ok := j.lanes[best].take(j.chunk, j.minChunk, true); ok {
-			j.computeRows(lo, hi)
+			j.runRows(p, lo, hi)
 		}
 	}
+	if p < j.nlanes {
+		j.prefetchSoon(p)
+	}
+}
+
+// runRows does rows [lo, hi) of the job as participant p: a ParallelFor's
+// indices, or a product's rows.
+func (j *job) runRows(p, lo, hi int) {
+	if j.each != nil {
+		for i := lo; i < hi; i++ {
+			j.each(p, i)
+		}
+		return
+	}
+	j.computeRows(lo, hi)
 }
 
 // computeRows computes rows [lo, hi) of the job's row space, segment by

@@ -50,6 +50,15 @@ var _ = addInstaller(func(avx512 bool) {
 	scaleMaxSIMD = func(x []float32, s float32) float32 { return scaleMaxAVX2(&x[0], len(x), s) }
 	scaleSIMD = func(x []float32, s float32) { scaleAVX2(&x[0], len(x), s) }
 	f32ToF16SIMD = func(dst []uint16, src []float32) { f32ToF16AVX2(&dst[0], &src[0], len(src)) }
+	f32ToF16StridedSIMD = func(dst []uint16, stride int, src []float32) {
+		var h [16]uint16
+		for i := 0; i < len(src); i += 16 {
+			f32ToF16AVX2(&h[0], &src[i], 16)
+			for j, v := range h {
+				dst[(i+j)*stride] = v
+			}
+		}
+	}
 	scaleMulSIMD = func(dst, x, w []float32, s float32) { scaleMulAVX2(&dst[0], &x[0], &w[0], s, len(x)) }
 })
 

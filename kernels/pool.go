@@ -221,32 +221,37 @@ func WillMultiply(ps []Product) {
 	}
 }
 
-// A caller's own prefetch (WillRead): regions recorded for the next
-// product, which the caller brings into its cache once done with its lane
-// of it, while the workers finish theirs.
+// Prefetch by the participants of a product (WillRead, WillReadFor):
+// regions recorded for the next product, which a participant brings into
+// its cache once done with its lane of it, while the others finish theirs.
 const (
-	maxSoon = 8
+	maxSoon = 16
 	// soonBytes caps each region: enough for the lines read with little
 	// locality (a short context's keys and values), where the time goes to
 	// waiting on each miss; longer runs stream at full speed anyway once
 	// the hardware prefetcher has caught on.
 	soonBytes = 32 << 10
+	// soonTotal caps the runs of a strided region together.
+	soonTotal = 256 << 10
 )
 
-// region is a span of memory to prefetch.
+// region is memory to prefetch for one participant: count pieces of n
+// bytes, stride bytes apart, from p.
 type region struct {
-	p *byte
-	n int
+	p                *byte
+	n, stride, count int
+	part             int
 }
 
-// soon holds the regions recorded by WillRead until the next product takes
-// them. Its fields are atomic so that concurrent callers (which may
-// overwrite each other's hints) stay free of data races.
+// soon holds the regions recorded by WillRead and WillReadFor until the
+// next product takes them. Its fields are atomic so that concurrent callers
+// (which may overwrite each other's hints) stay free of data races.
 var soon struct {
 	n    atomic.Int32
 	regs [maxSoon]struct {
-		p atomic.Pointer[byte]
-		n atomic.Int64
+		p                atomic.Pointer[byte]
+		n, stride, count atomic.Int64
+		part             atomic.Int32
 	}
 }
 
@@ -255,30 +260,43 @@ var soon struct {
 // serial work between two products (norm weights, the attention's keys and
 // values) that memory has long evicted and whose scattered lines would
 // each stall the core. Once the caller has computed its own lane of that
-// product, it prefetches up to 32 KiB from the start of each region, with
-// intent to write, while the workers finish their lanes, which costs the
-// memory a few microseconds it would spend anyway and the serial work its
-// waits. At most eight regions are kept per product; a product the caller
+// product, it prefetches up to 32 KiB from the start of s, with intent to
+// write, while the workers finish their lanes, which costs the memory a
+// few microseconds it would spend anyway and the serial work its waits.
+// At most sixteen regions are kept per product; a product the caller
 // computes alone drops them.
-func WillRead[E any](s []E) {
-	if len(s) == 0 {
+func WillRead[E any](s []E) { WillReadFor(0, s, len(s), len(s)) }
+
+// WillReadFor is WillRead for participant part of the next product (0 the
+// caller, then the workers, numbered as ParallelFor numbers its lanes) and
+// for every stride-th run of width elements of s, from s[0]: the share of
+// a ParallelFor after the product that lane part will read, such as some
+// heads' keys and values. Each run is prefetched up to 32 KiB, and the
+// runs up to 256 KiB in all.
+func WillReadFor[E any](part int, s []E, width, stride int) {
+	if len(s) == 0 || width <= 0 || stride < width || part < 0 {
 		return
 	}
 	i := soon.n.Load()
 	if i >= maxSoon {
 		return
 	}
-	n := min(len(s)*int(unsafe.Sizeof(s[0])), soonBytes)
-	soon.regs[i].p.Store((*byte)(unsafe.Pointer(unsafe.SliceData(s))))
-	soon.regs[i].n.Store(int64(n))
+	size := int(unsafe.Sizeof(s[0]))
+	n := min(width, len(s), soonBytes/size) * size
+	count := min((len(s)+stride-1)/stride, max(soonTotal/n, 1))
+	r := &soon.regs[i]
+	r.p.Store((*byte)(unsafe.Pointer(unsafe.SliceData(s))))
+	r.n.Store(int64(n))
+	r.stride.Store(int64(stride * size))
+	r.count.Store(int64(count))
+	r.part.Store(int32(part))
 	soon.n.Store(i + 1)
 }
 
-// takeSoon moves the regions WillRead recorded into j (or drops them when
-// keep is false).
+// takeSoon moves the regions recorded into j (or drops them when keep is
+// false).
 func (j *job) takeSoon(keep bool) {
 	c := int(soon.n.Swap(0))
-	clear(j.soon[:])
 	j.nsoon = 0
 	if !keep {
 		return
@@ -286,23 +304,37 @@ func (j *job) takeSoon(keep bool) {
 	for i := 0; i < min(c, maxSoon); i++ {
 		r := &soon.regs[i]
 		if p := r.p.Swap(nil); p != nil {
-			j.soon[j.nsoon] = region{p, int(r.n.Load())}
+			j.soon[j.nsoon] = region{p: p, n: int(r.n.Load()), stride: int(r.stride.Load()),
+				count: int(r.count.Load()), part: int(r.part.Load())}
 			j.nsoon++
 		}
 	}
 }
 
-// prefetchSoon brings the job's WillRead regions into the caller's cache.
-func (j *job) prefetchSoon() {
-	for _, r := range j.soon[:j.nsoon] {
-		// With intent to write: the KV store writes some of these
-		// lines, and with them owned the attention's reads of the rest
-		// measured faster too (a layer's store and attention at 64
-		// positions 6.8 to 5.6 µs). One line more than the region, so
-		// that its last line is reached when it starts mid-line: a
-		// prefetch past its end is harmless.
-		prefetchWLines(r.p, (r.n+64+63)&^63)
+// prefetchSoon brings participant p's regions into its cache.
+func (j *job) prefetchSoon(p int) {
+	if j.nsoon == 0 {
+		return
 	}
+	for _, r := range j.soon[:j.nsoon] {
+		if r.part != p {
+			continue
+		}
+		for c := range r.count {
+			at := unsafe.Add(unsafe.Pointer(r.p), c*r.stride)
+			// With intent to write: the KV store writes some of these
+			// lines, and with them owned the attention's reads of the
+			// rest measured faster too (a layer's store and attention at
+			// 64 positions 6.8 to 5.6 µs). As many lines as the run
+			// touches: a prefetch past its end is harmless.
+			lines := (int(uintptr(at)&63) + r.n + 63) &^ 63
+			prefetchWLines((*byte)(at), lines)
+		}
+	}
+}
+
+// forgetSoon drops the job's regions.
+func (j *job) forgetSoon() {
 	clear(j.soon[:j.nsoon])
 	j.nsoon = 0
 }

@@ -86,6 +86,26 @@ func F32ToF16Slice(dst []uint16, src []float32) {
 	}
 }
 
+// F32ToF16Strided sets dst[i*stride] to src[i] rounded to half precision
+// (as F32ToF16) for i < len(src): a vector written across a transposed
+// layout, such as one position's keys in kv.Cache's blocks.
+func F32ToF16Strided(dst []uint16, stride int, src []float32) {
+	if len(src) == 0 {
+		return
+	}
+	_ = dst[(len(src)-1)*stride]
+	i := 0
+	if f32ToF16StridedSIMD != nil {
+		i = len(src) &^ 15
+		if i > 0 {
+			f32ToF16StridedSIMD(dst, stride, src[:i])
+		}
+	}
+	for ; i < len(src); i++ {
+		dst[i*stride] = F32ToF16(src[i])
+	}
+}
+
 // DotsF16T sets dst[j] to the dot product of q with the key at position
 // j, for j < len(dst), the keys stored as kv.Cache keeps them: in blocks of
 // 16 positions, block b at kt[b*stride:], holding for each of the len(q)
@@ -350,10 +370,13 @@ var (
 	dotsF16SIMD        func(dst, a []float32, b []uint16, stride int)
 	axpysF16SIMD       func(y, alpha []float32, b []uint16, stride int)
 	f32ToF16SIMD       func(dst []uint16, src []float32)
-	scaleMulSIMD       func(dst, x, w []float32, s float32)
-	scaleMaxSIMD       func(x []float32, s float32) float32
-	scaleSIMD          func(x []float32, s float32)
-	dotsF16TSIMD       func(dst, q []float32, kt []uint16, stride int)
+	// f32ToF16StridedSIMD is F32ToF16Strided for a multiple of 16 values,
+	// bounds already checked.
+	f32ToF16StridedSIMD func(dst []uint16, stride int, src []float32)
+	scaleMulSIMD        func(dst, x, w []float32, s float32)
+	scaleMaxSIMD        func(x []float32, s float32) float32
+	scaleSIMD           func(x []float32, s float32)
+	dotsF16TSIMD        func(dst, q []float32, kt []uint16, stride int)
 	// axpysF16G4x64SIMD is AxpysF16Group for four heads of width 64.
 	axpysF16G4x64SIMD func(out, p []float32, n int, v []uint16, stride int)
 	// dotsF16TG4SIMD is DotsF16TGroup for g = 4 and a head width that is a

@@ -182,6 +182,34 @@ func TestExpShift(t *testing.T) {
 	}
 }
 
+// TestF32ToF16Strided checks the scattered conversion against F32ToF16
+// and that it writes nothing but every stride-th half.
+func TestF32ToF16Strided(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 15, 16, 17, 64, 100} {
+		for _, stride := range []int{1, 3, 16} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(r.NormFloat64() * 100)
+			}
+			dst := make([]uint16, n*stride+5)
+			for i := range dst {
+				dst[i] = 0xbeef
+			}
+			F32ToF16Strided(dst, stride, src)
+			for i, h := range dst {
+				want := uint16(0xbeef)
+				if i%stride == 0 && i/stride < n {
+					want = F32ToF16(src[i/stride])
+				}
+				if h != want {
+					t.Fatalf("n=%d stride=%d: dst[%d] = %#x, want %#x", n, stride, i, h, want)
+				}
+			}
+		}
+	}
+}
+
 // TestF32ToF16Slice checks the vector conversion against F32ToF16, value
 // by value, over normal, subnormal, overflowing and special values.
 func TestF32ToF16Slice(t *testing.T) {

@@ -11,31 +11,36 @@ import (
 )
 
 // Block is the number of positions whose keys are stored together,
-// transposed: for each of the Dim channels, the channel's values at Block
+// transposed: for each channel of a head, the channel's values at Block
 // consecutive positions side by side. A query then scores Block positions
 // with one vector multiply-add per channel and no horizontal sums
 // (kernels.DotsF16T).
 const Block = 16
 
-// Cache is a per-layer key/value store for up to Context positions. Values
-// of one position are Dim halves (all KV heads side by side); keys are
-// kept in blocks of Block positions, [position/Block][channel][position%Block].
+// Cache is a per-layer key/value store for up to Context positions of Heads
+// KV heads, HeadDim channels each (Dim in all). Each head's keys and values
+// are contiguous, so that the attention of one head, or of the heads one
+// core takes, reads a few long runs of memory: its values one position
+// after another, [head][position][channel]; its keys in blocks of Block
+// positions, [head][position/Block][channel][position%Block].
 type Cache struct {
 	Layers  int
 	Context int
+	Heads   int
+	HeadDim int
 	Dim     int
 	k, v    [][]uint16
 	length  int
-	tmp     []uint16 // one position's keys, converted
 }
 
-// New allocates a cache of layers x context x dim keys and as many values.
-func New(layers, context, dim int) *Cache {
-	c := &Cache{Layers: layers, Context: context, Dim: dim, k: make([][]uint16, layers), v: make([][]uint16, layers),
-		tmp: make([]uint16, dim)}
+// New allocates a cache of layers x context positions of heads x headDim
+// keys and as many values.
+func New(layers, context, heads, headDim int) *Cache {
+	c := &Cache{Layers: layers, Context: context, Heads: heads, HeadDim: headDim, Dim: heads * headDim,
+		k: make([][]uint16, layers), v: make([][]uint16, layers)}
 	for l := range c.k {
-		c.k[l] = make([]uint16, keyPositions(context)*dim)
-		c.v[l] = make([]uint16, context*dim)
+		c.k[l] = make([]uint16, keyPositions(context)*c.Dim)
+		c.v[l] = make([]uint16, context*c.Dim)
 	}
 	return c
 }
@@ -61,36 +66,74 @@ func (c *Cache) SetLen(n int) error {
 	return nil
 }
 
-// KeyBlocks returns the keys of layer l in their blocked layout: the keys
-// of channel ch at positions [b*Block, (b+1)*Block) are at
-// (b*Dim+ch)*Block; positions not yet stored hold stale or zero halves.
-func (c *Cache) KeyBlocks(l int) []uint16 { return c.k[l] }
+// headKeys is the offset of head h's keys in a layer's.
+func (c *Cache) headKeys(h int) int { return h * keyPositions(c.Context) * c.HeadDim }
 
-// Key returns the key of layer l, position pos, channel ch, as a half.
+// HeadKeys returns the keys of head h at layer l for positions [0, n) in
+// their blocked layout, whole blocks: the keys of channel ch at positions
+// [b*Block, (b+1)*Block) are at (b*HeadDim+ch)*Block; positions not yet
+// stored hold stale or zero halves.
+func (c *Cache) HeadKeys(l, h, n int) []uint16 {
+	at := c.headKeys(h)
+	return c.k[l][at : at+keyPositions(n)*c.HeadDim]
+}
+
+// HeadValues returns the values of head h at layer l for positions [0, n),
+// HeadDim halves each, one position after another.
+func (c *Cache) HeadValues(l, h, n int) []uint16 {
+	at := h * c.Context * c.HeadDim
+	return c.v[l][at : at+n*c.HeadDim]
+}
+
+// KeyRuns returns where the keys of heads [h0, h1) at layer l for
+// positions [0, n) lie (HeadKeys of each): runs of width halves, stride
+// halves apart, from the start of keys.
+func (c *Cache) KeyRuns(l, h0, h1, n int) (keys []uint16, width, stride int) {
+	width, stride = keyPositions(n)*c.HeadDim, keyPositions(c.Context)*c.HeadDim
+	return c.k[l][h0*stride : (h1-1)*stride+width], width, stride
+}
+
+// ValueRuns is KeyRuns for the values (HeadValues of each head).
+func (c *Cache) ValueRuns(l, h0, h1, n int) (values []uint16, width, stride int) {
+	width, stride = n*c.HeadDim, c.Context*c.HeadDim
+	return c.v[l][h0*stride : (h1-1)*stride+width], width, stride
+}
+
+// Key returns the key of layer l, position pos, channel ch (of all the
+// heads' Dim), as a half.
 func (c *Cache) Key(l, pos, ch int) uint16 {
-	return c.k[l][(pos/Block*c.Dim+ch)*Block+pos%Block]
+	h, ch := ch/c.HeadDim, ch%c.HeadDim
+	return c.k[l][c.headKeys(h)+(pos/Block*c.HeadDim+ch)*Block+pos%Block]
 }
 
-// Span returns the memory that holds layer l's keys and values of
-// positions [0, n): the keys in whole blocks.
-func (c *Cache) Span(l, n int) (keys, values []uint16) {
-	return c.k[l][:keyPositions(n)*c.Dim], c.v[l][:n*c.Dim]
+// Value returns the value of layer l, position pos, channel ch (of all the
+// heads' Dim), as a half.
+func (c *Cache) Value(l, pos, ch int) uint16 {
+	h, ch := ch/c.HeadDim, ch%c.HeadDim
+	return c.v[l][(h*c.Context+pos)*c.HeadDim+ch]
 }
-
-// Values returns the values of layer l for positions [0, n), as IEEE halves.
-func (c *Cache) Values(l, n int) []uint16 { return c.v[l][:n*c.Dim] }
 
 // Store writes the keys and values of positions [pos, pos+len(k)/Dim) of
-// layer l, rounding them to half precision.
+// layer l, Dim channels each (every head's, side by side), rounding them
+// to half precision.
 func (c *Cache) Store(l, pos int, k, v []float32) {
-	kernels.F32ToF16Slice(c.v[l][pos*c.Dim:], v)
-	keys := c.k[l]
+	hd := c.HeadDim
 	for i := 0; i*c.Dim < len(k); i++ {
-		p := pos + i
-		kernels.F32ToF16Slice(c.tmp, k[i*c.Dim:(i+1)*c.Dim])
-		base := p/Block*c.Dim*Block + p%Block
-		for ch, h := range c.tmp {
-			keys[base+ch*Block] = h
+		for h := range c.Heads {
+			at := i*c.Dim + h*hd
+			c.StoreHead(l, pos+i, h, k[at:at+hd], v[at:at+hd])
 		}
 	}
+}
+
+// StoreHead writes head h's key and value of position pos of layer l,
+// HeadDim channels each, rounding them to half precision: one head's share
+// of Store. Calls for different heads may run at the same time.
+func (c *Cache) StoreHead(l, pos, h int, k, v []float32) {
+	hd := c.HeadDim
+	if len(k) != hd || len(v) != hd {
+		panic(fmt.Sprintf("kv: StoreHead of %d keys and %d values, heads are %d wide", len(k), len(v), hd))
+	}
+	kernels.F32ToF16Slice(c.HeadValues(l, h, pos+1)[pos*hd:], v)
+	kernels.F32ToF16Strided(c.k[l][c.headKeys(h)+pos/Block*hd*Block+pos%Block:], Block, k)
 }

@@ -13,7 +13,7 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n int, seqs []S
 	s := &m.s
 	qdim, kvdim := m.Heads*m.HeadDim, m.KVDim()
 	q, k, v := s.q[:n*qdim], s.k[:n*kvdim], s.v[:n*kvdim]
-	prefetchKV(l, seqs)
+	prefetchKV(m, l, seqs)
 	forwardShared(m, xn, n, []*Linear{&a.Q, &a.K, &a.V}, [][]float32{q, k, v})
 	at := 0
 	for _, sq := range seqs {
@@ -28,26 +28,55 @@ func (a *Attention) forward(m *Transformer, l int, xn []float32, n int, seqs []S
 	a.Out.Forward(m, s.o[:n*m.Dim], s.att[:n*qdim], n)
 }
 
-// prefetchKV has the caller bring into its cache, as it finishes its share
-// of the query, key and value product, the keys and values that layer l's
-// attention of seqs will write and read (kernels.WillRead): the lines have
-// gone cold since the last token, and a short context's few dozen
-// kilobytes would otherwise be waited for a line or two at a time.
-func prefetchKV(l int, seqs []Seq) {
+// prefetchKV has the cores bring into their caches, as they finish their
+// shares of the query, key and value product, the keys and values that
+// layer l's attention of seqs will write and read (kernels.WillReadFor):
+// the lines have gone cold since the last token, and a short context's few
+// dozen kilobytes would otherwise be waited for a line or two at a time.
+// For a single new token each core fetches the heads its lane of the
+// attention's units will take (attnLanes), else the caller fetches them
+// all.
+func prefetchKV(m *Transformer, l int, seqs []Seq) {
 	for _, sq := range seqs {
 		c := sq.Cache
-		keys, values := c.Span(l, sq.Pos+len(sq.Tokens))
-		kernels.WillRead(keys)
-		kernels.WillRead(values)
-		// Where the new keys and values go: the regions above are
-		// prefetched only as far as their first 32 KiB.
-		if k := sq.Pos / kv.Block * kv.Block * c.Dim; k > 0 {
-			kernels.WillRead(keys[k:])
+		n := len(sq.Tokens)
+		units, parts := c.Heads, 1
+		if m.splitsHeads(n) {
+			parts = m.attnLanes(units, n, sq.Pos)
 		}
-		if v := sq.Pos * c.Dim; v > 0 {
-			kernels.WillRead(values[v:])
+		for p := range parts {
+			h0, h1 := p*units/parts, (p+1)*units/parts
+			keys, kw, ks := c.KeyRuns(l, h0, h1, sq.Pos+n)
+			values, vw, vs := c.ValueRuns(l, h0, h1, sq.Pos+n)
+			kernels.WillReadFor(p, keys, kw, ks)
+			kernels.WillReadFor(p, values, vw, vs)
+			// Where the new keys and values go, when past the first
+			// 32 KiB of each head's, which is all that is prefetched.
+			if k := sq.Pos / kv.Block * kv.Block * c.HeadDim; k*2 >= 32<<10 {
+				kernels.WillReadFor(p, keys[k:], kw-k, ks)
+			}
+			if v := sq.Pos * c.HeadDim; v*2 >= 32<<10 {
+				kernels.WillReadFor(p, values[v:], vw-v, vs)
+			}
 		}
 	}
+}
+
+// splitsHeads reports whether the attention of n new tokens is split into
+// units that each prepare their own heads (attnWork.prepare): one token,
+// with one unit per KV head.
+func (m *Transformer) splitsHeads(n int) bool {
+	return n == 1 && (m.Heads == m.KVHeads || groupedScores(m.Heads/m.KVHeads))
+}
+
+// attnLanes returns how many cores share the attention of n new tokens at
+// position pos, split into units: kernels.ParallelFor's lanes, or 1 when
+// the work is too little to pay for a dispatch.
+func (m *Transformer) attnLanes(units, n, pos int) int {
+	if len(m.s.scoresW) <= 1 || n*m.Heads*(pos+n)*m.HeadDim < 1<<15 {
+		return 1
+	}
+	return min(kernels.Participants(), units)
 }
 
 // attend applies RoPE to one sequence's new queries and keys, stores its keys
@@ -56,18 +85,9 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 	s := &m.s
 	qdim, kvdim, hd := m.Heads*m.HeadDim, m.KVDim(), m.HeadDim
 	n, pos, cache := len(sq.Tokens), sq.Pos, sq.Cache
-	for i := 0; i < n; i++ {
-		m.rope.Apply(q[i*qdim:(i+1)*qdim], hd, pos+i)
-		m.rope.Apply(k[i*kvdim:(i+1)*kvdim], hd, pos+i)
-	}
-	cache.Store(l, pos, k, v)
-	// As llama.cpp does with an F16 cache: the queries and the attention
-	// probabilities meet the cached halves as halves.
-	roundF16(q)
-
 	w := &s.attn
 	*w = attnWork{
-		q: q, att: att, keys: cache.KeyBlocks(l), values: cache.Values(l, pos+n),
+		q: q, att: att, cache: cache, layer: l,
 		heads: m.Heads, group: m.Heads / m.KVHeads, qdim: qdim, kvdim: kvdim, hd: hd, pos: pos,
 		scale: float32(1 / math.Sqrt(float64(hd))),
 	}
@@ -81,7 +101,23 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 	if w.grouped {
 		units = n * m.KVHeads
 	}
-	if len(s.scoresW) <= 1 || n*m.Heads*(pos+n)*hd < 1<<15 {
+	if m.splitsHeads(n) {
+		// Each unit rotates, rounds and stores its own heads' share of
+		// the token (prepare): the work is split, and each core writes
+		// the cache lines it then reads, which it fetched (prefetchKV).
+		m.rope.At(pos)
+		w.rope, w.k, w.v = m.rope, k, v
+	} else {
+		for i := 0; i < n; i++ {
+			m.rope.Apply(q[i*qdim:(i+1)*qdim], hd, pos+i)
+			m.rope.Apply(k[i*kvdim:(i+1)*kvdim], hd, pos+i)
+		}
+		cache.Store(l, pos, k, v)
+		// As llama.cpp does with an F16 cache: the queries and the
+		// attention probabilities meet the cached halves as halves.
+		roundF16(q)
+	}
+	if m.attnLanes(units, n, pos) == 1 {
 		for u := 0; u < units; u++ {
 			w.unit(u, s.scores)
 		}
@@ -92,6 +128,9 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 
 // unit computes unit u, one head or one group of heads.
 func (w *attnWork) unit(u int, scratch []float32) {
+	if w.rope != nil {
+		w.prepare(u)
+	}
 	if w.grouped {
 		w.kvHead(u, scratch)
 	} else {
@@ -106,14 +145,32 @@ var groupedScores = kernels.GroupedScores
 // attnWork is the attention of one sequence at one layer, shared by the
 // goroutines that split its (token, head) pairs.
 type attnWork struct {
-	q, att []float32
-	// keys are in kv.Cache's blocks of kv.Block positions; values one
-	// position after another.
-	keys, values                  []uint16
+	q, att                        []float32
+	cache                         *kv.Cache
+	layer                         int
 	heads, group, qdim, kvdim, hd int
 	pos                           int
 	scale                         float32
 	grouped                       bool // units are (token, KV head) pairs
+	// rope, when set, has each unit prepare its share of the single new
+	// token: its queries, and the key and value of k and v it stores.
+	rope *Rope
+	k, v []float32
+}
+
+// prepare rotates and rounds unit u's query heads (a group of them, or one
+// when KV heads are not shared) and rotates and stores its KV head's key
+// and value, for the single new token.
+func (w *attnWork) prepare(u int) {
+	g, hd := w.group, w.hd
+	qs := w.q[u*g*hd : (u+1)*g*hd]
+	w.rope.Rotate(qs, hd)
+	// As llama.cpp does with an F16 cache: the queries and the attention
+	// probabilities meet the cached halves as halves.
+	roundF16(qs)
+	k := w.k[u*hd : (u+1)*hd]
+	w.rope.Rotate(k, hd)
+	w.cache.StoreHead(w.layer, w.pos, u, k, w.v[u*hd:(u+1)*hd])
 }
 
 // head computes unit u (token u/heads, head u%heads): softmax(q k / sqrt(d)) v
@@ -122,13 +179,13 @@ func (w *attnWork) head(u int, scores []float32) {
 	i, h := u/w.heads, u%w.heads
 	seen := w.pos + i + 1 // causal: token i attends to positions [0, pos+i]
 	qh := w.q[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
-	kvh := (h / w.group) * w.hd
+	kvh := h / w.group
 	scores = scores[:seen]
-	kernels.DotsF16T(scores, qh, w.keys[kvh*kv.Block:], w.kvdim*kv.Block)
+	kernels.DotsF16T(scores, qh, w.cache.HeadKeys(w.layer, kvh, seen), w.hd*kv.Block)
 	kernels.SoftmaxF16Rows(scores, 1, w.scale)
 	out := w.att[i*w.qdim+h*w.hd : i*w.qdim+(h+1)*w.hd]
 	clear(out)
-	kernels.AxpysF16(out, scores, w.values[kvh:], w.kvdim)
+	kernels.AxpysF16(out, scores, w.cache.HeadValues(w.layer, kvh, seen), w.hd)
 }
 
 // kvHead computes unit u (token u/kvHeads, KV head u%kvHeads): the
@@ -143,9 +200,9 @@ func (w *attnWork) kvHead(u int, scratch []float32) {
 	g, hd := w.group, w.hd
 	qs := w.q[i*w.qdim+kh*g*hd : i*w.qdim+(kh+1)*g*hd]
 	scores := scratch[:g*seen]
-	kernels.DotsF16TGroup(scores, seen, qs, g, w.keys[kh*hd*kv.Block:], w.kvdim*kv.Block)
+	kernels.DotsF16TGroup(scores, seen, qs, g, w.cache.HeadKeys(w.layer, kh, seen), hd*kv.Block)
 	kernels.SoftmaxF16Rows(scores, g, w.scale)
 	out := w.att[i*w.qdim+kh*g*hd : i*w.qdim+(kh+1)*g*hd]
 	clear(out)
-	kernels.AxpysF16Group(out, scores, seen, g, w.values[kh*hd:], w.kvdim)
+	kernels.AxpysF16Group(out, scores, seen, g, w.cache.HeadValues(w.layer, kh, seen), hd)
 }

@@ -31,7 +31,7 @@ func TestExpertCacheMatchesInMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			tokens := append(append([]int32{}, ref.PromptTokens...), ref.GreedyTokens...)
-			c1, c2 := kv.New(mem.Blocks, 256, mem.KVDim()), kv.New(off.Blocks, 256, off.KVDim())
+			c1, c2 := kv.New(mem.Blocks, 256, mem.KVHeads, mem.HeadDim), kv.New(off.Blocks, 256, off.KVHeads, off.HeadDim)
 			n := len(ref.PromptTokens)
 			for pos := 0; pos < len(tokens); {
 				step := 1
@@ -87,7 +87,7 @@ func TestExpertCacheDecodeAllocatesNothing(t *testing.T) {
 	if _, err := m.UseExpertCache(pool, store, true); err != nil {
 		t.Fatal(err)
 	}
-	cache := kv.New(m.Blocks, 512, m.KVDim())
+	cache := kv.New(m.Blocks, 512, m.KVHeads, m.HeadDim)
 	pos := 0
 	tok := make([]int32, 1)
 	step := func() {

@@ -18,8 +18,10 @@ import (
 // TestGroupedAttention runs models whose query heads share KV heads in
 // groups of eight (TinyLlama) and four (Llama 3, with 64- and 128-wide
 // heads) with each group's heads scored together and one by one, over a
-// prompt evaluated as a batch and then token by token past a key block
-// boundary, and checks the logits agree within float rounding.
+// prompt evaluated as a batch and then token by token past key block
+// boundaries and far enough for decode to split its attention across the
+// cores (attnLanes), each unit preparing its own heads, and checks the
+// logits agree within float rounding.
 func TestGroupedAttention(t *testing.T) {
 	for _, c := range []struct{ heads, kvHeads int }{{8, 1}, {8, 2}, {4, 1}} {
 		t.Run(fmt.Sprintf("%d-heads-%d-kv", c.heads, c.kvHeads), func(t *testing.T) {
@@ -52,13 +54,16 @@ func groupedVsPerHead(t *testing.T, shape synth.Shape) {
 		}
 		defer func() { groupedScores = saved }()
 		m, _ := load(t, path, 0, tier.Options{})
-		cache := kv.New(m.Blocks, 64, m.KVDim())
+		cache := kv.New(m.Blocks, 128, m.KVHeads, m.HeadDim)
 		logits, err := m.Forward(prompt, 0, cache, true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		out := append([]float32(nil), logits...)
-		for i := 0; i < 15; i++ { // positions 21..35: past the second block
+		for i := 0; i < 60; i++ { // positions 21..80
+			if pos := len(prompt) + i; pos == 80 && grouped && m.KVHeads > 1 && kernels.Participants() > 1 && m.attnLanes(m.KVHeads, 1, pos) < 2 {
+				t.Fatalf("attention at position %d not split across the cores", pos)
+			}
 			l, err := m.Forward([]int32{int32(i * 11 % 256)}, len(prompt)+i, cache, false)
 			if err != nil {
 				t.Fatal(err)

@@ -43,7 +43,7 @@ func TestFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ref := fixtures.Load(t, name)
 			m, _ := load(t, ref.Path, 0, tier.Options{})
-			cache := kv.New(m.Blocks, 256, m.KVDim())
+			cache := kv.New(m.Blocks, 256, m.KVHeads, m.HeadDim)
 			logits, err := m.Forward(ref.PromptTokens, 0, cache, true)
 			if err != nil {
 				t.Fatal(err)
@@ -103,8 +103,8 @@ func TestOffloadedMatchesInMemory(t *testing.T) {
 				t.Fatalf("placement %+v does not stream within budget %d", p, total/3)
 			}
 			tokens := append(append([]int32{}, ref.PromptTokens...), ref.GreedyTokens...)
-			c1 := kv.New(mem.Blocks, 256, mem.KVDim())
-			c2 := kv.New(off.Blocks, 256, off.KVDim())
+			c1 := kv.New(mem.Blocks, 256, mem.KVHeads, mem.HeadDim)
+			c2 := kv.New(off.Blocks, 256, off.KVHeads, off.HeadDim)
 			// The prompt as one batch, then token by token.
 			n := len(ref.PromptTokens)
 			for pos := 0; pos < len(tokens); {
@@ -147,7 +147,7 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 	for _, name := range []string{"dense-llama-q4_k_m", "moe-mixtral-q4_k_m"} {
 		ref := fixtures.Load(t, name)
 		m, _ := load(t, ref.Path, 0, tier.Options{})
-		cache := kv.New(m.Blocks, 256, m.KVDim())
+		cache := kv.New(m.Blocks, 256, m.KVHeads, m.HeadDim)
 		tok := []int32{ref.PromptTokens[0]}
 		pos := 0
 		step := func() {

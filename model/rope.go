@@ -65,14 +65,25 @@ func newRope(style RopeStyle, dim int, base, scale float32, factors []float32, y
 
 // Apply rotates each head (headDim wide) of x as position pos.
 func (r *Rope) Apply(x []float32, headDim, pos int) {
-	half := r.dim / 2
-	if pos != r.pos {
-		for i := 0; i < half; i++ {
-			s, c := math.Sincos(float64(pos) * float64(r.freq[i]))
-			r.cos[i], r.sin[i] = float32(c)*r.mscale, float32(s)*r.mscale
-		}
-		r.pos = pos
+	r.At(pos)
+	r.Rotate(x, headDim)
+}
+
+// At makes pos the position Rotate rotates by.
+func (r *Rope) At(pos int) {
+	if pos == r.pos {
+		return
 	}
+	for i := range r.dim / 2 {
+		s, c := math.Sincos(float64(pos) * float64(r.freq[i]))
+		r.cos[i], r.sin[i] = float32(c)*r.mscale, float32(s)*r.mscale
+	}
+	r.pos = pos
+}
+
+// Rotate rotates each head (headDim wide) of x as the position last given
+// to At (or Apply). It only reads r: calls on different x may run at once.
+func (r *Rope) Rotate(x []float32, headDim int) {
 	if r.style == RopeNeoX {
 		kernels.RotateHalves(x, headDim, r.cos, r.sin)
 	} else {

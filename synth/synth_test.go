@@ -81,7 +81,7 @@ func run(t *testing.T, path string, tokens []int32) (*model.Transformer, []float
 	if _, err := store.Load(m.Schedule(), 0); err != nil {
 		t.Fatal(err)
 	}
-	logits, err := m.Forward(tokens, 0, kv.New(m.Blocks, 64, m.KVDim()), true)
+	logits, err := m.Forward(tokens, 0, kv.New(m.Blocks, 64, m.KVHeads, m.HeadDim), true)
 	if err != nil {
 		t.Fatal(err)
 	}
