@@ -45,17 +45,32 @@ pfl:
 	JG pfl
 	RET
 
-// func prefetchWLines(p *byte, n int)
+// func prefetchWRuns(p *byte, n, stride, count int)
 // PREFETCHW (a prefetch with intent to write: the line arrives owned, so a
-// store to it needs no second request) for each 64-byte line of the n
-// bytes at p (n a positive multiple of 64). PREFETCHW is encoded by hand:
-// the assembler does not know it.
-TEXT ·prefetchWLines(SB), NOSPLIT, $0-16
+// store to it needs no second request) for each 64-byte line that the
+// count runs of n bytes at p, p+stride, ... touch (n positive). PREFETCHW
+// is encoded by hand: the assembler does not know it.
+TEXT ·prefetchWRuns(SB), NOSPLIT, $0-32
 	MOVQ p+0(FP), SI
-	MOVQ n+8(FP), CX
-pfwl:
-	BYTE $0x0F; BYTE $0x0D; BYTE $0x0E // PREFETCHW (SI)
-	ADDQ $64, SI
-	SUBQ $64, CX
-	JG pfwl
+	MOVQ n+8(FP), DX
+	MOVQ stride+16(FP), R8
+	MOVQ count+24(FP), R9
+	TESTQ R9, R9
+	JLE pfwdone
+pfwrun:
+	// Lines from the one holding SI to the one holding SI+n-1.
+	MOVQ SI, AX
+	ANDQ $63, AX
+	LEAQ 63(AX)(DX*1), AX
+	SHRQ $6, AX
+	MOVQ SI, DI
+pfwline:
+	BYTE $0x0F; BYTE $0x0D; BYTE $0x0F // PREFETCHW (DI)
+	ADDQ $64, DI
+	DECQ AX
+	JNZ pfwline
+	ADDQ R8, SI
+	DECQ R9
+	JNZ pfwrun
+pfwdone:
 	RET

@@ -13,8 +13,11 @@ func spinPause()
 //go:noescape
 func prefetchLines(p *byte, n int)
 
-// prefetchWLines asks for each 64-byte line of the n bytes at p (n a
-// positive multiple of 64) to be brought into the cache ready for writing.
+// prefetchWRuns asks for each 64-byte line of the count runs of n bytes at
+// p, p+stride, ... (n positive) to be brought into the cache ready for
+// writing. The addresses are formed in assembly: a run past the end of
+// p's object (hints that concurrent callers mixed up) is never a Go
+// pointer, and a prefetch does not fault.
 //
 //go:noescape
-func prefetchWLines(p *byte, n int)
+func prefetchWRuns(p *byte, n, stride, count int)

@@ -8,5 +8,5 @@ func spinPause() {}
 // prefetchLines is a no-op where there is no prefetch instruction.
 func prefetchLines(p *byte, n int) {}
 
-// prefetchWLines is a no-op where there is no prefetch instruction.
-func prefetchWLines(p *byte, n int) {}
+// prefetchWRuns is a no-op where there is no prefetch instruction.
+func prefetchWRuns(p *byte, n, stride, count int) {}
