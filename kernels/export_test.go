@@ -39,6 +39,10 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 			j := [8]int{0, 2, 1, 3, 4, 6, 5, 7}[i%256/32]*32 + i%32
 			out[i] = f32at(g[1088+16*(blk%4):]) * float32(int8(g[256*(blk%4)+j]))
 		}
+	case actF16H:
+		for i := range out {
+			out[i] = F16ToF32(uint16(xq[2*i]) | uint16(xq[2*i+1])<<8)
+		}
 	default:
 		copy(out, f32view(xq))
 	}

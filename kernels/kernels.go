@@ -32,9 +32,20 @@ type kernel struct {
 	vec        vecFunc
 	// vecBatch, when set, is vec for batched products (MatMul with n > 1),
 	// whose weight rows come from cache after the first vector: the same
-	// loop with a shorter prefetch distance.
+	// loop with a shorter prefetch distance, taking activations of the
+	// form batchAct.
 	vecBatch vecFunc
+	batchAct actKind
 	dequant  dequantFunc
+}
+
+// actFor returns the form of the activations a product of n vectors
+// takes: the batch loop's for a batch, when the kernel has one.
+func (k *kernel) actFor(n int) actKind {
+	if n > 1 && k.vecBatch != nil {
+		return k.batchAct
+	}
+	return k.act
 }
 
 // kernelTable is indexed by dtype.Type. An entry with dot == nil means the

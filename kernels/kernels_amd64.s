@@ -443,11 +443,13 @@ q6kblock:
 	VZEROUPPER
 	RET
 
-// func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
-// nb is the number of values per row; xq holds float32 activations.
-TEXT ·vecF16AVX2(SB), NOSPLIT, $0-56
+// func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf, xh int)
+// nb is the number of values per row; xq holds the activations as float32
+// (actF16), or as halves (actF16H) when xh is not 0.
+TEXT ·vecF16AVX2(SB), NOSPLIT, $0-64
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), R14
+	MOVQ xh+56(FP), R15
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -467,12 +469,26 @@ f16by32:
 	VCVTPH2PS 16(R10), Y5
 	VCVTPH2PS 32(R10), Y6
 	VCVTPH2PS 48(R10), Y7
+	ADDQ $64, R10
+	TESTQ R15, R15
+	JNZ f16by32h
 	VFMADD231PS (R11), Y4, Y0
 	VFMADD231PS 32(R11), Y5, Y1
 	VFMADD231PS 64(R11), Y6, Y2
 	VFMADD231PS 96(R11), Y7, Y3
-	ADDQ $64, R10
 	ADDQ $128, R11
+	JMP f16by32next
+f16by32h:
+	VCVTPH2PS (R11), Y8
+	VCVTPH2PS 16(R11), Y9
+	VCVTPH2PS 32(R11), Y10
+	VCVTPH2PS 48(R11), Y11
+	VFMADD231PS Y8, Y4, Y0
+	VFMADD231PS Y9, Y5, Y1
+	VFMADD231PS Y10, Y6, Y2
+	VFMADD231PS Y11, Y7, Y3
+	ADDQ $64, R11
+f16by32next:
 	SUBQ $32, R12
 	CMPQ R12, $32
 	JAE f16by32
@@ -480,9 +496,17 @@ f16by8:
 	CMPQ R12, $8
 	JB f16sum
 	VCVTPH2PS (R10), Y4
-	VFMADD231PS (R11), Y4, Y0
 	ADDQ $16, R10
+	TESTQ R15, R15
+	JNZ f16by8h
+	VFMADD231PS (R11), Y4, Y0
 	ADDQ $32, R11
+	SUBQ $8, R12
+	JMP f16by8
+f16by8h:
+	VCVTPH2PS (R11), Y8
+	VFMADD231PS Y8, Y4, Y0
+	ADDQ $16, R11
 	SUBQ $8, R12
 	JMP f16by8
 f16sum:
@@ -496,9 +520,20 @@ f16one:
 	MOVWLZX (R10), AX
 	VMOVD AX, X4
 	VCVTPH2PS X4, X4
-	VFMADD231SS (R11), X4, X0
 	ADDQ $2, R10
+	TESTQ R15, R15
+	JNZ f16oneh
+	VFMADD231SS (R11), X4, X0
 	ADDQ $4, R11
+	DECQ R12
+	JNZ f16one
+	JMP f16done
+f16oneh:
+	MOVWLZX (R11), AX
+	VMOVD AX, X5
+	VCVTPH2PS X5, X5
+	VFMADD231SS X5, X4, X0
+	ADDQ $2, R11
 	DECQ R12
 	JNZ f16one
 f16done:
@@ -1662,15 +1697,18 @@ q6k5block:
 	VZEROUPPER
 	RET
 
-// func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf, xh int)
 // vecF16AVX2 with ZMM registers: 64 halves per step into four float
 // accumulators (nb is the values per row; a tail below 16 goes one value
-// at a time). Float sums in another order than the portable kernel.
+// at a time); xq holds the activations as float32 (actF16), or as halves
+// (actF16H) when xh is not 0. Float sums in another order than the
+// portable kernel.
 // pf is the distance, in bytes, at which the loop prefetches weights
 // (its lowest bit for non-temporal: see rowLoopPF).
-TEXT ·vecF16AVX512(SB), NOSPLIT, $0-56
+TEXT ·vecF16AVX512(SB), NOSPLIT, $0-64
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), DX
+	MOVQ xh+56(FP), R15
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -1690,12 +1728,26 @@ f165by64:
 	VCVTPH2PS 32(R10), Z21
 	VCVTPH2PS 64(R10), Z22
 	VCVTPH2PS 96(R10), Z23
+	ADDQ $128, R10
+	TESTQ R15, R15
+	JNZ f165by64h
 	VFMADD231PS (R11), Z20, Z16
 	VFMADD231PS 64(R11), Z21, Z17
 	VFMADD231PS 128(R11), Z22, Z18
 	VFMADD231PS 192(R11), Z23, Z19
-	ADDQ $128, R10
 	ADDQ $256, R11
+	JMP f165by64next
+f165by64h:
+	VCVTPH2PS (R11), Z24
+	VCVTPH2PS 32(R11), Z25
+	VCVTPH2PS 64(R11), Z26
+	VCVTPH2PS 96(R11), Z27
+	VFMADD231PS Z24, Z20, Z16
+	VFMADD231PS Z25, Z21, Z17
+	VFMADD231PS Z26, Z22, Z18
+	VFMADD231PS Z27, Z23, Z19
+	ADDQ $128, R11
+f165by64next:
 	SUBQ $64, R12
 	CMPQ R12, $64
 	JAE f165by64
@@ -1703,9 +1755,17 @@ f165by16:
 	CMPQ R12, $16
 	JB f165sum
 	VCVTPH2PS (R10), Z20
-	VFMADD231PS (R11), Z20, Z16
 	ADDQ $32, R10
+	TESTQ R15, R15
+	JNZ f165by16h
+	VFMADD231PS (R11), Z20, Z16
 	ADDQ $64, R11
+	SUBQ $16, R12
+	JMP f165by16
+f165by16h:
+	VCVTPH2PS (R11), Z24
+	VFMADD231PS Z24, Z20, Z16
+	ADDQ $32, R11
 	SUBQ $16, R12
 	JMP f165by16
 f165sum:
@@ -1721,9 +1781,20 @@ f165one:
 	MOVWLZX (R10), AX
 	VMOVD AX, X4
 	VCVTPH2PS X4, X4
-	VFMADD231SS (R11), X4, X0
 	ADDQ $2, R10
+	TESTQ R15, R15
+	JNZ f165oneh
+	VFMADD231SS (R11), X4, X0
 	ADDQ $4, R11
+	DECQ R12
+	JNZ f165one
+	JMP f165done
+f165oneh:
+	MOVWLZX (R11), AX
+	VMOVD AX, X5
+	VCVTPH2PS X5, X5
+	VFMADD231SS X5, X4, X0
+	ADDQ $2, R11
 	DECQ R12
 	JNZ f165one
 f165done:

@@ -133,14 +133,15 @@ func MatMuls(ps []Product, x []float32, n int) {
 		rows := len(p.Y) / n
 		rb := k.rowBytes(cols)
 		checkWeights("MatMuls", p.Type, p.W, rows, rb)
-		ab := actBytes(k.act, cols)
-		s := prepared[k.act]
+		act := k.actFor(n)
+		ab := actBytes(act, cols)
+		s := prepared[act]
 		if s == nil {
 			s = scratchPool.Get().(*scratch)
-			prepared[k.act] = s
+			prepared[act] = s
 			xq := s.bytes(n * ab)
 			for v := 0; v < n; v++ {
-				prepare(k.act, xq[v*ab:(v+1)*ab], x[v*cols:(v+1)*cols])
+				prepare(act, xq[v*ab:(v+1)*ab], x[v*cols:(v+1)*cols])
 			}
 		}
 		j.segs = append(j.segs, segment{k: k, y: p.Y, w: p.W, rb: rb, xq: s.bytes(n * ab), ab: ab, row0: total})

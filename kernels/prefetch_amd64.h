@@ -1,11 +1,14 @@
 // The weight prefetch of the streaming row loops (included by the .s files
 // of this package). PFLINESn(reg) asks for the n lines at (R10)+reg, 64
 // bytes apart, with PREFETCHNTA when reg's lowest bit is set and PREFETCHT0
-// when not (the loops' prefetch setting: see rowLoopPF and tune.go); the
-// branch is the same every step, so it is predicted. The byte the set bit
-// adds to the address is in the same line. Clobbers the flags.
+// when not, and for none when reg is 0 (the loops' prefetch setting: see
+// rowLoopPF and tune.go); the branches are the same every step, so they
+// are predicted. The byte the set bit adds to the address is in the same
+// line. Clobbers the flags.
 
 #define PFLINES1(reg) \
+	TESTQ reg, reg; \
+	JZ 6(PC); \
 	BTQ $0, reg; \
 	JC 3(PC); \
 	PREFETCHT0 0(R10)(reg*1); \
@@ -13,6 +16,8 @@
 	PREFETCHNTA 0(R10)(reg*1)
 
 #define PFLINES2(reg) \
+	TESTQ reg, reg; \
+	JZ 8(PC); \
 	BTQ $0, reg; \
 	JC 4(PC); \
 	PREFETCHT0 0(R10)(reg*1); \
@@ -22,6 +27,8 @@
 	PREFETCHNTA 64(R10)(reg*1)
 
 #define PFLINES3(reg) \
+	TESTQ reg, reg; \
+	JZ 10(PC); \
 	BTQ $0, reg; \
 	JC 5(PC); \
 	PREFETCHT0 0(R10)(reg*1); \
@@ -33,6 +40,8 @@
 	PREFETCHNTA 128(R10)(reg*1)
 
 #define PFLINES4(reg) \
+	TESTQ reg, reg; \
+	JZ 12(PC); \
 	BTQ $0, reg; \
 	JC 6(PC); \
 	PREFETCHT0 0(R10)(reg*1); \
@@ -46,6 +55,8 @@
 	PREFETCHNTA 192(R10)(reg*1)
 
 #define PFLINES5(reg) \
+	TESTQ reg, reg; \
+	JZ 14(PC); \
 	BTQ $0, reg; \
 	JC 7(PC); \
 	PREFETCHT0 0(R10)(reg*1); \
@@ -61,6 +72,8 @@
 	PREFETCHNTA 256(R10)(reg*1)
 
 #define PFLINES9(reg) \
+	TESTQ reg, reg; \
+	JZ 22(PC); \
 	BTQ $0, reg; \
 	JC 11(PC); \
 	PREFETCHT0 0(R10)(reg*1); \

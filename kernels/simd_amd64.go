@@ -96,7 +96,7 @@ func useSIMD() {
 	setVecPF(dtype.Q4_K, vecQ4_KAVX2)
 	reordered[dtype.Q4_K] = true // float sums per row, not per block
 	setVecPF(dtype.Q6_K, vecQ6_KAVX2)
-	setVecPF(dtype.F16, vecF16AVX2)
+	setVecF16(vecF16AVX2)
 	setVec(dtype.Q4_0, vecQ4_0AVX2)
 	setVec(dtype.Q5_K, vecQ5_KAVX2)
 	if hasAVX512VNNI {
@@ -112,7 +112,7 @@ func useSIMD() {
 		setVecPF(dtype.Q4_K, vecQ4_KAVX512)
 		reordered[dtype.Q4_K] = true
 		setVecPF(dtype.Q6_K, vecQ6_KAVX512)
-		setVecPF(dtype.F16, vecF16AVX512)
+		setVecF16(vecF16AVX512)
 		setVec(dtype.F32, vecF32AVX512)
 		swigluSIMD = func(gate, up []float32) { swigluAVX512(&gate[0], &up[0], len(gate)) }
 		expShiftSIMD = func(x []float32, shift float32) float32 { return expShiftAVX512(&x[0], len(x), shift) }
@@ -158,14 +158,19 @@ type rowLoop func(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 
 // rowLoopPF is a row loop that takes its prefetch setting: pf bytes ahead
 // of the weights it reads, with PREFETCHNTA when pf's lowest bit is set
-// (pf is otherwise a multiple of 1 KiB) and PREFETCHT0 when not; a
-// predicted branch per step picks one. Non-temporal prefetch keeps weights
-// that are read once per token from churning through the outer caches (on
-// this Zen 5 the L3 takes in what the L2 evicts): in A/B rounds of `ferry
-// bench` (TinyLlama Q4_K_M) it took decode from 93-94% to 96-97% of the
-// bound at 45-52 GB/s, but from 93% to 90% at 77 GB/s, so the tuner
+// (pf is otherwise a multiple of 1 KiB) and PREFETCHT0 when not, or no
+// software prefetch when pf is 0; predicted branches per step pick one.
+// Non-temporal prefetch keeps weights that are read once per token from
+// churning through the outer caches (on a Zen 5 the L3 takes in what the
+// L2 evicts): in A/B rounds of `ferry bench` (TinyLlama Q4_K_M) it took
+// decode from 93-94% to 96-97% of the bound at 45-52 GB/s, but from 93% to
+// 90% at 77 GB/s; on a Zen 4 no software prefetch was best. So the tuner
 // chooses (tune.go).
 type rowLoopPF func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+
+// rowLoopF16 is the F16 row loop: a rowLoopPF whose activations are
+// halves (actF16H) when xh is not 0, else float32 (actF16).
+type rowLoopF16 func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf, xh int)
 
 // prefetchBatch is the prefetch distance of the loops that take one, in a
 // batched product: the rows come from cache after the first vector, and
@@ -184,6 +189,25 @@ func setVecPF(t dtype.Type, loop rowLoopPF) {
 	k.vecBatch = rowVec(k, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
 		loop(y, w, rb, rows, xq, nb, prefetchBatch)
 	})
+	k.batchAct = k.act
+}
+
+// setVecF16 installs the F16 row loop: for single products over
+// activations stored as halves, which leave more of the L1 cache to the
+// streaming weights (a 5632-value input as float32 takes 22 KiB of a Zen
+// 4's 32: decode's F16 down projection streamed at 0.6 of the others'
+// speed), and for batches over float32 ones, which batched products read
+// for every row and would otherwise convert each time.
+func setVecF16(loop rowLoopF16) {
+	k := &kernelTable[dtype.F16]
+	k.act = actF16H
+	setVecPF(dtype.F16, func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int) {
+		loop(y, w, rb, rows, xq, nb, pf, 1)
+	})
+	k.batchAct = actF16
+	k.vecBatch = rowVecAct(k, actF16, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
+		loop(y, w, rb, rows, xq, nb, prefetchBatch, 0)
+	})
 }
 
 // setVec installs an assembly row loop as the vecFunc of t, checking the
@@ -197,8 +221,11 @@ func setVec(t dtype.Type, loop rowLoop) {
 
 // rowVec wraps an assembly row loop as a vecFunc of k's type, checking the
 // bounds the loop relies on.
-func rowVec(k *kernel, loop rowLoop) vecFunc {
-	bs, bb, act := k.blockSize, k.blockBytes, k.act
+func rowVec(k *kernel, loop rowLoop) vecFunc { return rowVecAct(k, k.act, loop) }
+
+// rowVecAct is rowVec for a loop over activations of the form act.
+func rowVecAct(k *kernel, act actKind, loop rowLoop) vecFunc {
+	bs, bb := k.blockSize, k.blockBytes
 	return func(y []float32, w []byte, rb int, xq []byte) {
 		if len(y) == 0 || rb == 0 {
 			return
@@ -222,7 +249,7 @@ func vecQ4_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 func vecQ6_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
-func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf, xh int)
 
 //go:noescape
 func sumBytesAVX2(p *byte, n int) uint64
@@ -279,7 +306,7 @@ func vecQ4_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
-func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf, xh int)
 
 //go:noescape
 func vecF32AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)

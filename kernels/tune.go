@@ -16,32 +16,44 @@ import (
 // loops that take a prefetch setting (setVecPF) ask for the lines a
 // distance ahead of the ones they read, either into the caches as usual
 // (PREFETCHT0) or as non-temporal (PREFETCHNTA: not to be kept in the
-// outer caches). The best setting depends on the state of the memory, not
-// only on the machine. Measured on the same two cores in one sitting:
-// decode ran 3.8% faster asking 8 KiB ahead than 4 KiB while the memory
-// gave 60 GB/s, and 2.4% slower while it gave 45 GB/s; non-temporal
-// prefetch was 2-3% faster at 45-52 GB/s and 3% slower at 77 GB/s (shared
-// machines move between such states within minutes). So the setting is a
-// hill climber on the products' own speed: most products run at the
-// current setting; one in twelve each tries the next shorter distance,
-// the next longer one and the other kind, and its speed is taken relative
-// to the same matrix's recent speed at the current setting (each matrix
-// recurs every token; comparing a product with itself cancels out the
-// differences of shape and type). When the neighbours have been tried
-// enough times and the fastest beats the current setting, it becomes the
-// current one.
+// outer caches), or leave it to the hardware prefetchers. The best setting
+// depends on the machine and on the state of its memory. Measured on a
+// Zen 5 in one sitting: decode ran 3.8% faster asking 8 KiB ahead than 4
+// KiB while the memory gave 60 GB/s, and 2.4% slower while it gave 45
+// GB/s; non-temporal prefetch was 2-3% faster at 45-52 GB/s and 3% slower
+// at 77 GB/s (shared machines move between such states within minutes).
+// On a Zen 4 every software prefetch ahead was slower than none: a
+// product of F16 weights streamed at 0.65 of a plain read with PREFETCHT0
+// 4 KiB ahead and at 0.96 without (the prefetches hold the core's few
+// line-fill buffers for a whole memory latency each, which its L2
+// prefetcher does not).
+//
+// So the setting is searched on the products' own speed, first with a
+// scan and then by a hill climber. The scan runs the first products at
+// settings drawn at random from a coarse grid that spans all of them
+// (none, and 2, 4, 8 and 16 KiB of either kind) and keeps the fastest;
+// after it, most products run at the current setting, and one in twelve
+// each tries the next shorter distance, the next longer one and the other
+// kind. Every speed is taken relative to the same matrix's recent speed
+// (each matrix recurs every token; comparing a product with itself
+// cancels out the differences of shape and type). When the neighbours
+// have been tried enough times and the fastest beats the current setting,
+// it becomes the current one.
 //
 // The loops get the setting as one number: the distance in bytes, a
-// multiple of 1 KiB, with its lowest bit set for non-temporal.
+// multiple of 1 KiB, with its lowest bit set for non-temporal; 0 for no
+// software prefetch.
 
-// distances are the prefetch distances the tuner chooses from, in bytes.
-// (2 KiB, the best in no state measured, is left out.)
-var distances = [...]int64{3 << 10, 4 << 10, 5 << 10, 6 << 10, 8 << 10, 10 << 10, 12 << 10, 16 << 10}
+// distances are the prefetch distances the tuner chooses from, in bytes;
+// the first, 0, is no software prefetch.
+var distances = [...]int64{0, 1 << 10, 2 << 10, 3 << 10, 4 << 10, 5 << 10, 6 << 10, 8 << 10, 10 << 10, 12 << 10, 16 << 10}
 
-// startDistance is the index of the distance used before any tuning (6
-// KiB: between the best of a slow and a fast memory); tuning starts
-// non-temporal.
-const startDistance = 3
+// scanArms are the settings the scan tries (indices into distances, and
+// the kind); the first of them is where the loops start.
+var scanArms = [...]struct {
+	d  int
+	nt int64
+}{{0, 0}, {2, 0}, {2, 1}, {4, 0}, {4, 1}, {7, 0}, {7, 1}, {10, 0}, {10, 1}}
 
 const (
 	// tuneMinBytes is the least weight bytes of a product the tuner
@@ -49,6 +61,9 @@ const (
 	tuneMinBytes = 256 << 10
 	// tuneSamples is how many tries of each neighbour decide a move.
 	tuneSamples = 32
+	// scanSamples is how many tries of each setting of the scan decide
+	// where the climb starts.
+	scanSamples = 16
 	// tuneMargin is how much faster, on average, a neighbour must be to
 	// become the current setting.
 	tuneMargin = 0.004
@@ -57,32 +72,41 @@ const (
 )
 
 // Moves from the current setting to a neighbour; they index the tuner's
-// sums.
+// sums. A product of the scan has the move scanMove plus its arm.
 const (
 	moveNone    = iota // the current setting
 	moveShorter        // the next shorter distance
 	moveLonger         // the next longer distance
 	moveKind           // the other kind of prefetch
 	numMoves
+	scanMove = numMoves
 )
 
 // streamPrefetch is the setting the streaming loops use now.
 var streamPrefetch atomic.Int64
 
 // fixedPrefetch, when FERRY_PREFETCH sets it (bytes, with a suffix "nt"
-// for non-temporal), replaces the tuner.
+// for non-temporal, or "off"), replaces the tuner; it is the setting plus
+// fixedSet, so that "off" (setting 0) is told apart from no choice.
 var fixedPrefetch = parsePrefetch(os.Getenv("FERRY_PREFETCH"))
 
+// fixedSet marks fixedPrefetch as chosen.
+const fixedSet = 1 << 40
+
 func init() {
-	streamPrefetch.Store(distances[startDistance] | 1)
-	if fixedPrefetch > 0 {
-		streamPrefetch.Store(fixedPrefetch)
+	streamPrefetch.Store(0)
+	if fixedPrefetch != 0 {
+		streamPrefetch.Store(fixedPrefetch &^ fixedSet)
 	}
 }
 
-// parsePrefetch reads a FERRY_PREFETCH setting: bytes, rounded down to a
-// whole KiB, with an optional "nt" suffix; 0 when s is empty or not one.
+// parsePrefetch reads a FERRY_PREFETCH setting: "off", or bytes, rounded
+// down to a whole KiB, with an optional "nt" suffix; it returns the
+// setting plus fixedSet, or 0 when s is empty or not one.
 func parsePrefetch(s string) int64 {
+	if s == "off" || s == "0" {
+		return fixedSet
+	}
 	nt, ok := strings.CutSuffix(s, "nt")
 	n, err := strconv.Atoi(nt)
 	if err != nil || n < 1<<10 || n > 1<<20 {
@@ -92,23 +116,29 @@ func parsePrefetch(s string) int64 {
 	if ok {
 		v |= 1
 	}
-	return v
+	return v | fixedSet
 }
 
 // PrefetchDistance returns the prefetch distance, in bytes, that the
-// streaming row loops use now (the tuner moves it; see tune.go).
+// streaming row loops use now, 0 for none (the tuner moves it; see
+// tune.go).
 func PrefetchDistance() int { return int(streamPrefetch.Load() &^ 1) }
 
 // PrefetchNonTemporal reports whether the streaming row loops prefetch
 // non-temporally now (the tuner chooses; see tune.go).
 func PrefetchNonTemporal() bool { return streamPrefetch.Load()&1 != 0 }
 
-// prefetchTuner is the hill climber's state.
+// prefetchTuner is the scan's and the hill climber's state.
 type prefetchTuner struct {
 	mu  sync.Mutex
 	cur int    // index into distances
 	nt  int64  // 1 for non-temporal
 	rng uint64 // xorshift state, not zero
+	// scanned is set once the scan has chosen where the climb starts.
+	scanned bool
+	// scanSum and scanCount gather the relative speeds of the scan's
+	// products, by arm.
+	scanSum, scanCount [len(scanArms)]float64
 	// speeds holds each recent matrix's speed at the current setting
 	// (bytes per nanosecond, a moving average), by the address of its
 	// first weight byte.
@@ -118,7 +148,7 @@ type prefetchTuner struct {
 	sum, count [numMoves]float64
 }
 
-var tuner = prefetchTuner{cur: startDistance, nt: 1, rng: 1}
+var tuner = prefetchTuner{rng: 1}
 
 // tuning is what begin hands to end: the product's move from the current
 // setting, or ok false when the product is not timed.
@@ -132,7 +162,7 @@ type tuning struct {
 // starts its clock. A product another goroutine's tuning holds up is not
 // timed.
 func (t *prefetchTuner) begin(bytes int) tuning {
-	if bytes < tuneMinBytes || fixedPrefetch > 0 || !t.mu.TryLock() {
+	if bytes < tuneMinBytes || fixedPrefetch != 0 || !t.mu.TryLock() {
 		return tuning{}
 	}
 	move := t.pick()
@@ -142,15 +172,27 @@ func (t *prefetchTuner) begin(bytes int) tuning {
 
 // setting returns the loops' number for a move from the current setting.
 func (t *prefetchTuner) setting(move int) int64 {
-	switch move {
-	case moveShorter:
-		return distances[t.cur-1] | t.nt
-	case moveLonger:
-		return distances[t.cur+1] | t.nt
-	case moveKind:
-		return distances[t.cur] | t.nt ^ 1
+	switch {
+	case move >= scanMove:
+		a := scanArms[move-scanMove]
+		return settingOf(a.d, a.nt)
+	case move == moveShorter:
+		return settingOf(t.cur-1, t.nt)
+	case move == moveLonger:
+		return settingOf(t.cur+1, t.nt)
+	case move == moveKind:
+		return settingOf(t.cur, t.nt^1)
 	}
-	return distances[t.cur] | t.nt
+	return settingOf(t.cur, t.nt)
+}
+
+// settingOf returns the loops' number for distance d of the given kind:
+// 0 for no prefetch, of either kind.
+func settingOf(d int, nt int64) int64 {
+	if distances[d] == 0 {
+		return 0
+	}
+	return distances[d] | nt
 }
 
 // exists reports whether move leads to a setting.
@@ -160,12 +202,15 @@ func (t *prefetchTuner) exists(move int) bool {
 		return t.cur > 0
 	case moveLonger:
 		return t.cur < len(distances)-1
+	case moveKind:
+		return distances[t.cur] != 0 // no prefetch has no kind
 	}
 	return true
 }
 
 // pick returns the next product's move and sets the loops' prefetch to
-// it: each neighbour for one product in twelve. t.mu is held.
+// it: during the scan one of its arms, after it each neighbour for one
+// product in twelve. t.mu is held.
 func (t *prefetchTuner) pick() int {
 	// Drawn at random (xorshift), not by turn: products come in a fixed
 	// cycle per layer, and a turn-based choice would try the neighbours on
@@ -174,7 +219,9 @@ func (t *prefetchTuner) pick() int {
 	t.rng ^= t.rng >> 7
 	t.rng ^= t.rng << 17
 	move := moveNone
-	if r := int(t.rng % 12); r < numMoves && t.exists(r) {
+	if !t.scanned {
+		move = scanMove + int(t.rng%uint64(len(scanArms)))
+	} else if r := int(t.rng % 12); r < numMoves && t.exists(r) {
 		move = r
 	}
 	streamPrefetch.Store(t.setting(move))
@@ -198,6 +245,10 @@ func (t *prefetchTuner) end(tu tuning, w []byte, bytes int) {
 // observe records the speed of the matrix at key run after move, and
 // changes the setting when the tries say so. t.mu is held.
 func (t *prefetchTuner) observe(move int, key uintptr, speed float64) {
+	if move >= scanMove {
+		t.observeScan(move-scanMove, key, speed)
+		return
+	}
 	if move != moveNone {
 		// Back to the current setting for the products that follow.
 		streamPrefetch.Store(t.setting(moveNone))
@@ -216,6 +267,39 @@ func (t *prefetchTuner) observe(move int, key uintptr, speed float64) {
 	t.sum[move] += rel
 	t.count[move]++
 	t.decide()
+}
+
+// observeScan records the speed of the matrix at key run at arm a of the
+// scan, and ends the scan at the fastest arm once every arm has been tried
+// scanSamples times. During the scan a matrix's recent speed is that of
+// every arm. t.mu is held.
+func (t *prefetchTuner) observeScan(a int, key uintptr, speed float64) {
+	if t.scanned {
+		return // a product begun before the scan ended
+	}
+	s := t.slot(key)
+	if s.speed == 0 {
+		s.speed = speed
+		return
+	}
+	t.scanSum[a] += speed / s.speed
+	t.scanCount[a]++
+	s.speed += (speed - s.speed) / 8
+	best, bestMean := 0, 0.0
+	for i := range scanArms {
+		if t.scanCount[i] < scanSamples {
+			return
+		}
+		if m := t.scanSum[i] / t.scanCount[i]; m > bestMean {
+			best, bestMean = i, m
+		}
+	}
+	t.cur, t.nt, t.scanned = scanArms[best].d, scanArms[best].nt, true
+	if distances[t.cur] == 0 {
+		t.nt = 0
+	}
+	streamPrefetch.Store(t.setting(moveNone))
+	t.speeds = [tuneSlots]speedSlot{}
 }
 
 // speedSlot is one matrix's recent speed.
@@ -273,6 +357,9 @@ func (t *prefetchTuner) decide() {
 		t.cur++
 	case moveKind:
 		t.nt ^= 1
+	}
+	if distances[t.cur] == 0 {
+		t.nt = 0
 	}
 	streamPrefetch.Store(t.setting(moveNone))
 	// The speeds were measured at the old setting.
