@@ -41,23 +41,15 @@ const (
 	// of quants in lanes 0 and 8 (zeros elsewhere), and float32[16] @128
 	// holding each block's d in lanes 0-7 and 8-15.
 	actQ8_0P
-	// actQ8_KQ is actQ8_K grouped for the packed Q4_K loop, four blocks to a
-	// 1216-byte group (a last group of fewer blocks is padded with zeros):
-	// the blocks' 256 quants each @0, @256, @512, @768, their sub-blocks in
-	// the order of actQ8_KP; the sums of each block's eight sub-blocks,
-	// int16[8] per block, @1024; each block's d, four copies per block,
-	// float32[16] @1088; zeros @1152.
-	actQ8_KQ
 	actF16H
 	numActKinds
 )
 
 const (
-	q8PairBytes = 192  // bytes per actQ8_0P pair of blocks
-	q8KPBlock   = 320  // bytes per actQ8_KP block
-	q8KQGroup   = 1216 // bytes per actQ8_KQ group of four blocks
-	q8Block     = 40   // bytes per actQ8_0 block
-	q8KBlock    = 292  // bytes per actQ8_K block
+	q8PairBytes = 192 // bytes per actQ8_0P pair of blocks
+	q8KPBlock   = 320 // bytes per actQ8_KP block
+	q8Block     = 40  // bytes per actQ8_0 block
+	q8KBlock    = 292 // bytes per actQ8_K block
 )
 
 // actBytes returns the bytes of the prepared form of n activations.
@@ -71,8 +63,6 @@ func actBytes(a actKind, n int) int {
 		return n / 256 * q8KPBlock
 	case actQ8_0P:
 		return (n/32 + 1) / 2 * q8PairBytes
-	case actQ8_KQ:
-		return (n/256 + 3) / 4 * q8KQGroup
 	case actF16H:
 		return 2 * n
 	}
@@ -118,8 +108,6 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 		permuteQ8_K(dst, x, q.q8_KR)
 	case actQ8_0P:
 		q.q8_0P(dst, x)
-	case actQ8_KQ:
-		groupQ8_K(dst, x, q.q8_KR)
 	}
 }
 
@@ -184,29 +172,11 @@ func permuteQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x 
 	}
 }
 
-// groupQ8_K writes the actQ8_KQ form of x, quantizing each block with kr.
-func groupQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x []float32)) {
-	nb := len(x) / 256
-	for g := 0; g < (nb+3)/4; g++ {
-		n := min(4, nb-4*g)
-		out := (*[q8KQGroup]byte)(dst[q8KQGroup*g:])
-		if n < 4 {
-			*out = [q8KQGroup]byte{}
-		} else {
-			clear(out[1152:])
-		}
-		for k := 0; k < n; k++ {
-			b := 4*g + k
-			kr(out[256*k:256*k+256], out[1024+16*k:1040+16*k], out[1088+16*k:1104+16*k], 4, x[256*b:256*b+256])
-		}
-	}
-}
-
 // kpOrder is the order of the 32-value sub-blocks in the reordered forms.
 var kpOrder = [8]int{0, 2, 1, 3, 4, 6, 5, 7}
 
 // quantizeQ8_KR quantizes 256 values as one actQ8_K block straight into
-// the reordered forms (actQ8_KP, actQ8_KQ): the quants with their
+// the reordered form actQ8_KP: the quants with their
 // sub-blocks in kpOrder into qs (256 bytes), the sums of the eight
 // sub-blocks into sums (int16[8]), and d into each of the nd four-byte
 // slots of d. An assembly version may replace it; it must give the same

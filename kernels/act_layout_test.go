@@ -8,7 +8,7 @@ import (
 )
 
 // TestActLayouts checks the reordered activation forms (actQ8_0P,
-// actQ8_KP, actQ8_KQ) against their definitions, built field by field
+// actQ8_KP) against their definitions, built field by field
 // from the plain blocks of the same quantizer, for lengths with odd
 // blocks and partial groups.
 func TestActLayouts(t *testing.T) {
@@ -50,34 +50,27 @@ func TestActLayouts(t *testing.T) {
 			t.Fatalf("n=%d: actQ8_0P differs from its definition", n)
 		}
 
-		// actQ8_KP and actQ8_KQ: Q8_K blocks reordered.
+		// actQ8_KP: Q8_K blocks reordered.
 		plain = make([]byte, actBytes(actQ8_K, n))
 		prepare(actQ8_K, plain, x)
 		nb = n / 256
 		wantP := make([]byte, actBytes(actQ8_KP, n))
-		wantQ := make([]byte, actBytes(actQ8_KQ, n))
 		for b := 0; b < nb; b++ {
 			blk := plain[q8KBlock*b:]
 			p := wantP[q8KPBlock*b:]
-			g, k := wantQ[q8KQGroup*(b/4):], b%4
 			for i, sb := range []int{0, 2, 1, 3, 4, 6, 5, 7} {
 				copy(p[32*i:32*i+32], blk[4+32*sb:])
-				copy(g[256*k+32*i:256*k+32*i+32], blk[4+32*sb:])
 			}
 			for j := 0; j < 8; j++ {
 				s := int16(binary.LittleEndian.Uint16(blk[260+4*j:])) + int16(binary.LittleEndian.Uint16(blk[262+4*j:]))
 				binary.LittleEndian.PutUint16(p[256+2*j:], uint16(s))
-				binary.LittleEndian.PutUint16(g[1024+16*k+2*j:], uint16(s))
 			}
 			copy(p[272:276], blk[0:4])
-			for l := 0; l < 4; l++ {
-				copy(g[1088+16*k+4*l:], blk[0:4])
-			}
 		}
 		for _, c := range []struct {
 			a    actKind
 			want []byte
-		}{{actQ8_KP, wantP}, {actQ8_KQ, wantQ}} {
+		}{{actQ8_KP, wantP}} {
 			got := make([]byte, len(c.want))
 			for i := range got {
 				got[i] = 0xee

@@ -32,13 +32,6 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 			j := [8]int{0, 2, 1, 3, 4, 6, 5, 7}[i%256/32]*32 + i%32
 			out[i] = f32at(b[272:]) * float32(int8(b[j]))
 		}
-	case actQ8_KQ:
-		for i := range out {
-			blk := i / 256
-			g := xq[q8KQGroup*(blk/4):]
-			j := [8]int{0, 2, 1, 3, 4, 6, 5, 7}[i%256/32]*32 + i%32
-			out[i] = f32at(g[1088+16*(blk%4):]) * float32(int8(g[256*(blk%4)+j]))
-		}
 	case actF16H:
 		for i := range out {
 			out[i] = F16ToF32(uint16(xq[2*i]) | uint16(xq[2*i+1])<<8)
@@ -96,16 +89,46 @@ func ActSums(t dtype.Type, x []float32) []float32 {
 func Reordered(t dtype.Type) bool { return reordered[t] }
 
 // Unpack returns the row of cols values held in packed type pt as the bytes
-// of the GGUF type it was packed from.
+// of the GGUF type it was packed from; for an interleaved type, row is
+// whole units, and so is the result.
 func Unpack(pt dtype.Type, row []byte, cols int) []byte {
 	out := make([]byte, len(row))
+	if il, ok := interleavings[pt]; ok {
+		nb := cols / il.plain.BlockSize()
+		ub := interleaveRows * nb * il.plain.BlockBytes()
+		for at := 0; at < len(row); at += ub {
+			il.unpack(out[at:at+ub], row[at:at+ub], nb)
+		}
+		return out
+	}
 	switch pt {
-	case q4KPacked:
-		unpackQ4_KRow(out, row, cols/256)
 	case q8Packed:
 		unpackQ8_0Row(out, row, cols/32)
 	default:
 		panic("Unpack: not a packed type")
 	}
 	return out
+}
+
+// Interleaved reports whether t is an interleaved layout (units of 16 rows).
+func Interleaved(t dtype.Type) bool { _, ok := interleavings[t]; return ok }
+
+// PortableMatVec is MatVec of the rows of cols values in w with the
+// portable kernels, whatever useSIMD chose; for an interleaved type, those
+// of the plain type on each unit unpacked.
+func PortableMatVec(t dtype.Type, w []byte, cols int, x []float32) []float32 {
+	k := lookup(t)
+	rb := k.rowBytes(cols)
+	y := make([]float32, len(w)/rb)
+	act := portableAct[t]
+	xq := make([]byte, actBytes(act, cols))
+	quantizeGo(act, xq, x)
+	if il, ok := interleavings[t]; ok {
+		unitVec(il.unpack, k.blockBytes, portable[il.plain])(y, w, rb*interleaveRows, xq)
+		return y
+	}
+	for i := range y {
+		y[i] = portable[t](w[i*rb:(i+1)*rb], xq)
+	}
+	return y
 }

@@ -27,9 +27,13 @@ type vecFunc func(y []float32, w []byte, rb int, xq []byte)
 type kernel struct {
 	blockSize  int
 	blockBytes int
-	act        actKind // form of the activations the dot products take
-	qdot       qdotFunc
-	vec        vecFunc
+	// unit, when above 1, is how many rows an interleaved layout keeps
+	// together (see interleave.go): the loops take whole units, rb is the
+	// bytes of a unit, and y holds unit values per unit.
+	unit int
+	act  actKind // form of the activations the dot products take
+	qdot qdotFunc
+	vec  vecFunc
 	// vecBatch, when set, is vec for batched products (MatMul with n > 1),
 	// whose weight rows come from cache after the first vector: the same
 	// loop with a shorter prefetch distance, taking activations of the
@@ -104,6 +108,7 @@ func registerPortable() {
 	register(dtype.Q6_K, actQ8_K, qdotQ6_K, dequantQ6_K)
 	register(dtype.Q8_K, actF32, fdot(dotQ8_K), dequantQ8_K)
 	registerPacked()
+	registerInterleaved()
 	quantizeQ8_0 = quantizeQ8_0Go
 	quantizeQ8_K = quantizeQ8_KGo
 	quantizeQ8_KR = quantizeQ8_KRVia
@@ -135,6 +140,9 @@ func lookup(t dtype.Type) *kernel {
 	}
 	return &kernelTable[t]
 }
+
+// unitRows returns how many rows the kernel's loops take at a time.
+func (k *kernel) unitRows() int { return max(k.unit, 1) }
 
 // rowBytes returns the bytes of n values of the kernel's type, panicking when
 // n is not a whole number of blocks.
@@ -175,6 +183,9 @@ func Dot(t dtype.Type, row []byte, x []float32) float32 {
 	}
 	if len(x) == 0 {
 		return 0
+	}
+	if k.unit > 1 {
+		panic(fmt.Sprintf("kernels: Dot %v: an interleaved layout has no single rows", t))
 	}
 	s := scratchPool.Get().(*scratch)
 	buf := s.bytes(8 + actBytes(k.act, len(x)))

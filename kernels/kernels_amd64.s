@@ -1396,9 +1396,9 @@ GLOBL k4w3<>(SB), RODATA|NOPTR, $64
 // its low nibbles are two sub-blocks whose activations are now adjacent.
 // Per block: the scales and mins are unpacked with byte shuffles, each 64
 // nibbles times activations goes VPMADDUBSW (16-bit pairs) then VPDPWSSD
-// with the scales (32-bit), and the block's integer sums are scaled and
-// added to float accumulators; the horizontal sum waits for the row's end.
-// The sums are those of the portable kernel, in another order.
+// with the scales (32-bit); the block's integer sums are then added up
+// and scaled as the portable kernel does, so the results are its bit for
+// bit (and the interleaved loop's, which keeps the same order).
 TEXT ·vecQ4_KAVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), R14
@@ -1419,8 +1419,7 @@ q4k5row:
 	MOVQ SI, R10
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
-	VPXORD Z30, Z30, Z30
-	VPXORD Z23, Z23, Z23
+	VXORPS X15, X15, X15
 q4k5block:
 	PFLINES3(R14)
 	// T = [s0..s7, m0..m7]: s0-3 = p0-3&63, s4-7 = p8-11&15 | (p0-3>>6)<<4,
@@ -1465,25 +1464,26 @@ q4k5block:
 	VPDPWSSD Z19, Z17, Z16
 	VPDPWSSD Z20, Z18, Z21
 	VPADDD Z21, Z16, Z16
-	VCVTDQ2PS Z16, Z16
+	// The block's integer sums, isum and summs, then as the portable
+	// kernel: sum += (d*dx)*isum - (dmin*dx)*summs.
+	VEXTRACTI64X4 $1, Z16, Y4
+	VPADDD Y16, Y4, Y4
+	VEXTRACTI128 $1, Y4, X0
+	VPADDD X0, X4, X4
+	VPHADDD X7, X4, X4
+	VPHADDD X4, X4, X4
+	VCVTDQ2PS X4, X4
 	VCVTPH2PS (R10), X8
 	VMULPS.BCST 272(R11), X8, X8
-	VBROADCASTSS X8, Z22
-	VFMADD231PS Z22, Z16, Z30
-	VCVTDQ2PS X7, X7
-	VPERMILPS $0x55, X8, X9
-	VFMADD231PS X9, X7, X23
+	VMULPS X4, X8, X8
+	VMOVSHDUP X8, X9
+	VSUBSS X9, X8, X8
+	VADDSS X8, X15, X15
 	ADDQ $144, R10
 	ADDQ $320, R11
 	DECQ R12
 	JNZ q4k5block
-	VEXTRACTF64X4 $1, Z30, Y1
-	VADDPS Y30, Y1, Y1
-	HSUM8(Y1, X1, X2)
-	VMOVAPS X23, X3
-	HSUM4(X3, X4)
-	VSUBSS X3, X1, X1
-	VMOVSS X1, (DI)
+	VMOVSS X15, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI
 	DECQ R9

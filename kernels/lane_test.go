@@ -28,7 +28,7 @@ func TestSplitLanes(t *testing.T) {
 		j.n = tc.n
 		row0, total := 0, 0
 		for i, r := range tc.rows {
-			j.segs = append(j.segs, segment{y: make([]float32, r*tc.n), rb: tc.rb[i], row0: row0})
+			j.segs = append(j.segs, segment{y: make([]float32, r*tc.n), rb: tc.rb[i], row0: row0, units: r})
 			row0 += r
 			total += r * tc.rb[i]
 		}

@@ -13,8 +13,8 @@ import (
 // weight bytes per second, the rate a core could keep up with. (Weights
 // are random bytes: the loops' speed does not depend on the values.)
 func BenchmarkLoopCache(b *testing.B) {
-	types := []dtype.Type{dtype.Q4_K, q4KPacked, dtype.Q8_0, q8Packed, dtype.Q6_K, dtype.Q5_K, dtype.Q4_0, dtype.F16, dtype.BF16}
-	names := map[dtype.Type]string{q4KPacked: "Q4_K-packed", q8Packed: "Q8_0-packed"}
+	types := []dtype.Type{dtype.Q4_K, q4KX16, dtype.Q8_0, q8Packed, dtype.Q6_K, dtype.Q5_K, dtype.Q4_0, dtype.F16, dtype.BF16}
+	names := map[dtype.Type]string{q4KX16: "Q4_K-x16", q8Packed: "Q8_0-packed"}
 	for _, typ := range types {
 		name := names[typ]
 		if name == "" {
@@ -23,7 +23,7 @@ func BenchmarkLoopCache(b *testing.B) {
 		k := lookup(typ)
 		const cols = 2048
 		rb := k.rowBytes(cols)
-		rows := (256 << 10) / rb
+		rows := (256 << 10) / rb &^ 15
 		r := rand.New(rand.NewPCG(1, 2))
 		w := make([]byte, rows*rb)
 		for i := range w {
@@ -44,7 +44,7 @@ func BenchmarkLoopCache(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(w)))
 			for b.Loop() {
-				k.vec(y, w, rb, xq)
+				k.vec(y, w, rb*k.unitRows(), xq)
 			}
 		})
 	}

@@ -52,16 +52,18 @@ func checkWeights(op string, t dtype.Type, w []byte, rows, rb int) {
 	}
 }
 
-// segment is one weight matrix of a job: rows [row0, row0+len(y)/n) of the
-// job's row space.
+// segment is one weight matrix of a job: rows [row0, row0+units) of the
+// job's row space, each of them a unit of the kernel's rows (one row, or
+// an interleaved layout's sixteen) and rb bytes.
 type segment struct {
-	k    *kernel
-	y    []float32
-	w    []byte
-	rb   int
-	xq   []byte // prepared activations, n vectors of ab bytes
-	ab   int
-	row0 int
+	k     *kernel
+	y     []float32
+	w     []byte
+	rb    int
+	xq    []byte // prepared activations, n vectors of ab bytes
+	ab    int
+	row0  int
+	units int
 }
 
 // job is one MatVec/MatMul/MatMuls call shared by the caller and the helpers
@@ -133,6 +135,10 @@ func MatMuls(ps []Product, x []float32, n int) {
 		rows := len(p.Y) / n
 		rb := k.rowBytes(cols)
 		checkWeights("MatMuls", p.Type, p.W, rows, rb)
+		u := k.unitRows()
+		if rows%u != 0 {
+			panic(fmt.Sprintf("kernels: MatMuls %v: %d rows is not a whole number of %d-row units", p.Type, rows, u))
+		}
 		act := k.actFor(n)
 		ab := actBytes(act, cols)
 		s := prepared[act]
@@ -144,8 +150,8 @@ func MatMuls(ps []Product, x []float32, n int) {
 				prepare(act, xq[v*ab:(v+1)*ab], x[v*cols:(v+1)*cols])
 			}
 		}
-		j.segs = append(j.segs, segment{k: k, y: p.Y, w: p.W, rb: rb, xq: s.bytes(n * ab), ab: ab, row0: total})
-		total += rows
+		j.segs = append(j.segs, segment{k: k, y: p.Y, w: p.W, rb: rb * u, xq: s.bytes(n * ab), ab: ab, row0: total, units: rows / u})
+		total += rows / u
 	}
 	// A product of one vector streams its weights: it tunes the prefetch
 	// distance (tune.go).
@@ -157,7 +163,7 @@ func MatMuls(ps []Product, x []float32, n int) {
 		j.takeSoon(false)
 		for i := range j.segs {
 			sg := &j.segs[i]
-			compute(sg.k, sg.y, sg.w, sg.rb, sg.xq, sg.ab, n, 0, len(sg.y)/n)
+			compute(sg.k, sg.y, sg.w, sg.rb, sg.xq, sg.ab, n, 0, sg.units)
 		}
 	} else {
 		j.takeSoon(true)
@@ -247,14 +253,14 @@ func (j *job) splitLanes(p int) {
 	j.nlanes = p
 	total := 0
 	for i := range j.segs {
-		total += len(j.segs[i].y) / j.n * j.segs[i].rb
+		total += j.segs[i].units * j.segs[i].rb
 	}
 	// Walk the segments, cutting a lane each time the running byte count
 	// passes the next multiple of total/p.
 	start, lane, acc := 0, 0, 0
 	for i := range j.segs {
 		sg := &j.segs[i]
-		pos, end := sg.row0, sg.row0+len(sg.y)/j.n
+		pos, end := sg.row0, sg.row0+sg.units
 		for lane < p-1 {
 			// Rows of this segment that bring the count to the lane's end.
 			need := max((lane+1)*total/p-acc, 0)
@@ -451,7 +457,7 @@ func (j *job) runRows(p, lo, hi int) {
 func (j *job) computeRows(lo, hi int) {
 	for i := range j.segs {
 		sg := &j.segs[i]
-		r1 := sg.row0 + len(sg.y)/j.n
+		r1 := sg.row0 + sg.units
 		if r1 <= lo || sg.row0 >= hi {
 			continue
 		}
@@ -464,10 +470,12 @@ func (j *job) computeRows(lo, hi int) {
 // the core's cache (L2) while every activation vector passes over it.
 const rowGroupBytes = 128 << 10
 
-// compute does rows [lo, hi) of a MatVec (n == 1) or MatMul.
+// compute does units [lo, hi) (rows, for other than interleaved layouts)
+// of a MatVec (n == 1) or MatMul, each unit rb bytes.
 func compute(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, n, lo, hi int) {
+	u := k.unitRows()
 	if n == 1 {
-		k.vec(y[lo:hi], w[lo*rb:hi*rb], rb, xq[:ab])
+		k.vec(y[lo*u:hi*u], w[lo*rb:hi*rb], rb, xq[:ab])
 		return
 	}
 	rows := len(y) / n
@@ -480,7 +488,7 @@ func compute(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, n, lo, hi 
 		g1 := min(g0+group, hi)
 		wg := w[g0*rb : g1*rb]
 		for j := 0; j < n; j++ {
-			vec(y[j*rows+g0:j*rows+g1], wg, rb, xq[j*ab:(j+1)*ab])
+			vec(y[j*rows+g0*u:j*rows+g1*u], wg, rb, xq[j*ab:(j+1)*ab])
 		}
 	}
 }

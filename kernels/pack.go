@@ -16,64 +16,70 @@ import (
 // instead of the GGUF type. Packed bytes are not GGUF bytes: they must not
 // be written to a file or read as a row of the original type.
 
-// q4KPacked is Q4_K, packed: each row's blocks in groups of four, the
-// group's four 16-byte block headers first, then the four blocks' 128
-// nibble bytes as Q4_K stores them, so that on a 64-byte aligned row of a
-// multiple of four blocks every 64 nibble bytes fill one cache line (a last
-// group of fewer blocks is laid out the same way, smaller). A header holds
-// d and dmin (fp16) and the sixteen 6-bit scales and mins, s0..s7 then
-// m0..m7, value i in bits 6i..6i+5 of the remaining 12 bytes read as a
-// little-endian number (Q4_K splits the high bits of s4..s7 and m4..m7
-// off, which costs eight instructions a block to undo; these take three,
-// for four blocks at once).
-const q4KPacked = dtype.Type(numGGUFTypes)
-
 // q8Packed is Q8_0, packed: each row's blocks in groups of eight, the
 // eight scales (fp16) first, then the eight blocks' 32 quants, each plus
 // 128 (stored as unsigned bytes, the operand VPDPBUSD takes unsigned: the
 // activations' precomputed sums correct for the 128). One conversion then
 // serves eight scales, and no instruction flips signs. Rows of a whole
 // number of groups only.
-const q8Packed = dtype.Type(numGGUFTypes + 1)
+const q8Packed = dtype.Type(numGGUFTypes)
 
 // numGGUFTypes bounds the GGUF type values the kernel table holds; packed
 // types follow them.
 const numGGUFTypes = 32
 
-// numTypes is the size of the kernel table: GGUF types and packed types.
+// numTypes is the size of the kernel table: GGUF types, packed types and
+// interleaved types (interleave.go).
 const numTypes = numGGUFTypes + 2
 
-// packing describes the packed layout of a GGUF type.
+// packing describes the packed layouts of a GGUF type.
 type packing struct {
-	packed dtype.Type // the type value that names the layout
+	packed dtype.Type // the type value that names the row layout, if any
 	group  int        // packed rows hold a multiple of this many blocks
 	// pack rewrites one row of nb blocks in place, using tmp (one row) as
 	// scratch.
 	pack func(row, tmp []byte, nb int)
+	// interleaved, when not 0, is the interleaved layout (interleave.go)
+	// that matrices of a whole number of its units get instead, when its
+	// loop is installed; packUnit rewrites one unit, rows of nb blocks one
+	// after another, in place, using tmp (one unit) as scratch.
+	interleaved dtype.Type
+	packUnit    func(rows, tmp []byte, nb int)
 }
 
 // packings holds the types that have a packed layout.
 var packings = map[dtype.Type]packing{
-	dtype.Q4_K: {packed: q4KPacked, group: 1, pack: packQ4_KRow},
+	dtype.Q4_K: {interleaved: q4KX16, packUnit: packQ4_KX16},
 	dtype.Q8_0: {packed: q8Packed, group: 8, pack: packQ8_0Row},
 }
 
 // Pack rewrites w, rows of cols values of type t, into the packed layout of
 // t that the kernels in use read fastest, in place, and returns the type to
-// compute with from then on. When t has no such layout (or none faster than
-// the plain one on this CPU, or cols is not a whole number of blocks) it
-// leaves w alone and returns t.
+// compute with from then on: an interleaved layout (interleave.go) when
+// there are whole units of its rows, else one that packs each row on its
+// own. When t has no such layout (or none faster than the plain one on
+// this CPU, or cols is not a whole number of blocks) it leaves w alone and
+// returns t. A matrix packed interleaved must be used in whole units: a
+// product over part of it takes rows from a multiple of 16 to another.
 func Pack(t dtype.Type, w []byte, cols int) dtype.Type {
 	p, ok := packings[t]
-	if !ok || !packedFast[p.packed] || cols <= 0 || cols%t.BlockSize() != 0 {
+	if !ok || cols <= 0 || cols%t.BlockSize() != 0 {
 		return t
 	}
 	nb := cols / t.BlockSize()
-	if nb%p.group != 0 {
-		return t
-	}
 	rb := nb * t.BlockBytes()
 	if len(w)%rb != 0 {
+		return t
+	}
+	if u := p.interleaved; u != 0 && packedFast[u] && len(w)/rb%interleaveRows == 0 {
+		ub := rb * interleaveRows
+		tmp := make([]byte, ub)
+		for at := 0; at < len(w); at += ub {
+			p.packUnit(w[at:at+ub], tmp, nb)
+		}
+		return u
+	}
+	if p.packed == 0 || !packedFast[p.packed] || nb%p.group != 0 {
 		return t
 	}
 	tmp := make([]byte, rb)
@@ -86,51 +92,6 @@ func Pack(t dtype.Type, w []byte, cols int) dtype.Type {
 // packedFast marks the packed types whose layout an installed SIMD loop
 // reads (set by the installers); Pack leaves other types alone.
 var packedFast [numTypes]bool
-
-// q4KPlace returns where block i of a packed Q4_K row of nb blocks keeps
-// its header and its nibbles.
-func q4KPlace(i, nb int) (head, nibbles int) {
-	g, k := i/4, i%4
-	if g < nb/4 {
-		return 576*g + 16*k, 576*g + 64 + 128*k
-	}
-	base, r := 576*(nb/4), nb%4
-	return base + 16*k, base + 16*r + 128*k
-}
-
-// packQ4_KRow packs one Q4_K row of nb blocks in place.
-func packQ4_KRow(row, tmp []byte, nb int) {
-	copy(tmp, row)
-	for i := 0; i < nb; i++ {
-		b := (*[144]byte)(tmp[144*i:])
-		h, q := q4KPlace(i, nb)
-		copy(row[h:h+4], b[:4])
-		var f [16]byte
-		for j := 0; j < 8; j++ {
-			f[j], f[8+j] = scaleMinK4(j, (*[12]byte)(b[4:]))
-		}
-		putFields6(row[h+4:h+16], &f)
-		copy(row[q:q+128], b[16:])
-	}
-}
-
-// unpackQ4_KRow is packQ4_KRow's inverse: it writes the Q4_K row of nb
-// blocks held packed in src into dst.
-func unpackQ4_KRow(dst, src []byte, nb int) {
-	for i := 0; i < nb; i++ {
-		b := (*[144]byte)(dst[144*i:])
-		h, q := q4KPlace(i, nb)
-		copy(b[:4], src[h:h+4])
-		f := fields6(src[h+4 : h+16])
-		p := (*[12]byte)(b[4:])
-		for j := 0; j < 4; j++ {
-			p[j] = f[j] | f[4+j]>>4<<6
-			p[4+j] = f[8+j] | f[12+j]>>4<<6
-			p[8+j] = f[4+j]&0xf | f[12+j]&0xf<<4
-		}
-		copy(b[16:], src[q:q+128])
-	}
-}
 
 // packQ8_0Row packs one Q8_0 row of nb blocks (a multiple of 8) in place.
 func packQ8_0Row(row, tmp []byte, nb int) {
@@ -191,93 +152,8 @@ func dequantQ8_0Packed(dst []float32, src []byte) {
 	dequantQ8_0(dst, tmp)
 }
 
-// putFields6 stores sixteen 6-bit values end to end in 12 bytes, value i in
-// bits 6i..6i+5 of the little-endian number they make.
-func putFields6(dst []byte, f *[16]byte) {
-	var lo, hi uint64
-	for i, v := range f {
-		p := 6 * uint(i)
-		switch {
-		case p+6 <= 64:
-			lo |= uint64(v&63) << p
-		case p >= 64:
-			hi |= uint64(v&63) << (p - 64)
-		default:
-			lo |= uint64(v&63) << p
-			hi |= uint64(v&63) >> (64 - p)
-		}
-	}
-	binary.LittleEndian.PutUint64(dst, lo)
-	binary.LittleEndian.PutUint32(dst[8:], uint32(hi))
-}
-
-// fields6 reads the sixteen 6-bit values putFields6 stored.
-func fields6(src []byte) [16]byte {
-	lo := binary.LittleEndian.Uint64(src)
-	hi := uint64(binary.LittleEndian.Uint32(src[8:]))
-	var f [16]byte
-	for i := range f {
-		p := 6 * uint(i)
-		var v uint64
-		switch {
-		case p+6 <= 64:
-			v = lo >> p
-		case p >= 64:
-			v = hi >> (p - 64)
-		default:
-			v = lo>>p | hi<<(64-p)
-		}
-		f[i] = byte(v & 63)
-	}
-	return f
-}
-
-// qdotQ4_KPacked is qdotQ4_K over a packed row, the same sums in the same
-// order.
-func qdotQ4_KPacked(row, xq []byte) float32 {
-	var sumf float32
-	nb := len(row) / 144
-	for i := 0; i < nb; i++ {
-		h, qo := q4KPlace(i, nb)
-		m := (*[16]byte)(row[h:])
-		q := (*[128]byte)(row[qo:])
-		f := fields6(m[4:])
-		a := (*[q8KBlock]byte)(xq[q8KBlock*i:])
-		var isum, summs int32
-		for c := 0; c < 4; c++ {
-			s1, m1 := f[2*c], f[8+2*c]
-			s2, m2 := f[2*c+1], f[8+2*c+1]
-			var i1, i2 int32
-			for l := 0; l < 32; l++ {
-				v := q[32*c+l]
-				i1 += int32(v&0xf) * q8kAt(a, 64*c+l)
-				i2 += int32(v>>4) * q8kAt(a, 64*c+32+l)
-			}
-			isum += int32(s1)*i1 + int32(s2)*i2
-			summs += int32(m1)*(bsum(a, 4*c)+bsum(a, 4*c+1)) + int32(m2)*(bsum(a, 4*c+2)+bsum(a, 4*c+3))
-		}
-		yd := f32at(a[0:])
-		sumf += f16at(m[0:])*yd*float32(isum) - f16at(m[2:])*yd*float32(summs)
-	}
-	return sumf
-}
-
-// dequantQ4_KPacked decodes one packed row: len(dst) values (a whole row;
-// the layout depends on the row's length).
-func dequantQ4_KPacked(dst []float32, src []byte) {
-	nb := len(dst) / 256
-	tmp := make([]byte, 144*nb)
-	unpackQ4_KRow(tmp, src[:144*nb], nb)
-	dequantQ4_K(dst, tmp)
-}
-
 // registerPacked adds the portable kernels of the packed types.
 func registerPacked() {
-	kernelTable[q4KPacked] = kernel{
-		blockSize: 256, blockBytes: 144, act: actQ8_K,
-		qdot: qdotQ4_KPacked, vec: vecOf(qdotQ4_KPacked), dequant: dequantQ4_KPacked,
-	}
-	portable[q4KPacked], portableAct[q4KPacked] = qdotQ4_KPacked, actQ8_K
 	kernelTable[q8Packed] = kernel{
 		blockSize: 32, blockBytes: 34, act: actQ8_0,
 		qdot: qdotQ8_0Packed, vec: vecOf(qdotQ8_0Packed), dequant: dequantQ8_0Packed,

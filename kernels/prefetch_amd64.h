@@ -95,3 +95,19 @@
 	PREFETCHNTA 384(R10)(reg*1); \
 	PREFETCHNTA 448(R10)(reg*1); \
 	PREFETCHNTA 512(R10)(reg*1)
+
+// PFAT4(off, reg) is PFLINES4(reg) for the lines at off(R10)+reg.
+#define PFAT4(off, reg) \
+	TESTQ reg, reg; \
+	JZ 12(PC); \
+	BTQ $0, reg; \
+	JC 6(PC); \
+	PREFETCHT0 off(R10)(reg*1); \
+	PREFETCHT0 off+64(R10)(reg*1); \
+	PREFETCHT0 off+128(R10)(reg*1); \
+	PREFETCHT0 off+192(R10)(reg*1); \
+	JMP 5(PC); \
+	PREFETCHNTA off(R10)(reg*1); \
+	PREFETCHNTA off+64(R10)(reg*1); \
+	PREFETCHNTA off+128(R10)(reg*1); \
+	PREFETCHNTA off+192(R10)(reg*1)

@@ -101,16 +101,19 @@ func useSIMD() {
 	setVec(dtype.Q5_K, vecQ5_KAVX2)
 	if hasAVX512VNNI {
 		// The AVX-512 Q8_0 and Q4_K loops take their own activation
-		// layouts and sum in another order (within float rounding of the
-		// portable kernels); they need about half the instructions per
-		// block of the AVX2 ones.
+		// layouts; they need about half the instructions per block of
+		// the AVX2 ones. The Q8_0 loop sums in another order (within
+		// float rounding of the portable kernel); the Q4_K loop keeps the
+		// portable order, as the interleaved Q4_K loop does, so that
+		// streamed spans (in the file's layout) and resident ones
+		// (interleaved) give the same bits.
 		quantizeQ8_KR = quantizeQ8_KRAVX512
 		kernelTable[dtype.Q8_0].act = actQ8_0P
 		setVecPF(dtype.Q8_0, vecQ8_0AVX512)
 		reordered[dtype.Q8_0] = true
 		kernelTable[dtype.Q4_K].act = actQ8_KP
 		setVecPF(dtype.Q4_K, vecQ4_KAVX512)
-		reordered[dtype.Q4_K] = true
+		reordered[dtype.Q4_K] = false
 		setVecPF(dtype.Q6_K, vecQ6_KAVX512)
 		setVecF16(vecF16AVX512)
 		setVec(dtype.F32, vecF32AVX512)
@@ -223,17 +226,20 @@ func setVec(t dtype.Type, loop rowLoop) {
 // bounds the loop relies on.
 func rowVec(k *kernel, loop rowLoop) vecFunc { return rowVecAct(k, k.act, loop) }
 
-// rowVecAct is rowVec for a loop over activations of the form act.
+// rowVecAct is rowVec for a loop over activations of the form act. The
+// loop of an interleaved type (kernel.unit) takes whole units: rb is a
+// unit's bytes, and it is handed the number of units as its rows.
 func rowVecAct(k *kernel, act actKind, loop rowLoop) vecFunc {
-	bs, bb := k.blockSize, k.blockBytes
+	bs, bb, u := k.blockSize, k.blockBytes, k.unitRows()
 	return func(y []float32, w []byte, rb int, xq []byte) {
-		if len(y) == 0 || rb == 0 {
+		n := len(y) / u
+		if n == 0 || rb == 0 {
 			return
 		}
-		nb := rb / bb
-		_ = w[len(y)*rb-1]
+		nb := rb / u / bb
+		_ = w[n*rb-1]
 		_ = xq[actBytes(act, nb*bs)-1]
-		loop(&y[0], &w[0], rb, len(y), &xq[0], nb)
+		loop(&y[0], &w[0], rb, n, &xq[0], nb)
 	}
 }
 

@@ -1,0 +1,180 @@
+package kernels
+
+import (
+	"fmt"
+
+	"ferry/dtype"
+)
+
+// Interleaved layouts. A row loop that walks one row at a time pays, per
+// block, for unpacking the block's scales, for applying them to its
+// sub-block sums, and for the horizontal sums of the row's lanes; on a core
+// whose 512-bit operations take two passes (Zen 4) those are what keeps
+// decode short of the memory's speed. Packing sixteen rows together, four
+// quants of each row side by side, lets one VPDPBUSD take four quants of
+// sixteen rows against four activation bytes broadcast to every lane: each
+// 32-bit lane is one row, a sub-block's sums land in one register after
+// eight of them, one multiply applies sixteen rows' scales at once, and the
+// sixteen results are the lanes of one register, with no horizontal sums.
+// Such a layout is a unit of sixteen rows: the kernels of an interleaved
+// type take whole units (kernel.unit), and Pack chooses it only for
+// matrices whose rows are a multiple of sixteen.
+
+// interleaveRows is how many rows an interleaved unit holds.
+const interleaveRows = 16
+
+// q4KX16 is Q4_K interleaved by sixteen rows. A unit of sixteen rows of nb
+// blocks holds, for each block index b in turn, 2304 bytes (the sixteen
+// rows' block b, in the same space):
+//
+//   - @0 the sixteen rows' d, @32 their dmin (fp16, row r at 2r);
+//   - @64 their 6-bit scales and @160 their 6-bit mins, 96 bytes each, field
+//     i in bits 6i..6i+5 of the little-endian number the bytes make: scale i
+//     is sub-block i/16 of row i%16, min i is sub-block 2(i/32)+i%2 of row
+//     i%32/2 (the two mins of a pair of sub-blocks side by side);
+//   - @256 the quants, 64 bytes per step s = 8c+t (c the 64-value chunk of
+//     the block, t in 0..7): row r's bytes 32c+4t..32c+4t+3 of the block's
+//     qs at 4r, whose low nibbles are values 64c+4t..+3 (sub-block 2c) and
+//     high nibbles values 64c+32+4t..+3 (sub-block 2c+1).
+const q4KX16 = dtype.Type(numGGUFTypes + 1)
+
+// q4KX16Block is the size of one block index of a q4KX16 unit.
+const q4KX16Block = interleaveRows * 144
+
+// packQ4_KX16 packs one unit, sixteen Q4_K rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ4_KX16(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 144 * nb
+	for b := 0; b < nb; b++ {
+		out := rows[q4KX16Block*b : q4KX16Block*(b+1)]
+		var sc, mn [128]byte
+		for r := 0; r < interleaveRows; r++ {
+			blk := (*[144]byte)(tmp[rb*r+144*b:])
+			copy(out[2*r:2*r+2], blk[0:2])
+			copy(out[32+2*r:32+2*r+2], blk[2:4])
+			for j := 0; j < 8; j++ {
+				s, m := scaleMinK4(j, (*[12]byte)(blk[4:]))
+				sc[16*j+r] = s
+				mn[32*(j/2)+2*r+j%2] = m
+			}
+			for c := 0; c < 4; c++ {
+				for t := 0; t < 8; t++ {
+					copy(out[256+64*(8*c+t)+4*r:][:4], blk[16+32*c+4*t:])
+				}
+			}
+		}
+		putFields6N(out[64:160], sc[:])
+		putFields6N(out[160:256], mn[:])
+	}
+}
+
+// unpackQ4_KX16 is packQ4_KX16's inverse: it writes the sixteen Q4_K rows
+// of the unit src into dst.
+func unpackQ4_KX16(dst, src []byte, nb int) {
+	rb := 144 * nb
+	for b := 0; b < nb; b++ {
+		in := src[q4KX16Block*b : q4KX16Block*(b+1)]
+		sc, mn := fields6N(in[64:160], 128), fields6N(in[160:256], 128)
+		for r := 0; r < interleaveRows; r++ {
+			blk := (*[144]byte)(dst[rb*r+144*b:])
+			copy(blk[0:2], in[2*r:])
+			copy(blk[2:4], in[32+2*r:])
+			var s, m [8]byte
+			for j := 0; j < 8; j++ {
+				s[j], m[j] = sc[16*j+r], mn[32*(j/2)+2*r+j%2]
+			}
+			p := (*[12]byte)(blk[4:])
+			for j := 0; j < 4; j++ {
+				p[j] = s[j] | s[4+j]>>4<<6
+				p[4+j] = m[j] | m[4+j]>>4<<6
+				p[8+j] = s[4+j]&0xf | m[4+j]&0xf<<4
+			}
+			for c := 0; c < 4; c++ {
+				for t := 0; t < 8; t++ {
+					copy(blk[16+32*c+4*t:][:4], in[256+64*(8*c+t)+4*r:])
+				}
+			}
+		}
+	}
+}
+
+// putFields6N stores the 6-bit values f end to end in dst, value i in bits
+// 6i..6i+5 of the little-endian number the bytes make.
+func putFields6N(dst []byte, f []byte) {
+	clear(dst)
+	for i, v := range f {
+		for bit := 0; bit < 6; bit++ {
+			if v>>bit&1 != 0 {
+				p := 6*i + bit
+				dst[p/8] |= 1 << (p % 8)
+			}
+		}
+	}
+}
+
+// fields6N reads n 6-bit values that putFields6N stored.
+func fields6N(src []byte, n int) []byte {
+	f := make([]byte, n)
+	for i := range f {
+		for bit := 0; bit < 6; bit++ {
+			p := 6*i + bit
+			f[i] |= (src[p/8] >> (p % 8) & 1) << bit
+		}
+	}
+	return f
+}
+
+// unitVec is the portable vecFunc of an interleaved type: each unit of
+// rb bytes is unpacked into sixteen rows of the plain type, whose portable
+// row dot (taking activations of the plain type's form) computes them.
+// It is the reference the SIMD loops are tested against, not a fast path.
+func unitVec(unpack func(dst, src []byte, nb int), blockBytes int, dot qdotFunc) vecFunc {
+	return func(y []float32, w []byte, rb int, xq []byte) {
+		rowBytes := rb / interleaveRows
+		nb := rowBytes / blockBytes
+		tmp := make([]byte, rb)
+		for u := 0; u < len(y)/interleaveRows; u++ {
+			unpack(tmp, w[u*rb:(u+1)*rb], nb)
+			for r := 0; r < interleaveRows; r++ {
+				y[u*interleaveRows+r] = dot(tmp[r*rowBytes:(r+1)*rowBytes], xq)
+			}
+		}
+	}
+}
+
+// unitRowDot stands in for the row dot of an interleaved type, whose rows
+// do not exist one by one: calling it is a misuse.
+func unitRowDot(row, xq []byte) float32 {
+	panic("kernels: an interleaved layout has no single rows (use MatVec or MatMul on whole units of 16 rows)")
+}
+
+// unitDequant stands in for the dequantizer of an interleaved type.
+func unitDequant(dst []float32, src []byte) {
+	panic(fmt.Sprintf("kernels: an interleaved layout has no single rows to dequantize (%d values)", len(dst)))
+}
+
+// interleaving describes an interleaved layout: the GGUF type it holds
+// and how to unpack a unit back into rows of it.
+type interleaving struct {
+	plain  dtype.Type
+	unpack func(dst, src []byte, nb int)
+}
+
+// interleavings holds the interleaved layouts by their type values.
+var interleavings = map[dtype.Type]interleaving{
+	q4KX16: {plain: dtype.Q4_K, unpack: unpackQ4_KX16},
+}
+
+// registerInterleaved adds the portable kernels of the interleaved types:
+// those of the plain type on each unit unpacked.
+func registerInterleaved() {
+	for t, il := range interleavings {
+		k := kernelTable[il.plain]
+		kernelTable[t] = kernel{
+			blockSize: k.blockSize, blockBytes: k.blockBytes, unit: interleaveRows, act: k.act,
+			qdot: unitRowDot, vec: unitVec(il.unpack, k.blockBytes, k.qdot), dequant: unitDequant,
+		}
+		portable[t], portableAct[t] = unitRowDot, k.act
+	}
+}

@@ -1,0 +1,15 @@
+package kernels
+
+// The AVX-512 loops of the interleaved types (interleave_amd64.s).
+
+//go:noescape
+func vecQ4_KX16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+var _ = addInstaller(func(avx512 bool) {
+	if !avx512 {
+		return
+	}
+	kernelTable[q4KX16].act = actQ8_KP
+	setVecPF(q4KX16, vecQ4_KX16AVX512)
+	packedFast[q4KX16] = true
+})
