@@ -101,13 +101,7 @@ func Unpack(pt dtype.Type, row []byte, cols int) []byte {
 		}
 		return out
 	}
-	switch pt {
-	case q8Packed:
-		unpackQ8_0Row(out, row, cols/32)
-	default:
-		panic("Unpack: not a packed type")
-	}
-	return out
+	panic("Unpack: not a packed type")
 }
 
 // Interleaved reports whether t is an interleaved layout (units of 16 rows).

@@ -36,10 +36,58 @@ const interleaveRows = 16
 //     the block, t in 0..7): row r's bytes 32c+4t..32c+4t+3 of the block's
 //     qs at 4r, whose low nibbles are values 64c+4t..+3 (sub-block 2c) and
 //     high nibbles values 64c+32+4t..+3 (sub-block 2c+1).
-const q4KX16 = dtype.Type(numGGUFTypes + 1)
+const q4KX16 = dtype.Type(numGGUFTypes)
 
 // q4KX16Block is the size of one block index of a q4KX16 unit.
 const q4KX16Block = interleaveRows * 144
+
+// q8X16 is Q8_0 interleaved by sixteen rows. A unit of sixteen rows of nb
+// blocks holds, for each block index b in turn, 544 bytes (the sixteen
+// rows' block b, in the same space): @0 the sixteen rows' d (fp16, row r at
+// 2r); @32 the quants, 64 bytes per step t in 0..7: row r's quants
+// 4t..4t+3 at 4r, each plus 128 as an unsigned byte (the operand VPDPBUSD
+// takes unsigned; the activations' sums correct for the 128).
+const q8X16 = dtype.Type(numGGUFTypes + 1)
+
+// q8X16Block is the size of one block index of a q8X16 unit.
+const q8X16Block = interleaveRows * 34
+
+// packQ8_0X16 packs one unit, sixteen Q8_0 rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ8_0X16(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 34 * nb
+	for b := 0; b < nb; b++ {
+		out := rows[q8X16Block*b : q8X16Block*(b+1)]
+		for r := 0; r < interleaveRows; r++ {
+			blk := tmp[rb*r+34*b:]
+			copy(out[2*r:2*r+2], blk[0:2])
+			for t := 0; t < 8; t++ {
+				for i := 0; i < 4; i++ {
+					out[32+64*t+4*r+i] = blk[2+4*t+i] ^ 0x80
+				}
+			}
+		}
+	}
+}
+
+// unpackQ8_0X16 is packQ8_0X16's inverse: it writes the sixteen Q8_0 rows
+// of the unit src into dst.
+func unpackQ8_0X16(dst, src []byte, nb int) {
+	rb := 34 * nb
+	for b := 0; b < nb; b++ {
+		in := src[q8X16Block*b:]
+		for r := 0; r < interleaveRows; r++ {
+			blk := dst[rb*r+34*b:]
+			copy(blk[0:2], in[2*r:2*r+2])
+			for t := 0; t < 8; t++ {
+				for i := 0; i < 4; i++ {
+					blk[2+4*t+i] = in[32+64*t+4*r+i] ^ 0x80
+				}
+			}
+		}
+	}
+}
 
 // packQ4_KX16 packs one unit, sixteen Q4_K rows of nb blocks each stored one
 // after another in rows, in place; tmp is scratch of the same size.
@@ -164,6 +212,7 @@ type interleaving struct {
 // interleavings holds the interleaved layouts by their type values.
 var interleavings = map[dtype.Type]interleaving{
 	q4KX16: {plain: dtype.Q4_K, unpack: unpackQ4_KX16},
+	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 }
 
 // registerInterleaved adds the portable kernels of the interleaved types:
@@ -177,4 +226,5 @@ func registerInterleaved() {
 		}
 		portable[t], portableAct[t] = unitRowDot, k.act
 	}
+	packedFast = [numTypes]bool{}
 }

@@ -5,6 +5,9 @@ package kernels
 //go:noescape
 func vecQ4_KX16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
+//go:noescape
+func vecQ8_0X16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
 var _ = addInstaller(func(avx512 bool) {
 	if !avx512 {
 		return
@@ -12,4 +15,8 @@ var _ = addInstaller(func(avx512 bool) {
 	kernelTable[q4KX16].act = actQ8_KP
 	setVecPF(q4KX16, vecQ4_KX16AVX512)
 	packedFast[q4KX16] = true
+	kernelTable[q8X16].act = actQ8_0P
+	setVecPF(q8X16, vecQ8_0X16AVX512)
+	reordered[q8X16] = true
+	packedFast[q8X16] = true
 })

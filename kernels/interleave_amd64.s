@@ -1,7 +1,8 @@
 #include "textflag.h"
 #include "prefetch_amd64.h"
 
-// The AVX-512 row loop of the interleaved Q4_K layout (interleave.go).
+// The AVX-512 loops of the interleaved Q4_K and Q8_0 layouts
+// (interleave.go).
 
 // x16Perm6 and x16Shift6 take 64 6-bit fields, stored end to end in 48
 // bytes, out to one byte each: VPERMB gives qword q the six bytes 6q..6q+5,
@@ -207,5 +208,75 @@ x16block:
 	ADDQ rb+16(FP), SI
 	DECQ R9
 	JNZ x16unit
+	VZEROUPPER
+	RET
+
+// X8STEP takes four quants of each of the sixteen rows, the 64 bytes at
+// off(R10), against the four activation bytes at ao(R11), into Z4.
+#define X8STEP(off, ao) \
+	VMOVDQU64 off(R10), Z9; \
+	VPDPBUSD.BCST ao(R11), Z9, Z4
+
+// X8BLOCK does one block index of a unit, its activations at ao(R11) in
+// an actQ8_0P pair (block h of the pair at ao = 32h): the correction
+// -128*sum(x) is where the sums start, eight steps add the sixteen rows'
+// products, and the block's sums scaled by d*dx are added to Z6, as the
+// row loop does (vecQ8_0AVX512), so the two give the same bits.
+#define X8BLOCK(ao) \
+	VPBROADCASTD ao+64(R11), Z4; \
+	X8STEP(32, ao); \
+	X8STEP(96, ao+4); \
+	X8STEP(160, ao+8); \
+	X8STEP(224, ao+12); \
+	X8STEP(288, ao+16); \
+	X8STEP(352, ao+20); \
+	X8STEP(416, ao+24); \
+	X8STEP(480, ao+28); \
+	VCVTDQ2PS Z4, Z4; \
+	VCVTPH2PS (R10), Z5; \
+	VMULPS.BCST ao+128(R11), Z5, Z5; \
+	VMULPS Z4, Z5, Z5; \
+	VADDPS Z5, Z6, Z6; \
+	ADDQ $544, R10
+
+// func vecQ8_0X16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// Interleaved Q8_0 units of sixteen rows (rb bytes each, nb blocks per
+// row) against actQ8_0P activations: y gets sixteen values per unit. Per
+// block index, eight VPDPBUSD steps give the sixteen rows' integer sums in
+// the lanes of one register; per row the sum is sum + (d*dx)*isum, block by
+// block. pf is the prefetch setting (see rowLoopPF).
+TEXT ·vecQ8_0X16AVX512(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ units+24(FP), R9
+	MOVQ pf+48(FP), DX
+x8unit:
+	MOVQ SI, R10
+	MOVQ xq+32(FP), R11
+	MOVQ nb+40(FP), R12
+	VPXORD Z6, Z6, Z6
+	CMPQ R12, $2
+	JB x8tail
+x8pair:
+	PFAT4(0, DX)
+	PFAT4(256, DX)
+	X8BLOCK(0)
+	PFAT4(0, DX)
+	PFAT4(256, DX)
+	X8BLOCK(32)
+	ADDQ $192, R11
+	SUBQ $2, R12
+	CMPQ R12, $2
+	JAE x8pair
+x8tail:
+	TESTQ R12, R12
+	JZ x8done
+	X8BLOCK(0)
+x8done:
+	VMOVUPS Z6, (DI)
+	ADDQ $64, DI
+	ADDQ rb+16(FP), SI
+	DECQ R9
+	JNZ x8unit
 	VZEROUPPER
 	RET

@@ -107,7 +107,6 @@ func registerPortable() {
 	register(dtype.Q5_K, actQ8_K, qdotQ5_K, dequantQ5_K)
 	register(dtype.Q6_K, actQ8_K, qdotQ6_K, dequantQ6_K)
 	register(dtype.Q8_K, actF32, fdot(dotQ8_K), dequantQ8_K)
-	registerPacked()
 	registerInterleaved()
 	quantizeQ8_0 = quantizeQ8_0Go
 	quantizeQ8_K = quantizeQ8_KGo

@@ -1256,30 +1256,35 @@ GLOBL x80<>(SB), RODATA|NOPTR, $8
 
 // func vecQ8_0AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q8_0 rows against actQ8_0P activations (act.go: per pair of blocks, 64
-// quants, 16 int32 corrections, 16 float scales). Two blocks per ZMM
-// register (loaded 32 bytes at a time: from memory, 64-byte loads that
-// straddle cache lines measured 30% slower): the weights are made unsigned by flipping their sign bits
-// (w+128), VPDPBUSD adds their products with the activations to the
-// correction -128*sum(x) already in the accumulator, and the integer sums,
-// converted, are scaled by d_w*d_x lane by lane into float accumulators;
-// the horizontal sum waits for the row's end. The sums are the portable
-// kernel's, in another order.
-#define Q85PAIR(acc) \
+// quants, 16 int32 corrections, 16 float scales), a block at a time: the
+// weights are made unsigned by flipping their sign bits (w+128), VPDPBUSD
+// adds their products with the activations, and the block's integer sum
+// (plus the correction -128*sum(x)) goes into the row's sum as
+// sum + (d_w*d_x)*isum, block by block: the order of the interleaved loop
+// (vecQ8_0X16AVX512), so that the rows of a matrix give the same bits in
+// either layout. Within float rounding of the portable kernel, which sums
+// in lanes as llama.cpp's AVX2 code does.
+#define Q85BLOCK(ao) \
 	PFLINES1(R14); \
 	VMOVDQU 2(R10), Y2; \
-	VINSERTI64X4 $1, 36(R10), Z2, Z2; \
-	VPXORD Z28, Z2, Z2; \
-	VMOVDQU32 64(R11), Z5; \
-	VPDPBUSD (R11), Z2, Z5; \
-	VCVTDQ2PS Z5, Z5; \
-	VPBROADCASTW 0(R10), X6; \
-	VPBROADCASTW 34(R10), X7; \
-	VINSERTI128 $1, X7, Y6, Y6; \
-	VCVTPH2PS Y6, Z6; \
-	VMULPS 128(R11), Z6, Z6; \
-	VFMADD231PS Z6, Z5, acc; \
-	ADDQ $68, R10; \
-	ADDQ $192, R11
+	VPXORD Y28, Y2, Y2; \
+	VPXORD Y5, Y5, Y5; \
+	VPDPBUSD ao(R11), Y2, Y5; \
+	VEXTRACTI128 $1, Y5, X6; \
+	VPADDD X6, X5, X5; \
+	VPSHUFD $0x4e, X5, X6; \
+	VPADDD X6, X5, X5; \
+	VPSHUFD $0xb1, X5, X6; \
+	VPADDD X6, X5, X5; \
+	VPADDD ao+64(R11), X5, X5; \
+	VCVTDQ2PS X5, X5; \
+	MOVWLZX (R10), AX; \
+	VMOVD AX, X6; \
+	VCVTPH2PS X6, X6; \
+	VMULSS ao+128(R11), X6, X6; \
+	VMULSS X5, X6, X6; \
+	VADDSS X6, X15, X15; \
+	ADDQ $34, R10
 
 TEXT ·vecQ8_0AVX512(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
@@ -1287,45 +1292,27 @@ TEXT ·vecQ8_0AVX512(SB), NOSPLIT, $0-56
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
-	VPBROADCASTB x80<>(SB), Z28
+	VPBROADCASTB x80<>(SB), Y28
 q85row:
 	MOVQ SI, R10
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
-	VPXORD Z30, Z30, Z30
-	VPXORD Z29, Z29, Z29
-	CMPQ R12, $4
-	JB q85two
-q85quad:
-	Q85PAIR(Z30)
-	Q85PAIR(Z29)
-	SUBQ $4, R12
-	CMPQ R12, $4
-	JAE q85quad
-q85two:
+	VXORPS X15, X15, X15
 	CMPQ R12, $2
 	JB q85tail
-	Q85PAIR(Z30)
+q85pair:
+	Q85BLOCK(0)
+	Q85BLOCK(32)
+	ADDQ $192, R11
 	SUBQ $2, R12
+	CMPQ R12, $2
+	JAE q85pair
 q85tail:
 	TESTQ R12, R12
 	JZ q85done
-	// A last, odd block: its pair's second half of activations is zero.
-	VMOVDQU 2(R10), Y2
-	VPXORD Y28, Y2, Y2
-	VMOVDQU32 64(R11), Z5
-	VPDPBUSD (R11), Z2, Z5
-	VCVTDQ2PS Z5, Z5
-	VPBROADCASTW 0(R10), Y6
-	VCVTPH2PS Y6, Z6
-	VMULPS 128(R11), Z6, Z6
-	VFMADD231PS Z6, Z5, Z29
+	Q85BLOCK(0)
 q85done:
-	VADDPS Z29, Z30, Z30
-	VEXTRACTF64X4 $1, Z30, Y1
-	VADDPS Y30, Y1, Y1
-	HSUM8(Y1, X1, X2)
-	VMOVSS X1, (DI)
+	VMOVSS X15, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI
 	DECQ R9
