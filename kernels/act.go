@@ -42,6 +42,11 @@ const (
 	// holding each block's d in lanes 0-7 and 8-15.
 	actQ8_0P
 	actF16H
+	// actQ8_K6 is actQ8_K laid out for the interleaved Q6_K loop, in
+	// 336-byte blocks: qs int8[256] @0 (natural order), int32[16] @256
+	// holding -32 times each 16 quants' sum (where each 16 values' sums
+	// start: Q6_K's quants go in as q+32, unsigned), d float32 @320.
+	actQ8_K6
 	numActKinds
 )
 
@@ -50,6 +55,7 @@ const (
 	q8KPBlock   = 320 // bytes per actQ8_KP block
 	q8Block     = 40  // bytes per actQ8_0 block
 	q8KBlock    = 292 // bytes per actQ8_K block
+	q8K6Block   = 336 // bytes per actQ8_K6 block
 )
 
 // actBytes returns the bytes of the prepared form of n activations.
@@ -65,6 +71,8 @@ func actBytes(a actKind, n int) int {
 		return (n/32 + 1) / 2 * q8PairBytes
 	case actF16H:
 		return 2 * n
+	case actQ8_K6:
+		return n / 256 * q8K6Block
 	}
 	return 4 * n
 }
@@ -108,6 +116,8 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 		permuteQ8_K(dst, x, q.q8_KR)
 	case actQ8_0P:
 		q.q8_0P(dst, x)
+	case actQ8_K6:
+		spreadQ8_K6(dst, x, q.q8_K)
 	}
 }
 
@@ -169,6 +179,29 @@ func permuteQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x 
 		out := (*[q8KPBlock]byte)(dst[q8KPBlock*k:])
 		kr(out[0:256], out[256:272], out[272:276], 1, x[256*k:256*k+256])
 		clear(out[276:])
+	}
+}
+
+// spreadQ8_K6 writes the actQ8_K6 form of x, quantizing with q. The
+// actQ8_K blocks are first written at the end of dst, then spread forward
+// block by block (a block's output never reaches a later block's input,
+// though it may overlap its own, which is read first).
+func spreadQ8_K6(dst []byte, x []float32, q func(dst []byte, x []float32)) {
+	nb := len(x) / 256
+	dst = dst[:nb*q8K6Block]
+	at := len(dst) - nb*q8KBlock
+	q(dst[at:], x[:256*nb])
+	le := binary.LittleEndian
+	for k := 0; k < nb; k++ {
+		var b [q8KBlock]byte
+		copy(b[:], dst[at+q8KBlock*k:])
+		out := (*[q8K6Block]byte)(dst[q8K6Block*k:])
+		copy(out[:256], b[4:260])
+		for g := 0; g < 16; g++ {
+			le.PutUint32(out[256+4*g:], uint32(-32*int32(int16(le.Uint16(b[260+2*g:])))))
+		}
+		copy(out[320:324], b[0:4])
+		clear(out[324:])
 	}
 }
 

@@ -32,6 +32,11 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 			j := [8]int{0, 2, 1, 3, 4, 6, 5, 7}[i%256/32]*32 + i%32
 			out[i] = f32at(b[272:]) * float32(int8(b[j]))
 		}
+	case actQ8_K6:
+		for i := range out {
+			b := xq[q8K6Block*(i/256):]
+			out[i] = f32at(b[320:]) * float32(int8(b[i%256]))
+		}
 	case actF16H:
 		for i := range out {
 			out[i] = F16ToF32(uint16(xq[2*i]) | uint16(xq[2*i+1])<<8)

@@ -89,6 +89,95 @@ func unpackQ8_0X16(dst, src []byte, nb int) {
 	}
 }
 
+// q6KX16 is Q6_K interleaved by sixteen rows. A unit of sixteen rows of nb
+// blocks holds, for each block index b in turn, 3360 bytes (the sixteen
+// rows' block b, in the same space): @0 the sixteen rows' d (fp16, row r
+// at 2r); @32 their scales (int8), scale of sub-block j of row r at
+// 16j+r; @288 the quants, 192 bytes per 16-value sub-block j: three planes
+// of 64 bytes, whose byte 4r+i holds, for row r, the 6-bit quants
+// q_t of values 16j+4t+i (t = 0..3): q_0, q_1 and q_2 in the low six
+// bits of planes 0, 1 and 2, and q_3's bits 0-1, 2-3 and 4-5 in their top
+// two bits.
+const q6KX16 = dtype.Type(numGGUFTypes + 2)
+
+// q6KX16Block is the size of one block index of a q6KX16 unit.
+const q6KX16Block = interleaveRows * 210
+
+// q6Quant returns the 6-bit quant (0..63) of value v of a Q6_K block.
+func q6Quant(b *[210]byte, v int) byte {
+	h, w := v/128, v%128
+	c, l := w/32, w%32
+	lo := b[64*h+32*(c&1)+l]
+	if c >= 2 {
+		lo >>= 4
+	}
+	return lo&0xf | (b[128+32*h+l]>>(2*c)&3)<<4
+}
+
+// setQ6Quant stores q as the quant of value v of a Q6_K block (whose bits
+// for v must be clear).
+func setQ6Quant(b *[210]byte, v int, q byte) {
+	h, w := v/128, v%128
+	c, l := w/32, w%32
+	lo := q & 0xf
+	if c >= 2 {
+		lo <<= 4
+	}
+	b[64*h+32*(c&1)+l] |= lo
+	b[128+32*h+l] |= (q >> 4 & 3) << (2 * c)
+}
+
+// packQ6_KX16 packs one unit, sixteen Q6_K rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ6_KX16(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 210 * nb
+	for b := 0; b < nb; b++ {
+		out := rows[q6KX16Block*b : q6KX16Block*(b+1)]
+		for r := 0; r < interleaveRows; r++ {
+			blk := (*[210]byte)(tmp[rb*r+210*b:])
+			copy(out[2*r:2*r+2], blk[208:210])
+			for j := 0; j < 16; j++ {
+				out[32+16*j+r] = blk[192+j]
+				pl := out[288+192*j:]
+				for i := 0; i < 4; i++ {
+					q3 := q6Quant(blk, 16*j+12+i)
+					for t := 0; t < 3; t++ {
+						pl[64*t+4*r+i] = q6Quant(blk, 16*j+4*t+i) | (q3>>(2*t)&3)<<6
+					}
+				}
+			}
+		}
+	}
+}
+
+// unpackQ6_KX16 is packQ6_KX16's inverse: it writes the sixteen Q6_K rows
+// of the unit src into dst.
+func unpackQ6_KX16(dst, src []byte, nb int) {
+	rb := 210 * nb
+	for b := 0; b < nb; b++ {
+		in := src[q6KX16Block*b:]
+		for r := 0; r < interleaveRows; r++ {
+			blk := (*[210]byte)(dst[rb*r+210*b:])
+			*blk = [210]byte{}
+			copy(blk[208:210], in[2*r:2*r+2])
+			for j := 0; j < 16; j++ {
+				blk[192+j] = in[32+16*j+r]
+				pl := in[288+192*j:]
+				for i := 0; i < 4; i++ {
+					var q3 byte
+					for t := 0; t < 3; t++ {
+						p := pl[64*t+4*r+i]
+						setQ6Quant(blk, 16*j+4*t+i, p&63)
+						q3 |= p >> 6 << (2 * t)
+					}
+					setQ6Quant(blk, 16*j+12+i, q3)
+				}
+			}
+		}
+	}
+}
+
 // packQ4_KX16 packs one unit, sixteen Q4_K rows of nb blocks each stored one
 // after another in rows, in place; tmp is scratch of the same size.
 func packQ4_KX16(rows, tmp []byte, nb int) {
@@ -213,6 +302,7 @@ type interleaving struct {
 var interleavings = map[dtype.Type]interleaving{
 	q4KX16: {plain: dtype.Q4_K, unpack: unpackQ4_KX16},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
+	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
 }
 
 // registerInterleaved adds the portable kernels of the interleaved types:

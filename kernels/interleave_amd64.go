@@ -6,6 +6,9 @@ package kernels
 func vecQ4_KX16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 //go:noescape
+func vecQ6_KX16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+//go:noescape
 func vecQ8_0X16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 var _ = addInstaller(func(avx512 bool) {
@@ -19,4 +22,7 @@ var _ = addInstaller(func(avx512 bool) {
 	setVecPF(q8X16, vecQ8_0X16AVX512)
 	reordered[q8X16] = true
 	packedFast[q8X16] = true
+	kernelTable[q6KX16].act = actQ8_K6
+	setVecPF(q6KX16, vecQ6_KX16AVX512)
+	packedFast[q6KX16] = true
 })

@@ -1,7 +1,7 @@
 #include "textflag.h"
 #include "prefetch_amd64.h"
 
-// The AVX-512 loops of the interleaved Q4_K and Q8_0 layouts
+// The AVX-512 loops of the interleaved Q4_K, Q8_0 and Q6_K layouts
 // (interleave.go).
 
 // x16Perm6 and x16Shift6 take 64 6-bit fields, stored end to end in 48
@@ -278,5 +278,92 @@ x8done:
 	ADDQ rb+16(FP), SI
 	DECQ R9
 	JNZ x8unit
+	VZEROUPPER
+	RET
+
+DATA x6Three<>+0(SB)/8, $0x0303030303030303
+GLOBL x6Three<>(SB), RODATA|NOPTR, $8
+
+// X6SUB does sub-block j of a block index for the sixteen rows: its three
+// planes at pl(R10) give the 6-bit quants of four steps (the top two bits
+// of each plane are the fourth step's), four VPDPBUSD add their products
+// with the activations at ao(R11) to the sums' start -32*sum(x) (at co),
+// and the sixteen rows' scales at sc times the sums go into Z11.
+#define X6SUB(pl, ao, co, sc) \
+	VMOVDQU64 pl(R10), Z0; \
+	VMOVDQU64 pl+64(R10), Z1; \
+	VMOVDQU64 pl+128(R10), Z2; \
+	VPSRLW $6, Z0, Z6; \
+	VPSRLW $4, Z1, Z7; \
+	VPSRLW $2, Z2, Z8; \
+	VPTERNLOGD $0xe4, Z30, Z7, Z6; \
+	VPTERNLOGD $0xe4, Z29, Z8, Z6; \
+	VPANDD Z31, Z6, Z6; \
+	VPANDD Z31, Z0, Z0; \
+	VPANDD Z31, Z1, Z1; \
+	VPANDD Z31, Z2, Z2; \
+	VPBROADCASTD co(R11), Z9; \
+	VPDPBUSD.BCST ao(R11), Z0, Z9; \
+	VPDPBUSD.BCST ao+4(R11), Z1, Z9; \
+	VPDPBUSD.BCST ao+8(R11), Z2, Z9; \
+	VPDPBUSD.BCST ao+12(R11), Z6, Z9; \
+	VPMOVSXBD sc(R10), Z10; \
+	VPMULLD Z10, Z9, Z9; \
+	VPADDD Z9, Z11, Z11
+
+// X6QUAD is four sub-blocks from j, and the prefetch of their lines'
+// successors pf ahead.
+#define X6QUAD(j) \
+	PFAT4(288+192*j, DX); \
+	PFAT4(544+192*j, DX); \
+	PFAT4(800+192*j, DX); \
+	X6SUB(288+192*j, 16*j, 256+4*j, 32+16*j); \
+	X6SUB(480+192*j, 16*j+16, 260+4*j, 48+16*j); \
+	X6SUB(672+192*j, 16*j+32, 264+4*j, 64+16*j); \
+	X6SUB(864+192*j, 16*j+48, 268+4*j, 80+16*j)
+
+// func vecQ6_KX16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// Interleaved Q6_K units of sixteen rows (rb bytes each, nb blocks per
+// row) against actQ8_K6 activations: y gets sixteen values per unit. Per
+// sub-block of 16 values, the quants are unpacked from their three planes
+// and four VPDPBUSD steps sum (q+32)*x from -32*sum(x) for the sixteen rows
+// in the lanes of one register, which one VPMULLD scales; per block index
+// each row's sum is sum + (d*dx)*isum, as the portable kernel's, whose
+// bits these are. pf is the prefetch setting (see rowLoopPF).
+TEXT ·vecQ6_KX16AVX512(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ units+24(FP), R9
+	MOVQ pf+48(FP), DX
+	VPBROADCASTQ x16Six<>(SB), Z31
+	VPBROADCASTQ x6Three<>(SB), Z30
+	VPBROADCASTQ x16Nib<>(SB), Z29
+x6unit:
+	MOVQ SI, R10
+	MOVQ xq+32(FP), R11
+	MOVQ nb+40(FP), R12
+	VPXORD Z12, Z12, Z12
+x6block:
+	PFAT4(0, DX)
+	PFAT4(256, DX)
+	VPXORD Z11, Z11, Z11
+	X6QUAD(0)
+	X6QUAD(4)
+	X6QUAD(8)
+	X6QUAD(12)
+	VCVTDQ2PS Z11, Z11
+	VCVTPH2PS (R10), Z13
+	VMULPS.BCST 320(R11), Z13, Z13
+	VMULPS Z11, Z13, Z13
+	VADDPS Z13, Z12, Z12
+	ADDQ $3360, R10
+	ADDQ $336, R11
+	DECQ R12
+	JNZ x6block
+	VMOVUPS Z12, (DI)
+	ADDQ $64, DI
+	ADDQ rb+16(FP), SI
+	DECQ R9
+	JNZ x6unit
 	VZEROUPPER
 	RET

@@ -20,7 +20,7 @@ import (
 // vector and for a batch, from rows that do and do not start on a cache
 // line.
 func TestInterleave(t *testing.T) {
-	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0} {
+	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0, dtype.Q6_K} {
 		for _, shape := range [][2]int{{16, 256}, {32, 512}, {48, 768}, {160, 2048}, {64, 5632}} {
 			rows, cols := shape[0], shape[1]
 			t.Run(fmt.Sprintf("%v/%dx%d", typ, rows, cols), func(t *testing.T) {

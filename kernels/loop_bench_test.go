@@ -13,8 +13,8 @@ import (
 // weight bytes per second, the rate a core could keep up with. (Weights
 // are random bytes: the loops' speed does not depend on the values.)
 func BenchmarkLoopCache(b *testing.B) {
-	types := []dtype.Type{dtype.Q4_K, q4KX16, dtype.Q8_0, q8X16, dtype.Q6_K, dtype.Q5_K, dtype.Q4_0, dtype.F16, dtype.BF16}
-	names := map[dtype.Type]string{q4KX16: "Q4_K-x16", q8X16: "Q8_0-x16"}
+	types := []dtype.Type{dtype.Q4_K, q4KX16, dtype.Q8_0, q8X16, dtype.Q6_K, q6KX16, dtype.Q5_K, dtype.Q4_0, dtype.F16, dtype.BF16}
+	names := map[dtype.Type]string{q4KX16: "Q4_K-x16", q8X16: "Q8_0-x16", q6KX16: "Q6_K-x16"}
 	for _, typ := range types {
 		name := names[typ]
 		if name == "" {

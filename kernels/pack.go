@@ -19,7 +19,7 @@ const numGGUFTypes = 32
 
 // numTypes is the size of the kernel table: GGUF types and the packed
 // (interleaved) types.
-const numTypes = numGGUFTypes + 2
+const numTypes = numGGUFTypes + 3
 
 // packing describes the packed layout of a GGUF type: the type value that
 // names it and packUnit, which rewrites one unit (interleaveRows rows of nb
@@ -33,6 +33,7 @@ type packing struct {
 var packings = map[dtype.Type]packing{
 	dtype.Q4_K: {packed: q4KX16, packUnit: packQ4_KX16},
 	dtype.Q8_0: {packed: q8X16, packUnit: packQ8_0X16},
+	dtype.Q6_K: {packed: q6KX16, packUnit: packQ6_KX16},
 }
 
 // Pack rewrites w, rows of cols values of type t, into the packed layout of

@@ -11,7 +11,6 @@ import (
 var (
 	hasAVX2       bool // AVX2, FMA and F16C, with the OS saving YMM state
 	hasAVX512VNNI bool // AVX-512 F/DQ/BW/VL/VBMI and VNNI, with the OS saving ZMM state
-	hasGFNI       bool // and GFNI (Galois-field byte affine transforms)
 )
 
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
@@ -45,7 +44,6 @@ func detect() {
 	f, dq, bw, vl, vnni := b7&(1<<16) != 0, b7&(1<<17) != 0, b7&(1<<30) != 0, b7&(1<<31) != 0, c7&(1<<11) != 0
 	vbmi := c7&(1<<1) != 0
 	hasAVX512VNNI = hasAVX2 && zmm && f && dq && bw && vl && vbmi && vnni && os.Getenv("FERRY_NOAVX512") == ""
-	hasGFNI = hasAVX512VNNI && c7&(1<<8) != 0
 }
 
 var (
