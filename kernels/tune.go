@@ -28,17 +28,21 @@ import (
 // line-fill buffers for a whole memory latency each, which its L2
 // prefetcher does not).
 //
-// So the setting is searched on the products' own speed, first with a
-// scan and then by a hill climber. The scan runs the first products at
-// settings drawn at random from a coarse grid that spans all of them
-// (none, and 2, 4, 8 and 16 KiB of either kind) and keeps the fastest;
-// after it, most products run at the current setting, and one in twelve
-// each tries the next shorter distance, the next longer one and the other
-// kind. Every speed is taken relative to the same matrix's recent speed
-// (each matrix recurs every token; comparing a product with itself
-// cancels out the differences of shape and type). When the neighbours
-// have been tried enough times and the fastest beats the current setting,
-// it becomes the current one.
+// So the setting can be searched on the products' own speed
+// (FERRY_PREFETCH=tune), first with a scan and then by a hill climber. The scan runs the first products at
+// settings drawn at random from a few far apart (none, 4 KiB, 8 KiB
+// non-temporal) and keeps the fastest; after it, most products run at the
+// current setting, and one in tuneEvery each tries the next shorter
+// distance, the next longer one and the other kind. Every speed is taken
+// relative to the same matrix's recent speed (each matrix recurs every
+// token; comparing a product with itself cancels out the differences of
+// shape and type). When the neighbours have been tried enough times and
+// the fastest beats the current setting, it becomes the current one; once
+// the climb has stayed put settleDecisions times, it tries neighbours four
+// times as rarely. Tries cost: a neighbour can be 20% slower, and an
+// earlier tuner that tried each neighbour on one product in twelve (and
+// scanned nine settings) decoded 4-8% slower than no prefetch at all, which
+// was the best setting on a Zen 4.
 //
 // The loops get the setting as one number: the distance in bytes, a
 // multiple of 1 KiB, with its lowest bit set for non-temporal; 0 for no
@@ -53,7 +57,7 @@ var distances = [...]int64{0, 1 << 10, 2 << 10, 3 << 10, 4 << 10, 5 << 10, 6 << 
 var scanArms = [...]struct {
 	d  int
 	nt int64
-}{{0, 0}, {2, 0}, {2, 1}, {4, 0}, {4, 1}, {7, 0}, {7, 1}, {10, 0}, {10, 1}}
+}{{0, 0}, {4, 0}, {7, 1}}
 
 const (
 	// tuneMinBytes is the least weight bytes of a product the tuner
@@ -67,6 +71,12 @@ const (
 	// tuneMargin is how much faster, on average, a neighbour must be to
 	// become the current setting.
 	tuneMargin = 0.004
+	// tuneEvery is how many products there are for each try of each
+	// neighbour, while climbing; four times as many once settled.
+	tuneEvery = 32
+	// settleDecisions is how many decisions in a row to stay make the
+	// climb settled.
+	settleDecisions = 3
 	// tuneSlots is the size of the table of recent speeds per matrix.
 	tuneSlots = 512
 )
@@ -85,32 +95,34 @@ const (
 // streamPrefetch is the setting the streaming loops use now.
 var streamPrefetch atomic.Int64
 
-// fixedPrefetch, when FERRY_PREFETCH sets it (bytes, with a suffix "nt"
-// for non-temporal, or "off"), replaces the tuner; it is the setting plus
-// fixedSet, so that "off" (setting 0) is told apart from no choice.
+// fixedPrefetch is the setting FERRY_PREFETCH chooses (bytes, with a
+// suffix "nt" for non-temporal, or "off"), plus fixedSet, so that "off"
+// (setting 0) is told apart from the tuner; it is 0 when the tuner
+// chooses ("tune"). Without FERRY_PREFETCH the loops leave prefetching to
+// the hardware: in alternating runs on a Zen 4 (ferry bench, TinyLlama
+// shape) the tuner, which ended at no prefetch most times, decoded 1-5%
+// slower than no prefetch from the start, for what its tries cost.
 var fixedPrefetch = parsePrefetch(os.Getenv("FERRY_PREFETCH"))
 
 // fixedSet marks fixedPrefetch as chosen.
 const fixedSet = 1 << 40
 
 func init() {
-	streamPrefetch.Store(0)
-	if fixedPrefetch != 0 {
-		streamPrefetch.Store(fixedPrefetch &^ fixedSet)
-	}
+	streamPrefetch.Store(fixedPrefetch &^ fixedSet)
 }
 
-// parsePrefetch reads a FERRY_PREFETCH setting: "off", or bytes, rounded
-// down to a whole KiB, with an optional "nt" suffix; it returns the
-// setting plus fixedSet, or 0 when s is empty or not one.
+// parsePrefetch reads a FERRY_PREFETCH setting: "tune" gives 0 (the tuner
+// chooses); "off", or bytes, rounded down to a whole KiB, with an optional
+// "nt" suffix, give the setting plus fixedSet; anything else, the empty
+// string among them, is "off".
 func parsePrefetch(s string) int64 {
-	if s == "off" || s == "0" {
-		return fixedSet
+	if s == "tune" {
+		return 0
 	}
 	nt, ok := strings.CutSuffix(s, "nt")
 	n, err := strconv.Atoi(nt)
 	if err != nil || n < 1<<10 || n > 1<<20 {
-		return 0
+		return fixedSet
 	}
 	v := int64(n) &^ (1<<10 - 1)
 	if ok {
@@ -136,6 +148,8 @@ type prefetchTuner struct {
 	rng uint64 // xorshift state, not zero
 	// scanned is set once the scan has chosen where the climb starts.
 	scanned bool
+	// stays counts the decisions in a row that kept the setting.
+	stays int
 	// scanSum and scanCount gather the relative speeds of the scan's
 	// products, by arm.
 	scanSum, scanCount [len(scanArms)]float64
@@ -210,7 +224,7 @@ func (t *prefetchTuner) exists(move int) bool {
 
 // pick returns the next product's move and sets the loops' prefetch to
 // it: during the scan one of its arms, after it each neighbour for one
-// product in twelve. t.mu is held.
+// product in tuneEvery (four times fewer once settled). t.mu is held.
 func (t *prefetchTuner) pick() int {
 	// Drawn at random (xorshift), not by turn: products come in a fixed
 	// cycle per layer, and a turn-based choice would try the neighbours on
@@ -221,8 +235,14 @@ func (t *prefetchTuner) pick() int {
 	move := moveNone
 	if !t.scanned {
 		move = scanMove + int(t.rng%uint64(len(scanArms)))
-	} else if r := int(t.rng % 12); r < numMoves && t.exists(r) {
-		move = r
+	} else {
+		every := uint64(tuneEvery)
+		if t.stays >= settleDecisions {
+			every *= 4
+		}
+		if r := int(t.rng % every); r < numMoves && t.exists(r) {
+			move = r
+		}
 	}
 	streamPrefetch.Store(t.setting(move))
 	return move
@@ -348,8 +368,10 @@ func (t *prefetchTuner) decide() {
 	}
 	t.sum, t.count = [numMoves]float64{}, [numMoves]float64{}
 	if best == moveNone {
+		t.stays++
 		return
 	}
+	t.stays = 0
 	switch best {
 	case moveShorter:
 		t.cur--
