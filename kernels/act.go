@@ -41,6 +41,9 @@ const (
 	// of quants in lanes 0 and 8 (zeros elsewhere), and float32[16] @128
 	// holding each block's d in lanes 0-7 and 8-15.
 	actQ8_0P
+	// actF16H is float16 values, as actF16, for the AVX-512 F16 loops in
+	// matrix-vector products: half the bytes of float32 in the L1 while
+	// the weights stream past (batches keep float32: kernel.batchAct).
 	actF16H
 	// actQ8_K6 is actQ8_K laid out for the interleaved Q6_K loop, in
 	// 336-byte blocks: qs int8[256] @0 (natural order), int32[16] @256
