@@ -1,0 +1,86 @@
+package kernels_test
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"ferry/dtype"
+	"ferry/kernels"
+)
+
+// BenchmarkProductSizes streams 128 MiB of interleaved Q4_K weights as
+// products of one size back to back (each matrix its own, laid end to end
+// in memory on huge pages, as a model's resident weights are), right after
+// a 128 MiB read with SumBytesParallel, the read ferry bench takes as the
+// bound; "<size>KB_of_read" is the read's time over the products'. It
+// shows what a product's start and end cost: on the Zen 4 of this
+// project's machine class, with the memory at about 50 GB/s, products of
+// 576 KB ran at 0.55-0.59 of the read, 2.3 MB at 0.75-0.81, 6.3 MB at
+// 0.89-0.96 and 25 MB at 0.97-0.98 (about 10 µs a product); at about 33
+// GB/s 0.76-0.87, 0.90-0.95, 0.94-1.07 and 0.95-1.0 (about 4 µs).
+func BenchmarkProductSizes(b *testing.B) {
+	const cols, tileRows, setBytes = 2048, 512, 128 << 20
+	tile := quantize(b, dtype.Q4_K, gaussian(1, tileRows*cols))
+	type set struct {
+		ps    [][]kernels.Product
+		bytes int
+	}
+	var sets []set
+	for _, rows := range []int{512, 2048, 5632, 22528} {
+		size := len(tile) / tileRows * rows
+		n := setBytes / size
+		region := hugePages(b, n*size)
+		var s set
+		for i := range n {
+			w := region[i*size : (i+1)*size]
+			for at := 0; at < len(w); at += len(tile) {
+				copy(w[at:], tile)
+			}
+			t := kernels.Pack(dtype.Q4_K, w, cols)
+			s.ps = append(s.ps, []kernels.Product{{Y: make([]float32, rows), W: w, Type: t}})
+			s.bytes += size
+		}
+		sets = append(sets, s)
+	}
+	probe := hugePages(b, setBytes)
+	x := gaussian(2, cols)
+	read := make([]time.Duration, len(sets))
+	run := make([]time.Duration, len(sets))
+	for b.Loop() {
+		for k, s := range sets {
+			t0 := time.Now()
+			kernels.SumBytesParallel(probe)
+			t1 := time.Now()
+			for _, p := range s.ps {
+				kernels.MatMuls(p, x, 1)
+			}
+			t2 := time.Now()
+			read[k] += t1.Sub(t0)
+			run[k] += t2.Sub(t1)
+		}
+	}
+	var readTime time.Duration
+	for k, s := range sets {
+		readTime += read[k]
+		ratio := float64(s.bytes) / run[k].Seconds() / (float64(len(probe)) / read[k].Seconds())
+		b.ReportMetric(ratio, fmt.Sprintf("%dKB_of_read", len(s.ps[0][0].W)>>10))
+	}
+	b.ReportMetric(float64(len(probe))*float64(len(sets)*b.N)/readTime.Seconds()/1e9, "read_GB/s")
+}
+
+// hugePages returns n bytes of anonymous memory advised for transparent
+// huge pages and touched, unmapped when the benchmark ends.
+func hugePages(b *testing.B, n int) []byte {
+	m, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { syscall.Munmap(m) })
+	syscall.Madvise(m, syscall.MADV_HUGEPAGE)
+	for i := 0; i < n; i += 4096 {
+		m[i] = 1
+	}
+	return m
+}
