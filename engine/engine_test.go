@@ -37,7 +37,7 @@ func same(a, b []int32) bool {
 // TestOffloadedTokensMatch runs each fixture under a memory budget smaller
 // than the model and checks the greedy tokens equal the in-memory run's.
 func TestOffloadedTokensMatch(t *testing.T) {
-	for _, name := range []string{"dense-llama-q8_0", "dense-qwen2-f32", "moe-mixtral-q4_k_m", "moe-qwen2moe-f32", "stories260k"} {
+	for _, name := range []string{"dense-llama-q8_0", "dense-llama-f16", "dense-qwen2-f32", "moe-mixtral-q4_k_m", "moe-qwen2moe-f32", "stories260k"} {
 		t.Run(name, func(t *testing.T) {
 			ref := fixtures.Load(t, name)
 			mem, err := Load(ref.Path, Options{})
@@ -70,47 +70,54 @@ func TestOffloadedTokensMatch(t *testing.T) {
 	}
 }
 
-// TestPackedWeights checks that resident Q4_K weights are packed into the
-// kernels' layout (where this CPU's kernels have one), that the embedding
-// table is not, and that the packed model generates the tokens of the
-// file's layout (--no-pack).
+// TestPackedWeights checks that resident Q4_K and F16 weights are packed
+// into the kernels' layouts (where this CPU's kernels have them), that the
+// embedding table is not, and that the packed model generates the tokens
+// of the file's layout (--no-pack).
 func TestPackedWeights(t *testing.T) {
-	ref := fixtures.Load(t, "dense-llama-q4_k_m")
-	plain, err := Load(ref.Path, Options{NoPack: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := generate(t, plain, ref.PromptTokens, 24)
-	for _, tn := range plain.Store().Tensors() {
-		if tn.Spans() > 0 && tn.SpanType(0) != tn.Type {
-			t.Fatalf("--no-pack packed %s", tn.Name)
-		}
-	}
-	plain.Close()
-	e, err := Load(ref.Path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	probe := make([]byte, 144)
-	if kernels.Pack(dtype.Q4_K, probe, 256) == dtype.Q4_K {
-		t.Log("no packed Q4_K layout for this CPU: comparing unpacked runs")
-	} else {
-		packed := 0
-		for _, tn := range e.Store().Tensors() {
-			if tn.Spans() > 0 && tn.SpanType(0) != tn.Type {
-				packed++
+	for _, c := range []struct {
+		name string
+		typ  dtype.Type
+	}{{"dense-llama-q4_k_m", dtype.Q4_K}, {"dense-llama-f16", dtype.F16}} {
+		t.Run(c.name, func(t *testing.T) {
+			ref := fixtures.Load(t, c.name)
+			plain, err := Load(ref.Path, Options{NoPack: true})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if packed == 0 {
-			t.Fatal("no tensor was packed")
-		}
-		if e.Model.Embed.SpanType(0) != e.Model.Embed.Type {
-			t.Fatal("the embedding table was packed")
-		}
-	}
-	if got := generate(t, e, ref.PromptTokens, 24); !same(got, want) {
-		t.Fatalf("packed tokens %v, file layout %v", got, want)
+			want := generate(t, plain, ref.PromptTokens, 24)
+			for _, tn := range plain.Store().Tensors() {
+				if tn.Spans() > 0 && tn.SpanType(0) != tn.Type {
+					t.Fatalf("--no-pack packed %s", tn.Name)
+				}
+			}
+			plain.Close()
+			e, err := Load(ref.Path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			probe := make([]byte, 16*256*c.typ.BlockBytes()/c.typ.BlockSize())
+			if kernels.Pack(c.typ, probe, 256) == c.typ {
+				t.Logf("no packed %v layout for this CPU: comparing unpacked runs", c.typ)
+			} else {
+				packed := 0
+				for _, tn := range e.Store().Tensors() {
+					if tn.Spans() > 0 && tn.SpanType(0) != tn.Type {
+						packed++
+					}
+				}
+				if packed == 0 {
+					t.Fatal("no tensor was packed")
+				}
+				if e.Model.Embed.SpanType(0) != e.Model.Embed.Type {
+					t.Fatal("the embedding table was packed")
+				}
+			}
+			if got := generate(t, e, ref.PromptTokens, 24); !same(got, want) {
+				t.Fatalf("packed tokens %v, file layout %v", got, want)
+			}
+		})
 	}
 }
 

@@ -236,6 +236,61 @@ func unpackQ4_KX16(dst, src []byte, nb int) {
 	}
 }
 
+// f16X16 is F16 interleaved by sixteen rows, as four groups of four rows
+// one after another. A group of four rows of nb values (nb a multiple of
+// 16) holds, for each 64-value step c in turn, 128 bytes of each of the
+// four rows (values 64c..64c+63, row r at 128r), then, for each 16-value
+// step s of the nb%64 values left, 32 bytes of each (values
+// 64(nb/64)+16s.., row r at 32r). The loop that reads it takes four rows'
+// steps together, converting the activations once for the four and reading
+// a single stream, with each row's arithmetic that of the plain F16 loop.
+const f16X16 = dtype.Type(numGGUFTypes + 3)
+
+// f16Group is how many rows of an f16X16 unit are interleaved together.
+const f16Group = 4
+
+// f16Steps calls f(off, len) for the runs of values, in the order an
+// f16X16 group stores them, of a row of nb values: the 64-value steps and
+// then the 16-value ones (off and len in values).
+func f16Steps(nb int, f func(off, n int)) {
+	off := 0
+	for ; off+64 <= nb; off += 64 {
+		f(off, 64)
+	}
+	for ; off+16 <= nb; off += 16 {
+		f(off, 16)
+	}
+}
+
+// packF16X16 packs one unit, sixteen F16 rows of nb values each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packF16X16(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb, o := 2*nb, 0
+	for g := 0; g < interleaveRows/f16Group; g++ {
+		f16Steps(nb, func(off, n int) {
+			for r := 0; r < f16Group; r++ {
+				row := tmp[(f16Group*g+r)*rb:]
+				o += copy(rows[o:], row[2*off:2*(off+n)])
+			}
+		})
+	}
+}
+
+// unpackF16X16 is packF16X16's inverse: it writes the sixteen F16 rows of
+// the unit src into dst.
+func unpackF16X16(dst, src []byte, nb int) {
+	rb, o := 2*nb, 0
+	for g := 0; g < interleaveRows/f16Group; g++ {
+		f16Steps(nb, func(off, n int) {
+			for r := 0; r < f16Group; r++ {
+				row := dst[(f16Group*g+r)*rb:]
+				o += copy(row[2*off:2*(off+n)], src[o:o+2*n])
+			}
+		})
+	}
+}
+
 // putFields6N stores the 6-bit values f end to end in dst, value i in bits
 // 6i..6i+5 of the little-endian number the bytes make.
 func putFields6N(dst []byte, f []byte) {
@@ -303,6 +358,7 @@ var interleavings = map[dtype.Type]interleaving{
 	q4KX16: {plain: dtype.Q4_K, unpack: unpackQ4_KX16},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
+	f16X16: {plain: dtype.F16, unpack: unpackF16X16},
 }
 
 // registerInterleaved adds the portable kernels of the interleaved types:

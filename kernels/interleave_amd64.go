@@ -9,6 +9,9 @@ func vecQ4_KX16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 func vecQ6_KX16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 //go:noescape
+func vecF16X16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, xh int)
+
+//go:noescape
 func vecQ8_0X16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 var _ = addInstaller(func(avx512 bool) {
@@ -25,4 +28,15 @@ var _ = addInstaller(func(avx512 bool) {
 	kernelTable[q6KX16].act = actQ8_K6
 	setVecPF(q6KX16, vecQ6_KX16AVX512)
 	packedFast[q6KX16] = true
+	// F16: halves for single products, float32 for batches, as the plain
+	// F16 loop (setVecF16), whose bits these are.
+	k := &kernelTable[f16X16]
+	k.act, k.batchAct = actF16H, actF16
+	k.vec = rowVecAct(k, actF16H, func(y *float32, w *byte, rb, units int, xq *byte, nb int) {
+		vecF16X16AVX512(y, w, rb, units, xq, nb, 1)
+	})
+	k.vecBatch = rowVecAct(k, actF16, func(y *float32, w *byte, rb, units int, xq *byte, nb int) {
+		vecF16X16AVX512(y, w, rb, units, xq, nb, 0)
+	})
+	packedFast[f16X16] = true
 })

@@ -20,8 +20,13 @@ import (
 // vector and for a batch, from rows that do and do not start on a cache
 // line.
 func TestInterleave(t *testing.T) {
-	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0, dtype.Q6_K} {
-		for _, shape := range [][2]int{{16, 256}, {32, 512}, {48, 768}, {160, 2048}, {64, 5632}} {
+	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0, dtype.Q6_K, dtype.F16} {
+		shapes := [][2]int{{16, 256}, {32, 512}, {48, 768}, {160, 2048}, {64, 5632}}
+		if typ == dtype.F16 {
+			// Rows whose length leaves 16-value steps after the 64-value ones.
+			shapes = append(shapes, [2]int{16, 80}, [2]int{32, 2096})
+		}
+		for _, shape := range shapes {
 			rows, cols := shape[0], shape[1]
 			t.Run(fmt.Sprintf("%v/%dx%d", typ, rows, cols), func(t *testing.T) {
 				orig := matrix(t, typ, rows, cols, 21)

@@ -14,8 +14,8 @@ import (
 // that Pack does not choose on this CPU are left out. (Weights
 // are random bytes: the loops' speed does not depend on the values.)
 func BenchmarkLoopCache(b *testing.B) {
-	types := []dtype.Type{dtype.Q4_K, q4KX16, dtype.Q8_0, q8X16, dtype.Q6_K, q6KX16, dtype.Q5_K, dtype.Q4_0, dtype.F16, dtype.BF16}
-	names := map[dtype.Type]string{q4KX16: "Q4_K-x16", q8X16: "Q8_0-x16", q6KX16: "Q6_K-x16"}
+	types := []dtype.Type{dtype.Q4_K, q4KX16, dtype.Q8_0, q8X16, dtype.Q6_K, q6KX16, dtype.Q5_K, dtype.Q4_0, dtype.F16, f16X16, dtype.BF16}
+	names := map[dtype.Type]string{q4KX16: "Q4_K-x16", q8X16: "Q8_0-x16", q6KX16: "Q6_K-x16", f16X16: "F16-x16"}
 	for _, typ := range types {
 		name := names[typ]
 		if name != "" && !packedFast[typ] {
@@ -33,7 +33,7 @@ func BenchmarkLoopCache(b *testing.B) {
 		for i := range w {
 			w[i] = byte(r.IntN(256))
 		}
-		if typ == dtype.F16 || typ == dtype.BF16 {
+		if typ == dtype.F16 || typ == f16X16 || typ == dtype.BF16 {
 			for i := 1; i < len(w); i += 2 {
 				w[i] &= 0x3b // finite values
 			}

@@ -19,14 +19,17 @@ const numGGUFTypes = 32
 
 // numTypes is the size of the kernel table: GGUF types and the packed
 // (interleaved) types.
-const numTypes = numGGUFTypes + 3
+const numTypes = numGGUFTypes + 4
 
 // packing describes the packed layout of a GGUF type: the type value that
-// names it and packUnit, which rewrites one unit (interleaveRows rows of nb
-// blocks one after another) in place, using tmp (one unit) as scratch.
+// names it, packUnit, which rewrites one unit (interleaveRows rows of nb
+// blocks one after another) in place, using tmp (one unit) as scratch,
+// and the multiple of values the rows' length must be, when the layout
+// needs more than whole blocks.
 type packing struct {
 	packed   dtype.Type
 	packUnit func(rows, tmp []byte, nb int)
+	cols     int
 }
 
 // packings holds the types that have a packed layout.
@@ -34,18 +37,20 @@ var packings = map[dtype.Type]packing{
 	dtype.Q4_K: {packed: q4KX16, packUnit: packQ4_KX16},
 	dtype.Q8_0: {packed: q8X16, packUnit: packQ8_0X16},
 	dtype.Q6_K: {packed: q6KX16, packUnit: packQ6_KX16},
+	dtype.F16:  {packed: f16X16, packUnit: packF16X16, cols: 16},
 }
 
 // Pack rewrites w, rows of cols values of type t, into the packed layout of
 // t that the kernels in use read fastest, in place, and returns the type to
 // compute with from then on. When t has no such layout (or none faster than
 // the plain one on this CPU, or cols is not a whole number of blocks, or
-// the rows are not a whole number of units of 16) it leaves w alone and
+// of 16 values for F16, or the rows are not a whole number of units of 16)
+// it leaves w alone and
 // returns t. A packed matrix must then be used in whole units: a product
 // over part of it takes rows from a multiple of 16 to another.
 func Pack(t dtype.Type, w []byte, cols int) dtype.Type {
 	p, ok := packings[t]
-	if !ok || !packedFast[p.packed] || cols <= 0 || cols%t.BlockSize() != 0 {
+	if !ok || !packedFast[p.packed] || cols <= 0 || cols%t.BlockSize() != 0 || p.cols > 0 && cols%p.cols != 0 {
 		return t
 	}
 	nb := cols / t.BlockSize()

@@ -39,7 +39,7 @@ func TestPackLeavesOthers(t *testing.T) {
 // matrix and on its packed copy; "plain_of_read" and "packed_of_read" are
 // the read's time over each product's.
 func BenchmarkPackedOfRead(b *testing.B) {
-	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0} {
+	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0, dtype.F16} {
 		for _, sh := range [][2]int{{5632, 2048}, {2048, 5632}} {
 			rows, cols := sh[0], sh[1]
 			w := quantize(b, typ, gaussian(1, rows*cols))

@@ -198,10 +198,12 @@ func setVecPF(t dtype.Type, loop rowLoopPF) {
 // streaming weights (a 5632-value input as float32 takes 22 KiB of a Zen
 // 4's 32: decode's F16 down projection streamed at 0.6 of the others'
 // speed), and for batches over float32 ones, which batched products read
-// for every row and would otherwise convert each time.
+// for every row and would otherwise convert each time. The loops keep
+// vectors of float sums, so F16 is marked reordered.
 func setVecF16(loop rowLoopF16) {
 	k := &kernelTable[dtype.F16]
 	k.act = actF16H
+	reordered[dtype.F16] = true
 	setVecPF(dtype.F16, func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int) {
 		loop(y, w, rb, rows, xq, nb, pf, 1)
 	})
