@@ -8,7 +8,7 @@ import (
 )
 
 // TestActLayouts checks the reordered activation forms (actQ8_0P,
-// actQ8_KP) against their definitions, built field by field
+// actQ8_0X, actQ8_KP) against their definitions, built field by field
 // from the plain blocks of the same quantizer, for lengths with odd
 // blocks and partial groups.
 func TestActLayouts(t *testing.T) {
@@ -48,6 +48,31 @@ func TestActLayouts(t *testing.T) {
 		prepare(actQ8_0P, got, x)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("n=%d: actQ8_0P differs from its definition", n)
+		}
+
+		// actQ8_0X: the same fields, block by block.
+		wantX := make([]byte, actBytes(actQ8_0X, n))
+		for b := 0; b < nb; b++ {
+			blk, out := plain[q8Block*b:], wantX[q8Block*b:]
+			copy(out[0:32], blk[8:40])
+			var sum int32
+			for _, v := range blk[8:40] {
+				sum += int32(int8(v))
+			}
+			binary.LittleEndian.PutUint32(out[32:], uint32(-128*sum))
+			copy(out[36:40], blk[0:4])
+		}
+		gotX := make([]byte, len(wantX))
+		for i := range gotX {
+			gotX[i] = 0xee
+		}
+		prepare(actQ8_0X, gotX, x)
+		if !bytes.Equal(gotX, wantX) {
+			t.Fatalf("n=%d: actQ8_0X differs from its definition", n)
+		}
+		quantizeGo(actQ8_0X, gotX, x)
+		if !bytes.Equal(gotX, wantX) {
+			t.Fatalf("n=%d: actQ8_0X through the portable quantizer differs from its definition", n)
 		}
 
 		// actQ8_KP: Q8_K blocks reordered.

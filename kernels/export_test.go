@@ -20,6 +20,11 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 			b := xq[q8Block*(i/32):]
 			out[i] = f32at(b) * float32(int8(b[8+i%32]))
 		}
+	case actQ8_0X:
+		for i := range out {
+			b := xq[q8Block*(i/32):]
+			out[i] = f32at(b[36:]) * float32(int8(b[i%32]))
+		}
 	case actQ8_K:
 		for i := range out {
 			b := xq[q8KBlock*(i/256):]

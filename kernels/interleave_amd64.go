@@ -21,7 +21,7 @@ var _ = addInstaller(func(avx512 bool) {
 	kernelTable[q4KX16].act = actQ8_KP
 	setVecPF(q4KX16, vecQ4_KX16AVX512)
 	packedFast[q4KX16] = true
-	kernelTable[q8X16].act = actQ8_0P
+	kernelTable[q8X16].act = actQ8_0X
 	setVecPF(q8X16, vecQ8_0X16AVX512)
 	reordered[q8X16] = true
 	packedFast[q8X16] = true

@@ -218,12 +218,12 @@ x16block:
 	VPDPBUSD.BCST ao(R11), Z9, Z4
 
 // X8BLOCK does one block index of a unit, its activations at ao(R11) in
-// an actQ8_0P pair (block h of the pair at ao = 32h): the correction
-// -128*sum(x) is where the sums start, eight steps add the sixteen rows'
-// products, and the block's sums scaled by d*dx are added to Z6, as the
-// row loop does (vecQ8_0AVX512), so the two give the same bits.
+// an actQ8_0X block: the correction -128*sum(x) is where the sums start,
+// eight steps add the sixteen rows' products, and the block's sums scaled
+// by d*dx are added to Z6, as the row loop does (vecQ8_0AVX512), so the
+// two give the same bits.
 #define X8BLOCK(ao) \
-	VPBROADCASTD ao+64(R11), Z4; \
+	VPBROADCASTD ao+32(R11), Z4; \
 	X8STEP(32, ao); \
 	X8STEP(96, ao+4); \
 	X8STEP(160, ao+8); \
@@ -234,14 +234,14 @@ x16block:
 	X8STEP(480, ao+28); \
 	VCVTDQ2PS Z4, Z4; \
 	VCVTPH2PS (R10), Z5; \
-	VMULPS.BCST ao+128(R11), Z5, Z5; \
+	VMULPS.BCST ao+36(R11), Z5, Z5; \
 	VMULPS Z4, Z5, Z5; \
 	VADDPS Z5, Z6, Z6; \
 	ADDQ $544, R10
 
 // func vecQ8_0X16AVX512(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // Interleaved Q8_0 units of sixteen rows (rb bytes each, nb blocks per
-// row) against actQ8_0P activations: y gets sixteen values per unit. Per
+// row) against actQ8_0X activations: y gets sixteen values per unit. Per
 // block index, eight VPDPBUSD steps give the sixteen rows' integer sums in
 // the lanes of one register; per row the sum is sum + (d*dx)*isum, block by
 // block. pf is the prefetch setting (see rowLoopPF).
@@ -263,8 +263,8 @@ x8pair:
 	X8BLOCK(0)
 	PFAT4(0, DX)
 	PFAT4(256, DX)
-	X8BLOCK(32)
-	ADDQ $192, R11
+	X8BLOCK(40)
+	ADDQ $80, R11
 	SUBQ $2, R12
 	CMPQ R12, $2
 	JAE x8pair
