@@ -28,15 +28,10 @@ var _ = addInstaller(func(avx512 bool) {
 	kernelTable[q6KX16].act = actQ8_K6
 	setVecPF(q6KX16, vecQ6_KX16AVX512)
 	packedFast[q6KX16] = true
-	// F16: halves for single products, float32 for batches, as the plain
-	// F16 loop (setVecF16), whose bits these are.
-	k := &kernelTable[f16X16]
-	k.act, k.batchAct = actF16H, actF16
-	k.vec = rowVecAct(k, actF16H, func(y *float32, w *byte, rb, units int, xq *byte, nb int) {
-		vecF16X16AVX512(y, w, rb, units, xq, nb, 1)
-	})
-	k.vecBatch = rowVecAct(k, actF16, func(y *float32, w *byte, rb, units int, xq *byte, nb int) {
-		vecF16X16AVX512(y, w, rb, units, xq, nb, 0)
+	// F16: the activations of the plain F16 loop, whose bits these are
+	// (the loop takes no prefetch setting).
+	setVecHalves(f16X16, func(y *float32, w *byte, rb, units int, xq *byte, nb, pf, xh int) {
+		vecF16X16AVX512(y, w, rb, units, xq, nb, xh)
 	})
 	packedFast[f16X16] = true
 })

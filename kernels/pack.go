@@ -45,9 +45,9 @@ var packings = map[dtype.Type]packing{
 // compute with from then on. When t has no such layout (or none faster than
 // the plain one on this CPU, or cols is not a whole number of blocks, or
 // of 16 values for F16, or the rows are not a whole number of units of 16)
-// it leaves w alone and
-// returns t. A packed matrix must then be used in whole units: a product
-// over part of it takes rows from a multiple of 16 to another.
+// it leaves w alone and returns t. A packed matrix must then be used in
+// whole units: a product over part of it takes rows from a multiple of 16
+// to another.
 func Pack(t dtype.Type, w []byte, cols int) dtype.Type {
 	p, ok := packings[t]
 	if !ok || !packedFast[p.packed] || cols <= 0 || cols%t.BlockSize() != 0 || p.cols > 0 && cols%p.cols != 0 {

@@ -200,11 +200,15 @@ func setVecPF(t dtype.Type, loop rowLoopPF) {
 // speed), and for batches over float32 ones, which batched products read
 // for every row and would otherwise convert each time. The loops keep
 // vectors of float sums, so F16 is marked reordered.
-func setVecF16(loop rowLoopF16) {
-	k := &kernelTable[dtype.F16]
+func setVecF16(loop rowLoopF16) { setVecHalves(dtype.F16, loop) }
+
+// setVecHalves installs loop, an F16 row loop, for t (F16 or its
+// interleaved layout) as setVecF16 describes.
+func setVecHalves(t dtype.Type, loop rowLoopF16) {
+	k := &kernelTable[t]
 	k.act = actF16H
-	reordered[dtype.F16] = true
-	setVecPF(dtype.F16, func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int) {
+	reordered[t] = true
+	setVecPF(t, func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int) {
 		loop(y, w, rb, rows, xq, nb, pf, 1)
 	})
 	k.batchAct = actF16
