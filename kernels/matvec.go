@@ -125,6 +125,7 @@ func MatMuls(ps []Product, x []float32, n int) {
 	j := jobPool.Get().(*job)
 	// One scratch buffer per activation form in use.
 	var prepared [numActKinds]*scratch
+	var preparedBytes [numActKinds]int
 	total, bytes, unit := 0, 0, 1
 	for _, p := range ps {
 		bytes += len(p.W)
@@ -146,6 +147,7 @@ func MatMuls(ps []Product, x []float32, n int) {
 		if s == nil {
 			s = scratchPool.Get().(*scratch)
 			prepared[act] = s
+			preparedBytes[act] = n * ab
 			xq := s.bytes(n * ab)
 			for v := 0; v < n; v++ {
 				prepare(act, xq[v*ab:(v+1)*ab], x[v*cols:(v+1)*cols])
@@ -169,6 +171,13 @@ func MatMuls(ps []Product, x []float32, n int) {
 	} else {
 		j.takeSoon(true)
 		j.runParallel(cols*unit, n, total)
+		if n == 1 {
+			for a, s := range prepared {
+				if s != nil {
+					claim(s.bytes(preparedBytes[a]))
+				}
+			}
+		}
 	}
 	tuner.end(tu, ps[0].W, bytes)
 	j.release()
@@ -176,6 +185,24 @@ func MatMuls(ps []Product, x []float32, n int) {
 		if s != nil {
 			scratchPool.Put(s)
 		}
+	}
+}
+
+// claim writes a zero to each cache line of b: scratch that the caller
+// has just shared with the pool's workers (activations they read through
+// a product) and that the next product's preparation overwrites, most
+// likely in the same buffer (the pool hands back the last one returned).
+// A write to a line the workers hold needs it taken from their caches
+// first; claimed here, with the product done, those transfers overlap the
+// serial work between the two products instead of stalling the next
+// quantization. Measured on decode (TinyLlama Q4_K_M, two cores), the
+// activations' preparation took 0.12-0.13 ms a token with the claim and
+// 0.13-0.17 ms without while the memory gave 34-37 GB/s, and 0.17 against
+// 0.26-0.36 ms at 46-55 GB/s; tokens decoded alternately with and without
+// it took 0.27% less time with it (four paired runs of 200 tokens).
+func claim(b []byte) {
+	for i := 0; i < len(b); i += 64 {
+		b[i] = 0
 	}
 }
 
