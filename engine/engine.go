@@ -16,6 +16,7 @@ import (
 	"ferry/kv"
 	"ferry/model"
 	"ferry/plan"
+	"ferry/sample"
 	"ferry/tier"
 	"ferry/tokenizer"
 )
@@ -200,6 +201,8 @@ func load(path string, g *gguf.File, store *tier.Store, opts Options) (*Engine, 
 		Scratch: m.ScratchBytes(max(opts.Batch, opts.Parallel), ctx, spanRows),
 	}
 	b.Scratch += tier.RowBufferBytes(m.Embed.RowBytes())
+	// Each sequence's sampler works over the whole vocabulary.
+	b.Scratch += int64(max(opts.Parallel, 1)) * sample.ScratchBytes(m.Vocab)
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
