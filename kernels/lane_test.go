@@ -82,7 +82,7 @@ func TestLaneTake(t *testing.T) {
 		go func(fromBack bool) {
 			defer wg.Done()
 			for {
-				lo, hi, ok := l.take(64, 3, fromBack)
+				lo, hi, ok := l.take(64, 3, 4, fromBack)
 				if !ok {
 					return
 				}
@@ -239,12 +239,12 @@ func TestChunkRows(t *testing.T) {
 		unitVals, n, rows, procs int
 		chunk, least             int
 	}{
-		{2048, 1, 2048, 2, 256, 8},     // plain rows of 2048: 16K values is 8 rows
-		{16 * 2048, 1, 128, 2, 16, 1},  // the same matrix in units of 16 rows
-		{16 * 5632, 1, 128, 2, 16, 1},  // a down projection in units
-		{16 * 2048, 1, 8, 2, 1, 1},     // fewer units than claims
+		{2048, 1, 2048, 2, 512, 8},     // plain rows of 2048: 16K values is 8 rows
+		{16 * 2048, 1, 128, 2, 32, 1},  // the same matrix in units of 16 rows
+		{16 * 5632, 1, 128, 2, 32, 1},  // a down projection in units
+		{16 * 2048, 1, 8, 2, 2, 1},     // few units: a quarter of 8
 		{2048, 64, 2048, 2, 64, 1},     // a batch: every row is work enough, a 32nd of the job
-		{256, 1, 100000, 2, 12500, 64}, // narrow rows: 64 make 16K values
+		{256, 1, 100000, 2, 25000, 64}, // narrow rows: 64 make 16K values
 	} {
 		chunk, least := chunkRows(c.unitVals, c.n, c.rows, c.procs)
 		if chunk != c.chunk || least != c.least {

@@ -81,8 +81,9 @@ type job struct {
 	rows  int
 	chunk int
 	next  atomic.Int64
-	// minChunk is the fewest rows a claim from a lane takes.
-	minChunk int
+	// minChunk is the fewest rows a claim from a lane takes, and part the
+	// fraction of what is left of the lane a claim takes (1/part).
+	minChunk, part int
 	// lanes, when in use (nlanes > 0), split a product's rows into one
 	// contiguous range per participant (see lane).
 	lanes  []lane
@@ -224,7 +225,7 @@ func claim(b []byte) {
 func (j *job) runParallel(unitVals, n, rows int) {
 	procs := runtime.GOMAXPROCS(0)
 	chunk, minRows := chunkRows(unitVals, n, rows, procs)
-	j.n, j.rows, j.chunk, j.minChunk = n, rows, chunk, minRows
+	j.n, j.rows, j.chunk, j.minChunk, j.part = n, rows, chunk, minRows, claimPart(n)
 	j.enlist(min(procs, (rows+chunk-1)/chunk) - 1)
 	j.splitLanes(1 + len(j.enlisted))
 	j.runEnlisted()
@@ -234,27 +235,39 @@ func (j *job) runParallel(unitVals, n, rows int) {
 // chunkRows returns the most rows (units of unitVals weights each) a
 // participant claims at a time from the front of its lane, and the fewest
 // it claims from the back of another's, for a job of rows units and n
-// vectors on procs participants. A claim takes a quarter of what is left
-// of the lane (lane.take), at most the chunk: the claims shrink as the
-// lane does, so the last ones even out the lanes, but not below ~16K
-// values of work each. (Counted in rows of cols values where the units
-// were 16 rows, the least claim was 16 times that: 8 units of a
-// 2048-column Q4_K matrix, 147 KB, about 6 µs of one core's streaming, and
-// the two participants of a Wo product finished 0.5-2.5 µs apart on
-// average; sized in weights, 0.2-0.8 µs.)
+// vectors on procs participants. A claim takes a part of what is left of
+// the lane (claimPart), at most the chunk: the claims shrink as the lane
+// does, so the last ones even out the lanes, but not below ~16K values of
+// work each. (Counted in rows of cols values where the units were 16 rows,
+// the least claim was 16 times that: 8 units of a 2048-column Q4_K
+// matrix, 147 KB, about 6 µs of one core's streaming, and the two
+// participants of a Wo product finished 0.5-2.5 µs apart on average; sized
+// in weights, 0.2-0.8 µs.)
 //
-// The chunk of a single vector's product is an eighth of a two-core job.
-// With a 32nd (the chunk before, and still that of batches), tokens
-// decoded alternately with each took 1.1% longer on TinyLlama Q4_K_M
-// (four paired runs of 200 tokens); a quarter measured as an eighth does,
-// and 0.4% faster than a 32nd on Q8_0 and F16.
+// For a single vector the chunk is a quarter of a two-core job and a claim
+// half of what is left. In paired runs (tokens decoded alternately with
+// each setting, four runs of 200 tokens on TinyLlama Q4_K_M), against a
+// 32nd of the job and quarters of what is left (the setting before, still
+// that of batches), an eighth with quarters decoded 1.1% faster and a
+// quarter with halves 0.8% faster again; on Q8_0 and F16 the two steps
+// gained 0.4% and 0.3%. Without claims from the back (each participant
+// its own lane only) decode was 0.7% slower than with quarters.
 func chunkRows(unitVals, n, rows, procs int) (chunk, minRows int) {
 	minRows = max((1<<14)/(unitVals*n), 1)
-	d := 4
+	d := 2
 	if n > 1 {
 		d = 16 // batches (prefill): not measured better with larger claims
 	}
 	return max((rows+d*procs-1)/(d*procs), minRows), minRows
+}
+
+// claimPart is the fraction (1/claimPart) of what is left of a lane that
+// a claim on a job of n vectors takes (see chunkRows).
+func claimPart(n int) int {
+	if n == 1 {
+		return 2
+	}
+	return 4
 }
 
 // lane is one participant's share of a product job's rows, [front, back):
@@ -269,16 +282,17 @@ type lane struct {
 
 func (l *lane) set(front, back int) { l.ends.Store(uint64(front) | uint64(back)<<32) }
 
-// take claims up to chunk rows from the front of the lane, or from the
-// back when fromBack is set; ok is false when the lane is empty.
-func (l *lane) take(chunk, minChunk int, fromBack bool) (lo, hi int, ok bool) {
+// take claims rows from the front of the lane, or from the back when
+// fromBack is set: a part-th of what is left, at most chunk rows and at
+// least minChunk; ok is false when the lane is empty.
+func (l *lane) take(chunk, minChunk, part int, fromBack bool) (lo, hi int, ok bool) {
 	for {
 		v := l.ends.Load()
 		front, back := int(uint32(v)), int(v>>32)
 		if front >= back {
 			return 0, 0, false
 		}
-		c := min(chunk, max(minChunk, (back-front)/4))
+		c := min(chunk, max(minChunk, (back-front)/part))
 		lo, hi = front, min(front+c, back)
 		nv := uint64(hi) | uint64(back)<<32
 		if fromBack {
@@ -391,7 +405,7 @@ func ParallelFor(n int, f func(p, i int)) {
 	j := jobPool.Get().(*job)
 	j.each = f
 	j.n, j.rows = 1, n
-	j.chunk, j.minChunk = max(1, n/(8*procs)), 1
+	j.chunk, j.minChunk, j.part = max(1, n/(8*procs)), 1, 4
 	j.enlist(min(procs, n) - 1)
 	j.splitEven(1 + len(j.enlisted))
 	j.runEnlisted()
@@ -466,7 +480,7 @@ func (j *job) workAs(p int) {
 func (j *job) workLanes(p int) {
 	if p < j.nlanes {
 		for {
-			lo, hi, ok := j.lanes[p].take(j.chunk, j.minChunk, false)
+			lo, hi, ok := j.lanes[p].take(j.chunk, j.minChunk, j.part, false)
 			if !ok {
 				break
 			}
@@ -485,7 +499,7 @@ func (j *job) workLanes(p int) {
 		if best < 0 {
 			break
 		}
-		if lo, hi, ok := j.lanes[best].take(j.chunk, j.minChunk, true); ok {
+		if lo, hi, ok := j.lanes[best].take(j.chunk, j.minChunk, j.part, true); ok {
 			j.runRows(p, lo, hi)
 		}
 	}
