@@ -223,7 +223,8 @@ func WillMultiply(ps []Product) {
 
 // Prefetch by the participants of a product (WillRead, WillReadFor):
 // regions recorded for the next product, which a participant brings into
-// its cache once done with its lane of it, while the others finish theirs.
+// its cache once it has no rows of it left to take, while the others
+// finish theirs.
 const (
 	maxSoon = 16
 	// soonBytes caps each region: enough for the lines read with little
@@ -259,10 +260,10 @@ var soon struct {
 // the next product it hands out (MatMuls, MatVec, MatMul) returns: the
 // serial work between two products (norm weights, the attention's keys and
 // values) that memory has long evicted and whose scattered lines would
-// each stall the core. Once the caller has computed its own lane of that
-// product, it prefetches up to 32 KiB from the start of s, with intent to
-// write, while the workers finish their lanes, which costs the memory a
-// few microseconds it would spend anyway and the serial work its waits.
+// each stall the core. Once the caller has no rows of that product left
+// to take, it prefetches up to 32 KiB from the start of s, with intent to
+// write, while the workers finish theirs, which costs the memory a few
+// microseconds it would spend anyway and the serial work its waits.
 // At most sixteen regions are kept per product; a product the caller
 // computes alone drops them.
 func WillRead[E any](s []E) { WillReadFor(0, s, len(s), len(s)) }
