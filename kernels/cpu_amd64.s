@@ -26,23 +26,25 @@ TEXT ·spinPause(SB), NOSPLIT, $0-0
 	PAUSE
 	RET
 
-// func prefetchLines(p *byte, n int)
-// PREFETCHT0 for each 64-byte line of the n bytes at p (n a multiple of 512).
-TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+// func touchLines(p uintptr, n int)
+// A load from each 64-byte line of the n bytes at p (n a multiple of 512),
+// eight lines a step into independent registers, so that the core keeps
+// as many misses in flight as it can.
+TEXT ·touchLines(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI
 	MOVQ n+8(FP), CX
-pfl:
-	PREFETCHT0 0(SI)
-	PREFETCHT0 64(SI)
-	PREFETCHT0 128(SI)
-	PREFETCHT0 192(SI)
-	PREFETCHT0 256(SI)
-	PREFETCHT0 320(SI)
-	PREFETCHT0 384(SI)
-	PREFETCHT0 448(SI)
+tl:
+	MOVQ 0(SI), AX
+	MOVQ 64(SI), BX
+	MOVQ 128(SI), DX
+	MOVQ 192(SI), DI
+	MOVQ 256(SI), R8
+	MOVQ 320(SI), R9
+	MOVQ 384(SI), R10
+	MOVQ 448(SI), R11
 	ADDQ $512, SI
 	SUBQ $512, CX
-	JG pfl
+	JG tl
 	RET
 
 // func prefetchWRuns(p *byte, n, stride, count int)

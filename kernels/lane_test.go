@@ -140,12 +140,12 @@ func TestWillMultiply(t *testing.T) {
 			runtime.Gosched()
 		}
 		WillMultiply([]Product{{W: w2, Type: dtype.F32}})
-		if slots[0].pfNext.Load() == nil {
+		if slots[0].pfNext.Load() == 0 {
 			t.Fatal("hint not recorded")
 		}
 		y := make([]float32, rows)
 		MatVec(y, w1, dtype.F32, x)
-		if slots[0].pfNext.Load() != nil {
+		if slots[0].pfNext.Load() != 0 {
 			t.Fatal("hint not armed by the next product")
 		}
 		MatVec(y, w2, dtype.F32, x)
@@ -154,6 +154,22 @@ func TestWillMultiply(t *testing.T) {
 				t.Fatalf("y[%d] = %v, want %v", i, y[i], want[i])
 			}
 		}
+	}
+}
+
+// TestHints checks that a hint keeps its start and length in one word,
+// and that one too long or too short for it is none.
+func TestHints(t *testing.T) {
+	buf := make([]byte, 1<<20)
+	h := packHint(&buf[4096], 8192)
+	if got := uintptr(h & hintAddrMask); got != uintptr(unsafe.Pointer(&buf[4096])) {
+		t.Fatalf("hint start %#x, want %p", got, &buf[4096])
+	}
+	if got := int(h>>hintLenShift&hintLenMask) * hintLenUnit; got != 8192 {
+		t.Fatalf("hint length %d, want 8192", got)
+	}
+	if packHint(&buf[0], 256) != 0 || packHint(&buf[0], 4<<20) != 0 {
+		t.Fatal("a hint of less than 512 bytes or more than 2 MiB was made")
 	}
 }
 
