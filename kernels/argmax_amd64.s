@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 DATA maxNegInf<>+0(SB)/4, $0xff800000
 GLOBL maxNegInf<>(SB), RODATA|NOPTR, $4
@@ -28,12 +29,7 @@ maxloop:
 	VMAXPS Y5, Y4, Y4
 	VMAXPS Y7, Y6, Y6
 	VMAXPS Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VMAXPS X5, X4, X4
-	VMOVHLPS X4, X4, X5
-	VMAXPS X5, X4, X4
-	VMOVSHDUP X4, X5
-	VMAXSS X5, X4, X4
+	HMAX8(Y4, X4, X5)
 	VMOVSS X4, ret+16(FP)
 	VZEROUPPER
 	RET

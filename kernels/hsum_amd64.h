@@ -1,5 +1,5 @@
-// Horizontal sums shared by the assembly row loops (included by the .s
-// files of this package). The order of the additions is the one the loops
+// Horizontal sums and maxima shared by the assembly loops (included by the
+// .s files of this package). The order of the additions is the one the loops
 // have always used, which the bit-exactness tests pin.
 
 // HSUM4(x, t) adds the four floats of x into its lane 0: the high pair onto
@@ -17,3 +17,15 @@
 	VEXTRACTF128 $1, y, t; \
 	VADDPS t, x, x; \
 	HSUM4(x, t)
+
+// HMAX8(y, x, t) takes the largest of the eight floats of y, whose low half
+// is x, into lane 0 of x, in the order HSUM8 adds them; each VMAXPS keeps
+// x's lane against t's when t's is NaN. AVX encoding, so registers below
+// 16 only.
+#define HMAX8(y, x, t) \
+	VEXTRACTF128 $1, y, t; \
+	VMAXPS t, x, x; \
+	VMOVHLPS x, x, t; \
+	VMAXPS t, x, x; \
+	VMOVSHDUP x, t; \
+	VMAXSS t, x, x

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Vector helpers for the per-token serial work (norms, the KV cache).
 
@@ -67,12 +68,7 @@ smxloop:
 	SUBQ $16, CX
 	JNZ smxloop
 	VMAXPS Y4, Y3, Y3
-	VEXTRACTF128 $1, Y3, X4
-	VMAXPS X4, X3, X3
-	VMOVHLPS X3, X3, X4
-	VMAXPS X4, X3, X3
-	VMOVSHDUP X3, X4
-	VMAXSS X4, X3, X3
+	HMAX8(Y3, X3, X4)
 	VMOVSS X3, ret+24(FP)
 	VZEROUPPER
 	RET
