@@ -27,24 +27,71 @@ TEXT ·spinPause(SB), NOSPLIT, $0-0
 	RET
 
 // func touchLines(p uintptr, n int)
-// A load from each 64-byte line of the n bytes at p (n a multiple of 512),
-// eight lines a step into independent registers, so that the core keeps
-// as many misses in flight as it can.
+// Reads every byte of the n bytes from the 64-byte line holding p (n a
+// multiple of 512), 16 at a time into two registers, so that the core
+// keeps as many misses in flight as it can. (One load per line instead
+// streamed from memory at 24-30 GB/s on a Zen 4 core where these loads
+// reached 27-34: the core's prefetchers follow dense reads further.) The
+// loads are aligned: p is rounded down to its line.
 TEXT ·touchLines(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI
 	MOVQ n+8(FP), CX
+	ANDQ $~63, SI
+	PXOR X0, X0
+	PXOR X1, X1
 tl:
-	MOVQ 0(SI), AX
-	MOVQ 64(SI), BX
-	MOVQ 128(SI), DX
-	MOVQ 192(SI), DI
-	MOVQ 256(SI), R8
-	MOVQ 320(SI), R9
-	MOVQ 384(SI), R10
-	MOVQ 448(SI), R11
+	POR 0(SI), X0
+	POR 16(SI), X1
+	POR 32(SI), X0
+	POR 48(SI), X1
+	POR 64(SI), X0
+	POR 80(SI), X1
+	POR 96(SI), X0
+	POR 112(SI), X1
+	POR 128(SI), X0
+	POR 144(SI), X1
+	POR 160(SI), X0
+	POR 176(SI), X1
+	POR 192(SI), X0
+	POR 208(SI), X1
+	POR 224(SI), X0
+	POR 240(SI), X1
+	POR 256(SI), X0
+	POR 272(SI), X1
+	POR 288(SI), X0
+	POR 304(SI), X1
+	POR 320(SI), X0
+	POR 336(SI), X1
+	POR 352(SI), X0
+	POR 368(SI), X1
+	POR 384(SI), X0
+	POR 400(SI), X1
+	POR 416(SI), X0
+	POR 432(SI), X1
+	POR 448(SI), X0
+	POR 464(SI), X1
+	POR 480(SI), X0
+	POR 496(SI), X1
 	ADDQ $512, SI
 	SUBQ $512, CX
 	JG tl
+	RET
+
+// func prefetchLines(p *byte, n int)
+// PREFETCHT0 for each 64-byte line that the n bytes at p (n positive)
+// touch.
+TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ SI, AX
+	ANDQ $63, AX
+	LEAQ 63(AX)(CX*1), CX
+	SHRQ $6, CX
+pfl:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ pfl
 	RET
 
 // func prefetchWRuns(p *byte, n, stride, count int)

@@ -268,3 +268,72 @@ func TestChunkRows(t *testing.T) {
 		}
 	}
 }
+
+// TestMinSteal checks that a worker leaves another lane's rows alone when
+// fewer than minSteal are left, that the caller takes them whatever their
+// number, and that a product of one vector sets the bar from its bytes.
+func TestMinSteal(t *testing.T) {
+	for _, tc := range []struct {
+		left, minSteal, part int
+		wantTaken            bool
+	}{
+		{left: 3, minSteal: 4, part: 1, wantTaken: false},
+		{left: 3, minSteal: 4, part: 0, wantTaken: true},
+		{left: 4, minSteal: 4, part: 1, wantTaken: true},
+		{left: 3, minSteal: 0, part: 1, wantTaken: true},
+	} {
+		var ran []int
+		j := &job{n: 1, rows: 10, chunk: 10, minChunk: 1, part: 2, minSteal: tc.minSteal}
+		j.each = func(p, i int) { ran = append(ran, i) }
+		j.lanes = make([]lane, 2)
+		j.nlanes = 2
+		other := 1 - tc.part
+		// Participant tc.part's own lane is empty; the other's has
+		// tc.left rows left at its end.
+		j.lanes[tc.part].set(0, 0)
+		j.lanes[other].set(10-tc.left, 10)
+		j.workLanes(tc.part)
+		taken := len(ran) > 0
+		if taken != tc.wantTaken {
+			t.Errorf("participant %d, %d rows left, minSteal %d: took %v, want taken %v", tc.part, tc.left, tc.minSteal, ran, tc.wantTaken)
+		}
+		// A worker stops once the lane is below the bar; the caller
+		// empties it.
+		bar := max(tc.minSteal, 1)
+		if tc.part == 0 {
+			bar = 1
+		}
+		if r := j.lanes[other].remaining(); r >= bar || len(ran)+r != tc.left {
+			t.Errorf("participant %d took %v of %d rows left, leaving %d", tc.part, ran, tc.left, r)
+		}
+	}
+	// A product sets the bar to minStealBytes of its rows, and the job
+	// goes back to the pool without it.
+	const rows, cols = 4096, 256
+	w := make([]byte, rows*cols*4)
+	x := make([]float32, cols)
+	y := make([]float32, rows)
+	MatVec(y, w, dtype.F32, x)
+	j := jobPool.Get().(*job)
+	if j.minSteal != 0 {
+		t.Errorf("a job back in the pool has minSteal %d", j.minSteal)
+	}
+	jobPool.Put(j)
+}
+
+// TestSwappedLanes checks that a job with swapped lanes gives each
+// participant the lane at the other end first, and that products of one
+// vector swap every other turn.
+func TestSwappedLanes(t *testing.T) {
+	var ran []int
+	j := &job{n: 1, rows: 10, chunk: 10, minChunk: 1, part: 2, swapped: true}
+	j.each = func(p, i int) { ran = append(ran, i) }
+	j.splitEven(2)
+	j.workLanes(0)
+	if len(ran) != 10 || ran[0] != 5 {
+		t.Fatalf("the caller of a swapped job ran %v, want lane [5, 10) first and then the rest", ran)
+	}
+	if swappedTurn(0) || !swappedTurn(1) || swappedTurn(2) {
+		t.Fatal("turns do not alternate")
+	}
+}

@@ -7,10 +7,16 @@ package kernels
 //go:noescape
 func spinPause()
 
-// touchLines loads a word of each 64-byte line of the n bytes at address
-// p (n a positive multiple of 512), bringing them into the cache. p is an
-// address, not a pointer: a hint's (see readHint).
+// touchLines reads the n bytes at address p (n a positive multiple of
+// 512; from the start of p's 64-byte line), bringing them into the cache.
+// p is an address, not a pointer: a hint's (see readHint).
 func touchLines(p uintptr, n int)
+
+// prefetchLines asks for each 64-byte line of the n bytes at p (n
+// positive) to be brought into the cache.
+//
+//go:noescape
+func prefetchLines(p *byte, n int)
 
 // prefetchWRuns asks for each 64-byte line of the count runs of n bytes at
 // p, p+stride, ... (n positive) to be brought into the cache ready for

@@ -10,3 +10,6 @@ func touchLines(p uintptr, n int) {}
 
 // prefetchWRuns is a no-op where there is no prefetch instruction.
 func prefetchWRuns(p *byte, n, stride, count int) {}
+
+// prefetchLines is a no-op where there is no prefetch instruction.
+func prefetchLines(p *byte, n int) {}
