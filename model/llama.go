@@ -143,8 +143,9 @@ func (m *Transformer) ForwardBatch(seqs []Seq) ([]float32, error) {
 	// (forwardShared): one preparation of the activations, one barrier,
 	// and the hint the last layer gave the idle cores (willMultiply)
 	// names the lanes they will take. Span by span, tokens decoded
-	// alternately with each took 0.5-1.9% longer on TinyLlama Q4_K_M with
-	// the memory at 55-60 GB/s (0.1-0.2% at 35 GB/s, and on Q8_0 and F16).
+	// alternately with each took 0.1-3.3% longer on TinyLlama Q4_K_M with
+	// the memory at 55-60 GB/s (median 1%), 0.2-1.2% at 35 GB/s, and 0-0.2%
+	// on Q8_0 and F16.
 	forwardShared(m, xn, rows, []*Linear{m.Output}, [][]float32{logits})
 	return logits, nil
 }
