@@ -250,11 +250,7 @@ func WillMultiply(ps []Product) {
 	// The product after the next one takes the turn after the next.
 	swapped := swappedTurn(productTurns.Load() + 1)
 	for i := 1; i < parts; i++ {
-		lane := i
-		if swapped {
-			lane = parts - 1 - i
-		}
-		off := lane * total / parts
+		off := laneOf(i, parts, swapped) * total / parts
 		for _, p := range ps {
 			b := len(p.W)
 			if off < b {
