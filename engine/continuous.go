@@ -562,8 +562,9 @@ func (s *Scheduler) finish(q *seqState, reason string, err error) {
 	if !q.genStart.IsZero() {
 		q.res.GenerateTime = time.Since(q.genStart)
 	}
-	q.out <- Event{Token: -1, Text: text, Done: true, Result: q.res, Err: err}
-	close(q.out)
+	// The slot is freed and the counts updated before the Done event goes
+	// out, so that a client who has seen its request end reads Stats (and
+	// /metrics) without it.
 	if q.slot >= 0 {
 		s.e.endRequest()
 		s.slots[q.slot] = nil
@@ -582,4 +583,6 @@ func (s *Scheduler) finish(q *seqState, reason string, err error) {
 	s.finMu.Lock()
 	s.finished[reason]++
 	s.finMu.Unlock()
+	q.out <- Event{Token: -1, Text: text, Done: true, Result: q.res, Err: err}
+	close(q.out)
 }
