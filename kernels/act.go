@@ -262,6 +262,12 @@ func quantizeQ8_KRGo(qs, sums, d []byte, nd int, x []float32) {
 func reorderQ8_K(q func(dst []byte, x []float32), qs, sums, d []byte, nd int, x []float32) {
 	var b [q8KBlock]byte
 	q(b[:], x[:256])
+	moveQ8_KR(&b, qs, sums, d, nd)
+}
+
+// moveQ8_KR moves the actQ8_K block b into the reordered forms (see
+// quantizeQ8_KR).
+func moveQ8_KR(b *[q8KBlock]byte, qs, sums, d []byte, nd int) {
 	le := binary.LittleEndian
 	_, _ = qs[255], sums[15]
 	for i, sb := range kpOrder {

@@ -203,26 +203,97 @@ q80done:
 	VSUBSS X9, X8, X8; \
 	VADDSS X8, X0, X0
 
-// K4_ACC finishes a Q4_K super-block in vector form: its integer sums
-// (Y14, eight lanes) times d*dx into the float sums Y0, and its mins term
-// (X2, four lanes) times dmin*dx into X12; one horizontal sum per row
-// (K4_ROWEND) instead of two per block.
-#define K4_ACC \
-	VCVTDQ2PS Y14, Y14; \
+// Constants of K4X_SCALES: VPSHUFB indices and masks that take a Q4_K
+// super-block's 12 packed scale bytes p[0..11] apart into [s0..s7, m0..m7]
+// (0x80 selects zero).
+DATA k4xi1<>+0(SB)/8, $0x0b0a090803020100
+DATA k4xi1<>+8(SB)/8, $0x8080808007060504
+GLOBL k4xi1<>(SB), RODATA|NOPTR, $16
+DATA k4xm1<>+0(SB)/8, $0x0f0f0f0f3f3f3f3f
+DATA k4xm1<>+8(SB)/8, $0x000000003f3f3f3f
+GLOBL k4xm1<>(SB), RODATA|NOPTR, $16
+DATA k4xi2<>+0(SB)/8, $0x8080808080808080
+DATA k4xi2<>+8(SB)/8, $0x0b0a090880808080
+GLOBL k4xi2<>(SB), RODATA|NOPTR, $16
+DATA k4xi3<>+0(SB)/8, $0x0302010080808080
+DATA k4xi3<>+8(SB)/8, $0x0706050480808080
+GLOBL k4xi3<>(SB), RODATA|NOPTR, $16
+DATA k4xm3<>+0(SB)/8, $0x0303030303030303
+DATA k4xm3<>+8(SB)/8, $0x0303030303030303
+GLOBL k4xm3<>(SB), RODATA|NOPTR, $16
+
+// K4X_SCALES unpacks the 6-bit scales and mins of the super-block at R10
+// with byte shuffles into X1: bytes 0-7 the scales, 8-15 the mins. For
+// j < 4, s_j = p[j]&63 and m_j = p[j+4]&63; for j >= 4, the low four bits
+// are the low (s) and high (m) nibbles of p[j+4], the high two bits the
+// top bits of p[j-4] (s) and p[j] (m). (The 16-byte load reads four
+// bytes of the quants after the scales.) Clobbers X3-X5.
+#define K4X_SCALES \
+	VMOVDQU 4(R10), X3; \
+	VPSRLW $4, X3, X4; \
+	VPSRLW $6, X3, X5; \
+	VPSHUFB k4xi1<>(SB), X3, X1; \
+	VPAND k4xm1<>(SB), X1, X1; \
+	VPSHUFB k4xi2<>(SB), X4, X4; \
+	VPAND nib<>(SB), X4, X4; \
+	VPOR X4, X1, X1; \
+	VPSHUFB k4xi3<>(SB), X5, X5; \
+	VPAND k4xm3<>(SB), X5, X5; \
+	VPSLLW $4, X5, X5; \
+	VPOR X5, X1, X1
+
+// K4X_MINS widens the scales and mins in X1 (K4X_SCALES) to 16-bit words,
+// the scales s0..s7 into X3 (so that 32-bit word k is the pair s2k, s2k+1)
+// and the mins into X2, and leaves in X2 the mins times the activations'
+// sums of each sub-block (actQ8_KP keeps those eight sums at 256).
+#define K4X_MINS \
+	VPMOVZXBW X1, X3; \
+	VPSRLDQ $8, X1, X2; \
+	VPMOVZXBW X2, X2; \
+	VPMADDWD 256(R11), X2, X2
+
+// K4X_PAIR adds to X14 the scaled integer sums of sub-blocks 2k and 2k+1
+// (the low and high nibbles of the 32 bytes at woff(R10)) against their
+// activations at aoff and boff (R11); sel is k times 0x55. VPMADDUBSW
+// leaves 16 words a sub-block; interleaving the two sub-blocks' words and
+// adding halves, then the two 128-bit lanes, folds them into eight words
+// that alternate between the two (each at most 4*2*15*128, inside 16
+// bits), so one 128-bit VPMADDWD applies both scales. Cores that split
+// 256-bit operations (Zen 1 and 2) issue about 3.5 vector operations a
+// cycle, and the fold takes fewer than a multiply by scales per sub-block.
+#define K4X_PAIR(woff, aoff, boff, sel) \
+	VMOVDQU woff(R10), Y6; \
+	VPSRLW $4, Y6, Y7; \
+	VPAND Y15, Y6, Y6; \
+	VPAND Y15, Y7, Y7; \
+	VPMADDUBSW aoff(R11), Y6, Y6; \
+	VPMADDUBSW boff(R11), Y7, Y7; \
+	VPUNPCKLWD Y7, Y6, Y8; \
+	VPUNPCKHWD Y7, Y6, Y9; \
+	VPADDW Y9, Y8, Y8; \
+	VEXTRACTI128 $1, Y8, X9; \
+	VPADDW X9, X8, X8; \
+	VPSHUFD $sel, X3, X10; \
+	VPMADDWD X10, X8, X8; \
+	VPADDD X8, X14, X14
+
+// K4X_ACC finishes a super-block: its integer sums (X14, four lanes) times
+// d*dx into the float sums X0, and its mins term (X2, four lanes) times
+// dmin*dx into X12; one horizontal sum per row (K4X_ROWEND).
+#define K4X_ACC \
+	VCVTDQ2PS X14, X14; \
 	VCVTDQ2PS X2, X2; \
 	VCVTPH2PS (R10), X6; \
-	VBROADCASTSS (R11), X7; \
+	VBROADCASTSS 272(R11), X7; \
 	VMULPS X7, X6, X6; \
-	VBROADCASTSS X6, Y8; \
+	VPERMILPS $0x00, X6, X8; \
 	VPERMILPS $0x55, X6, X9; \
-	VFMADD231PS Y8, Y14, Y0; \
+	VFMADD231PS X8, X14, X0; \
 	VFMADD231PS X9, X2, X12
 
-// K4_ROWEND leaves the row's dot product, the sums of Y0 less those of
+// K4X_ROWEND leaves the row's dot product, the sums of X0 less those of
 // X12, in X0.
-#define K4_ROWEND \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
+#define K4X_ROWEND \
 	VSUBPS X12, X0, X0; \
 	VMOVHLPS X0, X0, X1; \
 	VADDPS X1, X0, X0; \
@@ -230,6 +301,11 @@ q80done:
 	VADDSS X1, X0, X0
 
 // func vecQ4_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// Q4_K rows against actQ8_KP activations (sub-blocks in the order 0 2 1 3
+// 4 6 5 7, the eight sub-block sums at 256, d at 272), a pair of
+// sub-blocks at a time (K4X_PAIR). The integer sums of a super-block are
+// exact; the float sums are kept in four lanes across the row (Q4_K is
+// marked reordered).
 TEXT ·vecQ4_KAVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), R14
@@ -241,67 +317,23 @@ q4krow:
 	MOVQ SI, R10
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
+	VXORPS X0, X0, X0
 	VXORPS X12, X12, X12
 q4kblock:
 	PFLINES3(R14)
-	// Unpack the 6-bit scales and mins (ggml's utmp shuffle): bytes 0-7
-	// of [AX CX BX DX] are the scales, 8-15 the mins.
-	K4_SCALES
-	K4_MINS
-	VMOVDQU 16(R10), Y6
-	VPSRLW $4, Y6, Y7
-	VPAND Y15, Y6, Y6
-	VPAND Y15, Y7, Y7
-	VPMADDUBSW 4(R11), Y6, Y6
-	VPMADDUBSW 36(R11), Y7, Y7
-	VPSHUFB k4shuf<>+0(SB), Y3, Y8
-	VPSHUFB k4shuf<>+32(SB), Y3, Y9
-	VPMADDWD Y8, Y6, Y6
-	VPMADDWD Y9, Y7, Y7
-	VPADDD Y6, Y7, Y14
-	VMOVDQU 48(R10), Y6
-	VPSRLW $4, Y6, Y7
-	VPAND Y15, Y6, Y6
-	VPAND Y15, Y7, Y7
-	VPMADDUBSW 68(R11), Y6, Y6
-	VPMADDUBSW 100(R11), Y7, Y7
-	VPSHUFB k4shuf<>+64(SB), Y3, Y8
-	VPSHUFB k4shuf<>+96(SB), Y3, Y9
-	VPMADDWD Y8, Y6, Y6
-	VPMADDWD Y9, Y7, Y7
-	VPADDD Y6, Y14, Y14
-	VPADDD Y7, Y14, Y14
-	VMOVDQU 80(R10), Y6
-	VPSRLW $4, Y6, Y7
-	VPAND Y15, Y6, Y6
-	VPAND Y15, Y7, Y7
-	VPMADDUBSW 132(R11), Y6, Y6
-	VPMADDUBSW 164(R11), Y7, Y7
-	VPSHUFB k4shuf<>+128(SB), Y3, Y8
-	VPSHUFB k4shuf<>+160(SB), Y3, Y9
-	VPMADDWD Y8, Y6, Y6
-	VPMADDWD Y9, Y7, Y7
-	VPADDD Y6, Y14, Y14
-	VPADDD Y7, Y14, Y14
-	VMOVDQU 112(R10), Y6
-	VPSRLW $4, Y6, Y7
-	VPAND Y15, Y6, Y6
-	VPAND Y15, Y7, Y7
-	VPMADDUBSW 196(R11), Y6, Y6
-	VPMADDUBSW 228(R11), Y7, Y7
-	VPSHUFB k4shuf<>+192(SB), Y3, Y8
-	VPSHUFB k4shuf<>+224(SB), Y3, Y9
-	VPMADDWD Y8, Y6, Y6
-	VPMADDWD Y9, Y7, Y7
-	VPADDD Y6, Y14, Y14
-	VPADDD Y7, Y14, Y14
-	K4_ACC
+	K4X_SCALES
+	K4X_MINS
+	VPXOR X14, X14, X14
+	K4X_PAIR(16, 0, 64, 0x00)
+	K4X_PAIR(48, 32, 96, 0x55)
+	K4X_PAIR(80, 128, 192, 0xaa)
+	K4X_PAIR(112, 160, 224, 0xff)
+	K4X_ACC
 	ADDQ $144, R10
-	ADDQ $292, R11
+	ADDQ $320, R11
 	DECQ R12
 	JNZ q4kblock
-	K4_ROWEND
+	K4X_ROWEND
 	VMOVSS X0, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI

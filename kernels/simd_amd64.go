@@ -91,10 +91,12 @@ func useSIMD() {
 		}
 	}
 	setVecPF(dtype.Q8_0, vecQ8_0AVX2)
+	quantizeQ8_KR = quantizeQ8_KRAVX2
+	kernelTable[dtype.Q4_K].act = actQ8_KP
 	setVecPF(dtype.Q4_K, vecQ4_KAVX2)
 	reordered[dtype.Q4_K] = true // float sums per row, not per block
 	setVecPF(dtype.Q6_K, vecQ6_KAVX2)
-	setVecF16(vecF16AVX2)
+	setVecF16Floats(vecF16AVX2)
 	setVec(dtype.Q4_0, vecQ4_0AVX2)
 	setVec(dtype.Q5_K, vecQ5_KAVX2)
 	if hasAVX512VNNI {
@@ -201,6 +203,22 @@ func setVecPF(t dtype.Type, loop rowLoopPF) {
 // for every row and would otherwise convert each time. The loops keep
 // vectors of float sums, so F16 is marked reordered.
 func setVecF16(loop rowLoopF16) { setVecHalves(dtype.F16, loop) }
+
+// setVecF16Floats installs loop, the AVX2 F16 row loop, over float32
+// activations rounded to half precision (actF16) for single products and
+// batches alike: the sums are those the loop makes over halves (actF16H),
+// without converting every activation again for every row. On a core that
+// splits 256-bit operations (Zen 1) that second conversion, not the L1
+// space the halves save, was the limit: from L2, 6.4 GB/s with halves
+// against 12.6 with floats (BenchmarkLoopCache/F16, one core).
+func setVecF16Floats(loop rowLoopF16) {
+	k := &kernelTable[dtype.F16]
+	k.act = actF16
+	reordered[dtype.F16] = true
+	setVecPF(dtype.F16, func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int) {
+		loop(y, w, rb, rows, xq, nb, pf, 0)
+	})
+}
 
 // setVecHalves installs loop, an F16 row loop, for t (F16 or its
 // interleaved layout) as setVecF16 describes.
@@ -328,6 +346,15 @@ func quantQ8_KRAVX512(qs, sums, d *byte, nd int, x *float32)
 func quantizeQ8_KRAVX512(qs, sums, d []byte, nd int, x []float32) {
 	_, _, _, _ = qs[255], sums[15], d[4*nd-1], x[255]
 	quantQ8_KRAVX512(&qs[0], &sums[0], &d[0], nd, &x[0])
+}
+
+// quantizeQ8_KRAVX2 is quantizeQ8_KR over the AVX2 Q8_K quantizer (a
+// direct call, so that the block it quantizes into stays on the stack).
+func quantizeQ8_KRAVX2(qs, sums, d []byte, nd int, x []float32) {
+	var b [q8KBlock]byte
+	_ = x[255]
+	quantQ8_KAVX2(&b[0], &x[0], 1)
+	moveQ8_KR(&b, qs, sums, d, nd)
 }
 
 //go:noescape
