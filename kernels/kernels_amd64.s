@@ -4,8 +4,10 @@
 
 // Assembly row loops for MatVec/MatMul (see simd_amd64.go). Each computes
 // y[i], i < rows, for the weight row at w + i*rb against the prepared
-// activations at xq; the float arithmetic matches qdot_generic.go operation
-// for operation, so results are bit-identical to the portable kernels.
+// activations at xq. Loops that reordered (simd_amd64.go) does not mark do
+// qdot_generic.go's float arithmetic operation for operation, so their
+// results are bit-identical to the portable kernels'; the marked ones are
+// within float rounding of them.
 
 
 DATA k4shuf<>+0(SB)/8, $0x0100010001000100
@@ -73,6 +75,10 @@ DATA ones16<>+24(SB)/8, $0x0001000100010001
 GLOBL ones16<>(SB), RODATA|NOPTR, $32
 
 // func vecQ8_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// Q8_0 rows against actQ8_0 activations, in the portable kernel's lanes
+// (even and odd blocks apart), each block's integer sums added as one
+// fused multiply-add by d_w*d_x: within float rounding of the portable
+// kernel, which multiplies and then adds.
 TEXT ·vecQ8_0AVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), R14
@@ -100,8 +106,7 @@ q80pair:
 	VCVTPH2PS 0(R10), X5
 	VMULSS 0(R11), X5, X5
 	VBROADCASTSS X5, Y5
-	VMULPS Y5, Y4, Y4
-	VADDPS Y4, Y0, Y0
+	VFMADD231PS Y5, Y4, Y0
 	VMOVDQU 36(R10), Y2
 	VMOVDQU 48(R11), Y4
 	VPABSB Y2, Y3
@@ -112,8 +117,7 @@ q80pair:
 	VCVTPH2PS 34(R10), X5
 	VMULSS 40(R11), X5, X5
 	VBROADCASTSS X5, Y5
-	VMULPS Y5, Y4, Y4
-	VADDPS Y4, Y1, Y1
+	VFMADD231PS Y5, Y4, Y1
 	ADDQ $68, R10
 	ADDQ $80, R11
 	SUBQ $2, R12
@@ -132,8 +136,7 @@ q80tail:
 	VCVTPH2PS 0(R10), X5
 	VMULSS 0(R11), X5, X5
 	VBROADCASTSS X5, Y5
-	VMULPS Y5, Y4, Y4
-	VADDPS Y4, Y0, Y0
+	VFMADD231PS Y5, Y4, Y0
 q80done:
 	VADDPS Y1, Y0, Y0
 	HSUM8(Y0, X0, X1)
