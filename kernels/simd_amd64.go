@@ -141,6 +141,24 @@ func useSIMD() {
 	}
 }
 
+// defaultPrefetch is the streaming loops' prefetch setting when
+// FERRY_PREFETCH does not choose one (tune.go): none where the AVX-512
+// loops run, whose cores' prefetchers keep up (on a Zen 4 every software
+// prefetch ahead was slower), and 4 KiB ahead, non-temporal, where the
+// AVX2 loops do. On a Zen 1 (AVX2 only, 256-bit operations split in two)
+// the loops keep a core busy for longer per byte and its prefetchers leave
+// it waiting on memory: ferry bench on TinyLlama-shaped models decoded at
+// 58% of the bound without software prefetch and 68% with it (Q4_K_M),
+// 65% and 79% (Q8_0), 75% and 99% (F16), with 2 KiB PREFETCHT0 between
+// (Q4_K_M 65%) and 8 KiB non-temporal the same as 4.
+func defaultPrefetch() int64 {
+	detectOnce.Do(detect)
+	if hasAVX2 && !hasAVX512VNNI {
+		return 4<<10 | 1
+	}
+	return 0
+}
+
 // typeInstallers install the assembly loops kept in files of their own
 // (one file pair per family of types); useSIMD runs them last, on CPUs
 // with AVX2, telling them whether AVX-512 VNNI is usable. They register

@@ -98,17 +98,22 @@ var streamPrefetch atomic.Int64
 // fixedPrefetch is the setting FERRY_PREFETCH chooses (bytes, with a
 // suffix "nt" for non-temporal, or "off"), plus fixedSet, so that "off"
 // (setting 0) is told apart from the tuner; it is 0 when the tuner
-// chooses ("tune"). Without FERRY_PREFETCH the loops leave prefetching to
-// the hardware: in alternating runs on a Zen 4 (ferry bench, TinyLlama
-// shape) the tuner, which ended at no prefetch most times, decoded 1-5%
-// slower than no prefetch from the start, for what its tries cost.
+// chooses ("tune"). Without FERRY_PREFETCH the setting is defaultPrefetch:
+// where the AVX-512 loops run, none (in alternating runs on a Zen 4, ferry
+// bench on the TinyLlama shape, the tuner, which ended at no prefetch most
+// times, decoded 1-5% slower than no prefetch from the start, for what its
+// tries cost), and 4 KiB non-temporal where the AVX2 ones do.
 var fixedPrefetch = parsePrefetch(os.Getenv("FERRY_PREFETCH"))
 
 // fixedSet marks fixedPrefetch as chosen.
 const fixedSet = 1 << 40
 
 func init() {
-	streamPrefetch.Store(fixedPrefetch &^ fixedSet)
+	p := fixedPrefetch &^ fixedSet
+	if os.Getenv("FERRY_PREFETCH") == "" {
+		p = defaultPrefetch()
+	}
+	streamPrefetch.Store(p)
 }
 
 // parsePrefetch reads a FERRY_PREFETCH setting: "tune" gives 0 (the tuner
