@@ -11,9 +11,14 @@ import (
 // layouts included, on one thread over a 2048-column matrix of about 256
 // KiB that stays in the core's L2 cache: the loops' arithmetic speed in
 // weight bytes per second, the rate a core could keep up with. Layouts
-// that Pack does not choose on this CPU are left out. (Weights
+// that Pack does not choose on this CPU are left out, and the loops run
+// without software prefetch. (Weights
 // are random bytes: the loops' speed does not depend on the values.)
 func BenchmarkLoopCache(b *testing.B) {
+	// No software prefetch: the matrix is in L2 already, and prefetches
+	// past its end would only take the loops' time.
+	defer streamPrefetch.Store(streamPrefetch.Load())
+	streamPrefetch.Store(0)
 	types := []dtype.Type{dtype.Q4_K, q4KX16, dtype.Q8_0, q8X16, dtype.Q6_K, q6KX16, dtype.Q5_K, dtype.Q4_0, dtype.F16, f16X16, dtype.BF16}
 	names := map[dtype.Type]string{q4KX16: "Q4_K-x16", q8X16: "Q8_0-x16", q6KX16: "Q6_K-x16", f16X16: "F16-x16"}
 	for _, typ := range types {
