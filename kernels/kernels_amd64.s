@@ -148,10 +148,11 @@ q80done:
 	VZEROUPPER
 	RET
 
-// Shared by the Q4_K and Q5_K loops: unpack a super-block's 6-bit scales and mins
-// (ggml's utmp shuffle; bytes 0-7 of X1 are the scales, 8-15 the mins),
-// form the mins term (K4_MINS, Q4_K only: X2 = mins times the bsums), and
-// finish a super-block from its integer sum (X14) into the float sum X0.
+// The Q5_K loop's steps (the AVX2 Q4_K loop has its own, K4X_*): unpack a
+// super-block's 6-bit scales and mins (ggml's utmp shuffle; bytes 0-7 of X1
+// are the scales, 8-15 the mins), form the mins term (K4_MINS: X2 = mins
+// times the bsums, Y3 the scales as words in both lanes), and finish a
+// super-block from its integer sum (X14) into the float sum X0.
 #define K4_SCALES \
 	MOVL 4(R10), AX; \
 	MOVL 8(R10), BX; \
@@ -1126,13 +1127,7 @@ q5kblock:
 	PREFETCHT0 8256(R10)
 	PREFETCHT0 8320(R10)
 	K4_SCALES
-	VPMOVZXBW X1, Y1
-	VEXTRACTI128 $1, Y1, X2
-	VPERMQ $0x44, Y1, Y3
-	VMOVDQU 260(R11), Y4
-	VEXTRACTI128 $1, Y4, X5
-	VPHADDW X5, X4, X4
-	VPMADDWD X4, X2, X2
+	K4_MINS
 	VMOVDQU 16(R10), Y12
 	VMOVDQU 48(R10), Y6
 	VPSRLW $4, Y6, Y7

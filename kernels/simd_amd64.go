@@ -101,18 +101,17 @@ func useSIMD() {
 	setVec(dtype.Q4_0, vecQ4_0AVX2)
 	setVec(dtype.Q5_K, vecQ5_KAVX2)
 	if hasAVX512VNNI {
-		// The AVX-512 Q8_0 and Q4_K loops take their own activation
-		// layouts; they need about half the instructions per block of
-		// the AVX2 ones. The Q8_0 loop sums in another order (within
-		// float rounding of the portable kernel); the Q4_K loop keeps the
-		// portable order, as the interleaved Q4_K loop does, so that
-		// streamed spans (in the file's layout) and resident ones
-		// (interleaved) give the same bits.
+		// The AVX-512 Q8_0 loop takes its own activation layout, and the
+		// Q4_K loop actQ8_KP as the AVX2 one does; they need about half
+		// the instructions per block of the AVX2 ones. The Q8_0 loop sums
+		// in another order (within float rounding of the portable
+		// kernel, as the AVX2 one); the Q4_K loop keeps the portable
+		// order, as the interleaved Q4_K loop does, so that streamed
+		// spans (in the file's layout) and resident ones (interleaved)
+		// give the same bits.
 		quantizeQ8_KR = quantizeQ8_KRAVX512
 		kernelTable[dtype.Q8_0].act = actQ8_0P
 		setVecPF(dtype.Q8_0, vecQ8_0AVX512)
-		reordered[dtype.Q8_0] = true
-		kernelTable[dtype.Q4_K].act = actQ8_KP
 		setVecPF(dtype.Q4_K, vecQ4_KAVX512)
 		reordered[dtype.Q4_K] = false
 		setVecPF(dtype.Q6_K, vecQ6_KAVX512)
