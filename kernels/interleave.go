@@ -236,6 +236,76 @@ func unpackQ4_KX16(dst, src []byte, nb int) {
 	}
 }
 
+// q4KX8 is Q4_K interleaved by eight rows, for the AVX2 loop: VPMADDUBSW
+// takes four quants of eight rows (32 bytes) against four activation bytes
+// broadcast to every row, the words of a sub-block add up over its eight
+// steps without overflowing (8*2*15*128 < 2^15), and one VPMADDWD applies
+// the eight rows' scales. A unit of sixteen rows is two groups of eight
+// (rows 0-7, then rows 8-15); a group of nb blocks holds, for each block
+// index b in turn, 1152 bytes (the eight rows' block b, in the same
+// space):
+//
+//   - @0 the eight rows' d, @16 their dmin (fp16, row r at 2r);
+//   - @32, @64 and @96 bytes 0-3, 4-7 and 8-11 of their packed 6-bit
+//     scales and mins (row r at 4r), so that one byte operation unpacks a
+//     field of all eight rows;
+//   - @128 the quants, 32 bytes per step s = 8c+t (c the 64-value chunk of
+//     the block, t in 0..7): row r's bytes 32c+4t..32c+4t+3 of the block's
+//     qs at 4r, whose low nibbles are values 64c+4t..+3 (sub-block 2c) and
+//     high nibbles values 64c+32+4t..+3 (sub-block 2c+1).
+const q4KX8 = dtype.Type(numGGUFTypes + 4)
+
+// x8Rows is how many rows a group of q4KX8 interleaves.
+const x8Rows = 8
+
+// q4KX8Block is the size of one block index of a q4KX8 group.
+const q4KX8Block = x8Rows * 144
+
+// packQ4_KX8 packs one unit, sixteen Q4_K rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ4_KX8(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 144 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			out := rows[q4KX8Block*(g*nb+b) : q4KX8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := tmp[rb*(x8Rows*g+r)+144*b:][:144]
+				copy(out[2*r:2*r+2], blk[0:2])
+				copy(out[16+2*r:16+2*r+2], blk[2:4])
+				for k := 0; k < 3; k++ {
+					copy(out[32+32*k+4*r:][:4], blk[4+4*k:])
+				}
+				for s := 0; s < 32; s++ {
+					copy(out[128+32*s+4*r:][:4], blk[16+4*s:])
+				}
+			}
+		}
+	}
+}
+
+// unpackQ4_KX8 is packQ4_KX8's inverse: it writes the sixteen Q4_K rows of
+// the unit src into dst.
+func unpackQ4_KX8(dst, src []byte, nb int) {
+	rb := 144 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			in := src[q4KX8Block*(g*nb+b) : q4KX8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := dst[rb*(x8Rows*g+r)+144*b:][:144]
+				copy(blk[0:2], in[2*r:])
+				copy(blk[2:4], in[16+2*r:])
+				for k := 0; k < 3; k++ {
+					copy(blk[4+4*k:][:4], in[32+32*k+4*r:])
+				}
+				for s := 0; s < 32; s++ {
+					copy(blk[16+4*s:][:4], in[128+32*s+4*r:])
+				}
+			}
+		}
+	}
+}
+
 // f16X16 is F16 interleaved by sixteen rows, as four groups of four rows
 // one after another. A group of four rows of nb values (nb a multiple of
 // 16) holds, for each 64-value step c in turn, 128 bytes of each of the
@@ -356,6 +426,7 @@ type interleaving struct {
 // interleavings holds the interleaved layouts by their type values.
 var interleavings = map[dtype.Type]interleaving{
 	q4KX16: {plain: dtype.Q4_K, unpack: unpackQ4_KX16},
+	q4KX8:  {plain: dtype.Q4_K, unpack: unpackQ4_KX8},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
 	f16X16: {plain: dtype.F16, unpack: unpackF16X16},

@@ -281,35 +281,28 @@ GLOBL k4xm3<>(SB), RODATA|NOPTR, $16
 	VPMADDWD X10, X8, X8; \
 	VPADDD X8, X14, X14
 
-// K4X_ACC finishes a super-block: its integer sums (X14, four lanes) times
-// d*dx into the float sums X0, and its mins term (X2, four lanes) times
-// dmin*dx into X12; one horizontal sum per row (K4X_ROWEND).
+// K4X_ACC finishes a super-block as the portable kernel does, in its
+// order: its integer sums (X14, four lanes) and mins term (X2, four lanes)
+// are added up exactly, and X0 += d*dx*isum - dmin*dx*summs (the interleaved
+// loop, q4KX8, does the same steps, so that streamed and resident spans
+// give the same bits).
 #define K4X_ACC \
+	VPHADDD X2, X14, X14; \
+	VPHADDD X14, X14, X14; \
 	VCVTDQ2PS X14, X14; \
-	VCVTDQ2PS X2, X2; \
 	VCVTPH2PS (R10), X6; \
 	VBROADCASTSS 272(R11), X7; \
 	VMULPS X7, X6, X6; \
-	VPERMILPS $0x00, X6, X8; \
-	VPERMILPS $0x55, X6, X9; \
-	VFMADD231PS X8, X14, X0; \
-	VFMADD231PS X9, X2, X12
-
-// K4X_ROWEND leaves the row's dot product, the sums of X0 less those of
-// X12, in X0.
-#define K4X_ROWEND \
-	VSUBPS X12, X0, X0; \
-	VMOVHLPS X0, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVSHDUP X0, X1; \
-	VADDSS X1, X0, X0
+	VMULPS X14, X6, X6; \
+	VMOVSHDUP X6, X8; \
+	VSUBSS X8, X6, X6; \
+	VADDSS X6, X0, X0
 
 // func vecQ4_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q4_K rows against actQ8_KP activations (sub-blocks in the order 0 2 1 3
 // 4 6 5 7, the eight sub-block sums at 256, d at 272), a pair of
-// sub-blocks at a time (K4X_PAIR). The integer sums of a super-block are
-// exact; the float sums are kept in four lanes across the row (Q4_K is
-// marked reordered).
+// sub-blocks at a time (K4X_PAIR), each super-block finished as the
+// portable kernel does (K4X_ACC): its results are the portable kernel's.
 TEXT ·vecQ4_KAVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), R14
@@ -322,7 +315,6 @@ q4krow:
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
 	VXORPS X0, X0, X0
-	VXORPS X12, X12, X12
 q4kblock:
 	PFLINES3(R14)
 	K4X_SCALES
@@ -337,7 +329,6 @@ q4kblock:
 	ADDQ $320, R11
 	DECQ R12
 	JNZ q4kblock
-	K4X_ROWEND
 	VMOVSS X0, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI

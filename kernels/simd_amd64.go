@@ -95,7 +95,6 @@ func useSIMD() {
 	quantizeQ8_KR = quantizeQ8_KRAVX2
 	kernelTable[dtype.Q4_K].act = actQ8_KP
 	setVecPF(dtype.Q4_K, vecQ4_KAVX2)
-	reordered[dtype.Q4_K] = true // float sums per row, not per block
 	setVecPF(dtype.Q6_K, vecQ6_KAVX2)
 	setVecF16Floats(vecF16AVX2)
 	setVec(dtype.Q4_0, vecQ4_0AVX2)
@@ -113,7 +112,6 @@ func useSIMD() {
 		kernelTable[dtype.Q8_0].act = actQ8_0P
 		setVecPF(dtype.Q8_0, vecQ8_0AVX512)
 		setVecPF(dtype.Q4_K, vecQ4_KAVX512)
-		reordered[dtype.Q4_K] = false
 		setVecPF(dtype.Q6_K, vecQ6_KAVX512)
 		setVecF16(vecF16AVX512)
 		setVec(dtype.F32, vecF32AVX512)

@@ -1,0 +1,25 @@
+package kernels
+
+import "ferry/dtype"
+
+// The AVX2 loop of the q4KX8 layout (q4kx8_amd64.s).
+
+//go:noescape
+func vecQ4_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+// On CPUs with AVX2 but not AVX-512, Q4_K matrices kept in memory are
+// packed as q4KX8. On a core that splits 256-bit operations (Zen 1) the
+// row loop, at about 0.78 vector operations a byte, could not keep up with
+// the memory; the interleaved loop shares each block's scale unpacking,
+// mins and float steps among eight rows and needs no horizontal sums. Its
+// sums are the portable kernel's, as the AVX2 row loop's are, so that
+// streamed (file layout) and resident (packed) spans give the same bits.
+var _ = addInstaller(func(avx512 bool) {
+	if avx512 {
+		return
+	}
+	packings[dtype.Q4_K] = packing{packed: q4KX8, packUnit: packQ4_KX8}
+	kernelTable[q4KX8].act = actQ8_KP
+	setVecPF(q4KX8, vecQ4_KX8AVX2)
+	packedFast[q4KX8] = true
+})

@@ -1,0 +1,188 @@
+#include "textflag.h"
+#include "prefetch_amd64.h"
+
+// The AVX2 loop of the q4KX8 layout (interleave.go): eight rows at a time,
+// each 32-bit lane one row.
+
+// Masks of the scale unpacking, in every byte.
+DATA x8m3f<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA x8m3f<>+8(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA x8m3f<>+16(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA x8m3f<>+24(SB)/8, $0x3f3f3f3f3f3f3f3f
+GLOBL x8m3f<>(SB), RODATA|NOPTR, $32
+DATA x8m30<>+0(SB)/8, $0x3030303030303030
+DATA x8m30<>+8(SB)/8, $0x3030303030303030
+DATA x8m30<>+16(SB)/8, $0x3030303030303030
+DATA x8m30<>+24(SB)/8, $0x3030303030303030
+GLOBL x8m30<>(SB), RODATA|NOPTR, $32
+DATA x8nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA x8nib<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA x8nib<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA x8nib<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL x8nib<>(SB), RODATA|NOPTR, $32
+
+// VPSHUFB indices that spread field j (byte 4r+j, r the row within the
+// 128-bit lane) of four fields a row into words 2r and 2r+1, zero-extended:
+// the scales of one sub-block in the lanes VPMADDUBSW leaves a row's sums.
+// 32 bytes per j (the same 16 in both lanes).
+DATA x8sc<>+0(SB)/8, $0x8004800480008000
+DATA x8sc<>+8(SB)/8, $0x800c800c80088008
+DATA x8sc<>+16(SB)/8, $0x8004800480008000
+DATA x8sc<>+24(SB)/8, $0x800c800c80088008
+DATA x8sc<>+32(SB)/8, $0x8005800580018001
+DATA x8sc<>+40(SB)/8, $0x800d800d80098009
+DATA x8sc<>+48(SB)/8, $0x8005800580018001
+DATA x8sc<>+56(SB)/8, $0x800d800d80098009
+DATA x8sc<>+64(SB)/8, $0x8006800680028002
+DATA x8sc<>+72(SB)/8, $0x800e800e800a800a
+DATA x8sc<>+80(SB)/8, $0x8006800680028002
+DATA x8sc<>+88(SB)/8, $0x800e800e800a800a
+DATA x8sc<>+96(SB)/8, $0x8007800780038003
+DATA x8sc<>+104(SB)/8, $0x800f800f800b800b
+DATA x8sc<>+112(SB)/8, $0x8007800780038003
+DATA x8sc<>+120(SB)/8, $0x800f800f800b800b
+GLOBL x8sc<>(SB), RODATA|NOPTR, $128
+
+// X8_SCALES unpacks the 6-bit scales and mins of the eight rows' block at
+// R10 (bytes 0-3, 4-7 and 8-11 of each row's twelve at 32, 64 and 96): Y1
+// the scales of sub-blocks 0-3 (row r's at 4r), Y2 those of 4-7, Y3 and
+// Y4 the mins likewise. For j < 4, s_j = p[j]&63 and m_j = p[j+4]&63; for
+// j >= 4, the low four bits are the low (s) and high (m) nibbles of
+// p[j+4], the high two bits the top bits of p[j-4] (s) and p[j] (m).
+// (Word shifts move bits across bytes; the masks drop them.)
+#define X8_SCALES \
+	VMOVDQU 32(R10), Y9; \
+	VMOVDQU 64(R10), Y10; \
+	VMOVDQU 96(R10), Y11; \
+	VPAND x8m3f<>(SB), Y9, Y1; \
+	VPAND x8m3f<>(SB), Y10, Y3; \
+	VPAND Y15, Y11, Y2; \
+	VPSRLW $2, Y9, Y12; \
+	VPAND x8m30<>(SB), Y12, Y12; \
+	VPOR Y12, Y2, Y2; \
+	VPSRLW $4, Y11, Y4; \
+	VPAND Y15, Y4, Y4; \
+	VPSRLW $2, Y10, Y12; \
+	VPAND x8m30<>(SB), Y12, Y12; \
+	VPOR Y12, Y4, Y4
+
+// X8_MINS leaves in Y5 each row's mins times the activations' sums of the
+// sub-blocks (actQ8_KP keeps the eight at 256 as words): the mins widened
+// to words, two rows a lane at a time, multiplied and added in pairs by
+// VPMADDWD, and the pairs of each row added by VPHADDD, which leaves the
+// rows in order. Y14 is zero.
+#define X8_MINS \
+	VPBROADCASTQ 256(R11), Y12; \
+	VPBROADCASTQ 264(R11), Y13; \
+	VPUNPCKLBW Y14, Y3, Y9; \
+	VPMADDWD Y12, Y9, Y9; \
+	VPUNPCKLBW Y14, Y4, Y10; \
+	VPMADDWD Y13, Y10, Y10; \
+	VPADDD Y10, Y9, Y9; \
+	VPUNPCKHBW Y14, Y3, Y10; \
+	VPMADDWD Y12, Y10, Y10; \
+	VPUNPCKHBW Y14, Y4, Y11; \
+	VPMADDWD Y13, Y11, Y11; \
+	VPADDD Y11, Y10, Y10; \
+	VPHADDD Y10, Y9, Y5
+
+// X8_STEP0 and X8_STEP take step t of a chunk (the 32 bytes at woff(R10))
+// against the activations' four bytes of each of its sub-blocks at loff
+// and hoff (R11): the first step sets the words of the two sub-blocks
+// (Y7, Y8), the others add to them.
+#define X8_STEP0(woff, loff, hoff) \
+	VMOVDQU woff(R10), Y7; \
+	VPSRLW $4, Y7, Y8; \
+	VPAND Y15, Y7, Y7; \
+	VPAND Y15, Y8, Y8; \
+	VPBROADCASTD loff(R11), Y11; \
+	VPBROADCASTD hoff(R11), Y12; \
+	VPMADDUBSW Y11, Y7, Y7; \
+	VPMADDUBSW Y12, Y8, Y8
+
+#define X8_STEP(woff, loff, hoff) \
+	VMOVDQU woff(R10), Y9; \
+	VPSRLW $4, Y9, Y10; \
+	VPAND Y15, Y9, Y9; \
+	VPAND Y15, Y10, Y10; \
+	VPBROADCASTD loff(R11), Y11; \
+	VPBROADCASTD hoff(R11), Y12; \
+	VPMADDUBSW Y11, Y9, Y9; \
+	VPMADDUBSW Y12, Y10, Y10; \
+	VPADDW Y9, Y7, Y7; \
+	VPADDW Y10, Y8, Y8
+
+// X8_CHUNK takes the 64-value chunk of the block at R10 (32 steps of 32
+// bytes; R10 is advanced past it), whose sub-blocks' activations are at
+// lo and hi (R11), and scales the two sub-blocks' sums by their scales,
+// fields j and j+1 (byte offsets jo and jo+32 of x8sc) of S, into Y7.
+#define X8_CHUNK(lo, hi, S, jo) \
+	PFLINES4(R14); \
+	X8_STEP0(0, lo, hi); \
+	X8_STEP(32, lo+4, hi+4); \
+	X8_STEP(64, lo+8, hi+8); \
+	X8_STEP(96, lo+12, hi+12); \
+	X8_STEP(128, lo+16, hi+16); \
+	X8_STEP(160, lo+20, hi+20); \
+	X8_STEP(192, lo+24, hi+24); \
+	X8_STEP(224, lo+28, hi+28); \
+	VPSHUFB x8sc<>+jo(SB), S, Y13; \
+	VPMADDWD Y13, Y7, Y7; \
+	VPSHUFB x8sc<>+jo+32(SB), S, Y13; \
+	VPMADDWD Y13, Y8, Y8; \
+	VPADDD Y8, Y7, Y7; \
+	ADDQ $256, R10
+
+// func vecQ4_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q4KX8 units against actQ8_KP activations (sub-blocks in the order 0 2 1
+// 3 4 6 5 7, the eight sub-block sums at 256, d at 272), a group of eight
+// rows at a time. Each block's integer sums are exact and its float steps
+// are the portable kernel's, in its order, each lane one row:
+// sum += d*dx*isum - dmin*dx*summs.
+TEXT ·vecQ4_KX8AVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), R10
+	MOVQ units+24(FP), R9
+	SHLQ $1, R9
+	MOVQ xq+32(FP), R13
+	MOVQ pf+48(FP), R14
+	VMOVDQU x8nib<>(SB), Y15
+	VPXOR Y14, Y14, Y14
+x8group:
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VXORPS Y0, Y0, Y0
+x8block:
+	PFLINES2(R14)
+	X8_SCALES
+	X8_MINS
+	ADDQ $128, R10
+	X8_CHUNK(0, 64, Y1, 0)
+	VMOVDQA Y7, Y6
+	X8_CHUNK(32, 96, Y1, 64)
+	VPADDD Y7, Y6, Y6
+	X8_CHUNK(128, 192, Y2, 0)
+	VPADDD Y7, Y6, Y6
+	X8_CHUNK(160, 224, Y2, 64)
+	VPADDD Y7, Y6, Y6
+	// The float steps: the block's d and dmin are at -1152(R10).
+	VCVTDQ2PS Y6, Y6
+	VCVTDQ2PS Y5, Y5
+	VCVTPH2PS -1152(R10), Y9
+	VCVTPH2PS -1136(R10), Y10
+	VBROADCASTSS 272(R11), Y11
+	VMULPS Y11, Y9, Y9
+	VMULPS Y6, Y9, Y9
+	VMULPS Y11, Y10, Y10
+	VMULPS Y5, Y10, Y10
+	VSUBPS Y10, Y9, Y9
+	VADDPS Y9, Y0, Y0
+	ADDQ $320, R11
+	DECQ R12
+	JNZ x8block
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x8group
+	VZEROUPPER
+	RET
