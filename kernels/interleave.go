@@ -306,6 +306,57 @@ func unpackQ4_KX8(dst, src []byte, nb int) {
 	}
 }
 
+// q8X8 is Q8_0 interleaved by eight rows, for the AVX2 loop: one
+// VPMADDUBSW takes four quants of eight rows (32 bytes) against four
+// activation bytes broadcast to every row, and each row's sum stays in one
+// 32-bit lane, with no horizontal sums. A unit of sixteen rows is two
+// groups of eight (rows 0-7, then 8-15); a group of nb blocks holds, for
+// each block index b in turn, 272 bytes (the eight rows' block b, in the
+// same space): @0 the eight rows' d (fp16, row r at 2r); @16 the quants,
+// 32 bytes per step t in 0..7: row r's quants 4t..4t+3 at 4r (as in the
+// file, signed).
+const q8X8 = dtype.Type(numGGUFTypes + 5)
+
+// q8X8Block is the size of one block index of a q8X8 group.
+const q8X8Block = x8Rows * 34
+
+// packQ8_0X8 packs one unit, sixteen Q8_0 rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ8_0X8(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 34 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			out := rows[q8X8Block*(g*nb+b) : q8X8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := tmp[rb*(x8Rows*g+r)+34*b:][:34]
+				copy(out[2*r:2*r+2], blk[0:2])
+				for t := 0; t < 8; t++ {
+					copy(out[16+32*t+4*r:][:4], blk[2+4*t:])
+				}
+			}
+		}
+	}
+}
+
+// unpackQ8_0X8 is packQ8_0X8's inverse: it writes the sixteen Q8_0 rows of
+// the unit src into dst.
+func unpackQ8_0X8(dst, src []byte, nb int) {
+	rb := 34 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			in := src[q8X8Block*(g*nb+b) : q8X8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := dst[rb*(x8Rows*g+r)+34*b:][:34]
+				copy(blk[0:2], in[2*r:])
+				for t := 0; t < 8; t++ {
+					copy(blk[2+4*t:][:4], in[16+32*t+4*r:])
+				}
+			}
+		}
+	}
+}
+
 // f16X16 is F16 interleaved by sixteen rows, as four groups of four rows
 // one after another. A group of four rows of nb values (nb a multiple of
 // 16) holds, for each 64-value step c in turn, 128 bytes of each of the
@@ -427,6 +478,7 @@ type interleaving struct {
 var interleavings = map[dtype.Type]interleaving{
 	q4KX16: {plain: dtype.Q4_K, unpack: unpackQ4_KX16},
 	q4KX8:  {plain: dtype.Q4_K, unpack: unpackQ4_KX8},
+	q8X8:   {plain: dtype.Q8_0, unpack: unpackQ8_0X8},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
 	f16X16: {plain: dtype.F16, unpack: unpackF16X16},

@@ -75,10 +75,11 @@ DATA ones16<>+24(SB)/8, $0x0001000100010001
 GLOBL ones16<>(SB), RODATA|NOPTR, $32
 
 // func vecQ8_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
-// Q8_0 rows against actQ8_0 activations, in the portable kernel's lanes
-// (even and odd blocks apart), each block's integer sums added as one
-// fused multiply-add by d_w*d_x: within float rounding of the portable
-// kernel, which multiplies and then adds.
+// Q8_0 rows against actQ8_0 activations, two blocks at a time: each
+// block's integer sum is exact (the two added up together by VPHADDD) and
+// added to the row's sum as the portable kernel does, sum += (d_w*d_x)*isum
+// block after block, so that its results are the portable kernel's and
+// the interleaved loop's (q8X8).
 TEXT ·vecQ8_0AVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), R14
@@ -90,8 +91,7 @@ q80row:
 	MOVQ SI, R10
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
+	VXORPS X0, X0, X0
 	CMPQ R12, $2
 	JB q80tail
 q80pair:
@@ -102,22 +102,27 @@ q80pair:
 	VPSIGNB Y2, Y4, Y4
 	VPMADDUBSW Y4, Y3, Y4
 	VPMADDWD Y15, Y4, Y4
-	VCVTDQ2PS Y4, Y4
-	VCVTPH2PS 0(R10), X5
-	VMULSS 0(R11), X5, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS Y5, Y4, Y0
 	VMOVDQU 36(R10), Y2
-	VMOVDQU 48(R11), Y4
+	VMOVDQU 48(R11), Y5
 	VPABSB Y2, Y3
-	VPSIGNB Y2, Y4, Y4
-	VPMADDUBSW Y4, Y3, Y4
-	VPMADDWD Y15, Y4, Y4
-	VCVTDQ2PS Y4, Y4
-	VCVTPH2PS 34(R10), X5
-	VMULSS 40(R11), X5, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS Y5, Y4, Y1
+	VPSIGNB Y2, Y5, Y5
+	VPMADDUBSW Y5, Y3, Y5
+	VPMADDWD Y15, Y5, Y5
+	// The two blocks' sums: [i0, i1] in the low lanes of X4.
+	VPHADDD Y5, Y4, Y4
+	VEXTRACTI128 $1, Y4, X5
+	VPADDD X5, X4, X4
+	VPHADDD X4, X4, X4
+	VCVTDQ2PS X4, X4
+	VCVTPH2PS 0(R10), X6
+	VMULSS 0(R11), X6, X6
+	VCVTPH2PS 34(R10), X7
+	VMULSS 40(R11), X7, X7
+	VMULSS X4, X6, X6
+	VMOVSHDUP X4, X4
+	VMULSS X4, X7, X7
+	VADDSS X6, X0, X0
+	VADDSS X7, X0, X0
 	ADDQ $68, R10
 	ADDQ $80, R11
 	SUBQ $2, R12
@@ -132,14 +137,16 @@ q80tail:
 	VPSIGNB Y2, Y4, Y4
 	VPMADDUBSW Y4, Y3, Y4
 	VPMADDWD Y15, Y4, Y4
-	VCVTDQ2PS Y4, Y4
-	VCVTPH2PS 0(R10), X5
-	VMULSS 0(R11), X5, X5
-	VBROADCASTSS X5, Y5
-	VFMADD231PS Y5, Y4, Y0
+	VEXTRACTI128 $1, Y4, X5
+	VPADDD X5, X4, X4
+	VPHADDD X4, X4, X4
+	VPHADDD X4, X4, X4
+	VCVTDQ2PS X4, X4
+	VCVTPH2PS 0(R10), X6
+	VMULSS 0(R11), X6, X6
+	VMULSS X4, X6, X6
+	VADDSS X6, X0, X0
 q80done:
-	VADDPS Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
 	VMOVSS X0, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI

@@ -91,7 +91,6 @@ func useSIMD() {
 		}
 	}
 	setVecPF(dtype.Q8_0, vecQ8_0AVX2)
-	reordered[dtype.Q8_0] = true // a fused multiply-add a block: 6% faster than multiply, add
 	quantizeQ8_KR = quantizeQ8_KRAVX2
 	kernelTable[dtype.Q4_K].act = actQ8_KP
 	setVecPF(dtype.Q4_K, vecQ4_KAVX2)
@@ -110,6 +109,7 @@ func useSIMD() {
 		// give the same bits.
 		quantizeQ8_KR = quantizeQ8_KRAVX512
 		kernelTable[dtype.Q8_0].act = actQ8_0P
+		reordered[dtype.Q8_0] = true
 		setVecPF(dtype.Q8_0, vecQ8_0AVX512)
 		setVecPF(dtype.Q4_K, vecQ4_KAVX512)
 		setVecPF(dtype.Q6_K, vecQ6_KAVX512)

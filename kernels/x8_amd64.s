@@ -1,8 +1,8 @@
 #include "textflag.h"
 #include "prefetch_amd64.h"
 
-// The AVX2 loop of the q4KX8 layout (interleave.go): eight rows at a time,
-// each 32-bit lane one row.
+// The AVX2 loops of the layouts interleaved by eight rows, q4KX8 and q8X8
+// (interleave.go): eight rows at a time, each 32-bit lane one row.
 
 // Masks of the scale unpacking, in every byte.
 DATA x8m3f<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
@@ -184,5 +184,70 @@ x8block:
 	ADDQ $32, DI
 	DECQ R9
 	JNZ x8group
+	VZEROUPPER
+	RET
+
+DATA x8ones<>+0(SB)/8, $0x0001000100010001
+DATA x8ones<>+8(SB)/8, $0x0001000100010001
+DATA x8ones<>+16(SB)/8, $0x0001000100010001
+DATA x8ones<>+24(SB)/8, $0x0001000100010001
+GLOBL x8ones<>(SB), RODATA|NOPTR, $32
+
+// X8Q8_STEP adds to Y6 step t of the eight rows' block at R10 (their
+// quants 4t..4t+3, at woff) against the activations' quants 4t..4t+3 (at
+// xoff(R11)): the weights' absolute values times the activations with
+// the weights' signs (as the row loop does: a weight of -128 stays
+// right), words added in pairs into each row's lane.
+#define X8Q8_STEP(woff, xoff) \
+	VMOVDQU woff(R10), Y2; \
+	VPBROADCASTD xoff(R11), Y1; \
+	VPABSB Y2, Y3; \
+	VPSIGNB Y2, Y1, Y1; \
+	VPMADDUBSW Y1, Y3, Y1; \
+	VPMADDWD Y15, Y1, Y1; \
+	VPADDD Y1, Y6, Y6
+
+// func vecQ8_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q8X8 units against actQ8_0 activations (40-byte blocks: d @0, the quants
+// @8), a group of eight rows at a time. Each block's integer sums are
+// exact, and each row's sum += (d_w*d_x)*isum as the portable kernel
+// does, block after block.
+TEXT ·vecQ8_0X8AVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), R10
+	MOVQ units+24(FP), R9
+	SHLQ $1, R9
+	MOVQ xq+32(FP), R13
+	MOVQ pf+48(FP), R14
+	VMOVDQU x8ones<>(SB), Y15
+x8q8group:
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VXORPS Y0, Y0, Y0
+x8q8block:
+	PFLINES5(R14)
+	VPXOR Y6, Y6, Y6
+	X8Q8_STEP(16, 8)
+	X8Q8_STEP(48, 12)
+	X8Q8_STEP(80, 16)
+	X8Q8_STEP(112, 20)
+	X8Q8_STEP(144, 24)
+	X8Q8_STEP(176, 28)
+	X8Q8_STEP(208, 32)
+	X8Q8_STEP(240, 36)
+	VCVTDQ2PS Y6, Y6
+	VCVTPH2PS 0(R10), Y4
+	VBROADCASTSS 0(R11), Y5
+	VMULPS Y5, Y4, Y4
+	VMULPS Y6, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	ADDQ $272, R10
+	ADDQ $40, R11
+	DECQ R12
+	JNZ x8q8block
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x8q8group
 	VZEROUPPER
 	RET

@@ -2,13 +2,16 @@ package kernels
 
 import "ferry/dtype"
 
-// The AVX2 loop of the q4KX8 layout (q4kx8_amd64.s).
+// The AVX2 loops of the layouts interleaved by eight rows (x8_amd64.s).
 
 //go:noescape
 func vecQ4_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
-// On CPUs with AVX2 but not AVX-512, Q4_K matrices kept in memory are
-// packed as q4KX8. On a core that splits 256-bit operations (Zen 1) the
+//go:noescape
+func vecQ8_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+// On CPUs with AVX2 but not AVX-512, Q4_K and Q8_0 matrices kept in memory
+// are packed as q4KX8 and q8X8. On a core that splits 256-bit operations (Zen 1) the
 // row loop, at about 0.78 vector operations a byte, could not keep up with
 // the memory; the interleaved loop shares each block's scale unpacking,
 // mins and float steps among eight rows and needs no horizontal sums. Its
@@ -22,4 +25,9 @@ var _ = addInstaller(func(avx512 bool) {
 	kernelTable[q4KX8].act = actQ8_KP
 	setVecPF(q4KX8, vecQ4_KX8AVX2)
 	packedFast[q4KX8] = true
+	// Q8_0: the row loop's operations a block but for the float steps and
+	// the horizontal sums, which the eight rows share.
+	packings[dtype.Q8_0] = packing{packed: q8X8, packUnit: packQ8_0X8}
+	setVecPF(q8X8, vecQ8_0X8AVX2)
+	packedFast[q8X8] = true
 })
