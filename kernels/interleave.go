@@ -357,6 +357,85 @@ func unpackQ8_0X8(dst, src []byte, nb int) {
 	}
 }
 
+// q6KX8 is Q6_K interleaved by eight rows, for the AVX2 loop, with the
+// quants in q6KX16's three planes: three of each four 6-bit quants are a
+// byte's low six bits, and the fourth is spread over the three bytes' top
+// bits, so that a step's quants take one AND and the fourth's eight
+// operations shared by three steps, where the file's split nibbles and
+// high bits take three or four. A unit of sixteen rows is two groups of
+// eight (rows 0-7, then 8-15); a group of nb blocks holds, for each block
+// index b in turn, 1680 bytes (the eight rows' block b, in the same
+// space):
+//
+//   - @0 the eight rows' d (fp16, row r at 2r);
+//   - @16 their scales (int8), 16 bytes per pair p of 16-value
+//     sub-blocks: rows 0-3's scales of sub-block 2p, then of 2p+1, then
+//     rows 4-7's likewise (one VPMOVSXBW widens them into the two 128-bit
+//     lanes, rows 0-3 and 4-7);
+//   - @144 the quants, 96 bytes per sub-block j: three planes of 32 bytes,
+//     whose byte 4r+i holds, for row r, the 6-bit quants q_t of values
+//     16j+4t+i (t = 0..2) in its low six bits, and bits 2t, 2t+1 of q_3
+//     (value 16j+12+i) in its top two.
+const q6KX8 = dtype.Type(numGGUFTypes + 6)
+
+// q6KX8Block is the size of one block index of a q6KX8 group.
+const q6KX8Block = x8Rows * 210
+
+// packQ6_KX8 packs one unit, sixteen Q6_K rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ6_KX8(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 210 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			out := rows[q6KX8Block*(g*nb+b) : q6KX8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := (*[210]byte)(tmp[rb*(x8Rows*g+r)+210*b:])
+				copy(out[2*r:2*r+2], blk[208:210])
+				for j := 0; j < 16; j++ {
+					out[16+16*(j/2)+8*(r/4)+4*(j%2)+r%4] = blk[192+j]
+					pl := out[144+96*j:]
+					for i := 0; i < 4; i++ {
+						q3 := q6Quant(blk, 16*j+12+i)
+						for t := 0; t < 3; t++ {
+							pl[32*t+4*r+i] = q6Quant(blk, 16*j+4*t+i) | (q3>>(2*t)&3)<<6
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// unpackQ6_KX8 is packQ6_KX8's inverse: it writes the sixteen Q6_K rows of
+// the unit src into dst.
+func unpackQ6_KX8(dst, src []byte, nb int) {
+	rb := 210 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			in := src[q6KX8Block*(g*nb+b) : q6KX8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := (*[210]byte)(dst[rb*(x8Rows*g+r)+210*b:])
+				*blk = [210]byte{}
+				copy(blk[208:210], in[2*r:])
+				for j := 0; j < 16; j++ {
+					blk[192+j] = in[16+16*(j/2)+8*(r/4)+4*(j%2)+r%4]
+					pl := in[144+96*j:]
+					for i := 0; i < 4; i++ {
+						var q3 byte
+						for t := 0; t < 3; t++ {
+							p := pl[32*t+4*r+i]
+							setQ6Quant(blk, 16*j+4*t+i, p&63)
+							q3 |= p >> 6 << (2 * t)
+						}
+						setQ6Quant(blk, 16*j+12+i, q3)
+					}
+				}
+			}
+		}
+	}
+}
+
 // f16X16 is F16 interleaved by sixteen rows, as four groups of four rows
 // one after another. A group of four rows of nb values (nb a multiple of
 // 16) holds, for each 64-value step c in turn, 128 bytes of each of the
@@ -479,6 +558,7 @@ var interleavings = map[dtype.Type]interleaving{
 	q4KX16: {plain: dtype.Q4_K, unpack: unpackQ4_KX16},
 	q4KX8:  {plain: dtype.Q4_K, unpack: unpackQ4_KX8},
 	q8X8:   {plain: dtype.Q8_0, unpack: unpackQ8_0X8},
+	q6KX8:  {plain: dtype.Q6_K, unpack: unpackQ6_KX8},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
 	f16X16: {plain: dtype.F16, unpack: unpackF16X16},

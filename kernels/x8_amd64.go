@@ -10,8 +10,11 @@ func vecQ4_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 //go:noescape
 func vecQ8_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
-// On CPUs with AVX2 but not AVX-512, Q4_K and Q8_0 matrices kept in memory
-// are packed as q4KX8 and q8X8. On a core that splits 256-bit operations (Zen 1) the
+//go:noescape
+func vecQ6_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+// On CPUs with AVX2 but not AVX-512, Q4_K, Q8_0 and Q6_K matrices kept in
+// memory are packed as q4KX8, q8X8 and q6KX8. On a core that splits 256-bit operations (Zen 1) the
 // row loop, at about 0.78 vector operations a byte, could not keep up with
 // the memory; the interleaved loop shares each block's scale unpacking,
 // mins and float steps among eight rows and needs no horizontal sums. Its
@@ -30,4 +33,9 @@ var _ = addInstaller(func(avx512 bool) {
 	packings[dtype.Q8_0] = packing{packed: q8X8, packUnit: packQ8_0X8}
 	setVecPF(q8X8, vecQ8_0X8AVX2)
 	packedFast[q8X8] = true
+	// Q6_K: its quants in three planes (see q6KX8), and the scales, the
+	// activations' sums and the float steps shared by eight rows.
+	packings[dtype.Q6_K] = packing{packed: q6KX8, packUnit: packQ6_KX8}
+	setVecPF(q6KX8, vecQ6_KX8AVX2)
+	packedFast[q6KX8] = true
 })

@@ -251,3 +251,148 @@ x8q8block:
 	JNZ x8q8group
 	VZEROUPPER
 	RET
+
+// VPSHUFB indices of the Q6_K loop over the scales of a pair of
+// sub-blocks widened to words (rows 0-3's scales of sub-block 2p, then of
+// 2p+1, in each 128-bit lane, rows 4-7 in the upper one): x6sa and x6sb
+// spread the scale of row r of sub-block 2p (2p+1) into words 2r and 2r+1,
+// where VPMADDUBSW leaves the row's sums; x6sc puts each row's two scales
+// side by side, for the sums of the activations.
+DATA x6sa<>+0(SB)/8, $0x0302030201000100
+DATA x6sa<>+8(SB)/8, $0x0706070605040504
+DATA x6sa<>+16(SB)/8, $0x0302030201000100
+DATA x6sa<>+24(SB)/8, $0x0706070605040504
+GLOBL x6sa<>(SB), RODATA|NOPTR, $32
+DATA x6sb<>+0(SB)/8, $0x0b0a0b0a09080908
+DATA x6sb<>+8(SB)/8, $0x0f0e0f0e0d0c0d0c
+DATA x6sb<>+16(SB)/8, $0x0b0a0b0a09080908
+DATA x6sb<>+24(SB)/8, $0x0f0e0f0e0d0c0d0c
+GLOBL x6sb<>(SB), RODATA|NOPTR, $32
+DATA x6sc<>+0(SB)/8, $0x0b0a030209080100
+DATA x6sc<>+8(SB)/8, $0x0f0e07060d0c0504
+DATA x6sc<>+16(SB)/8, $0x0b0a030209080100
+DATA x6sc<>+24(SB)/8, $0x0f0e07060d0c0504
+GLOBL x6sc<>(SB), RODATA|NOPTR, $32
+DATA x6hi<>+0(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA x6hi<>+8(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA x6hi<>+16(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA x6hi<>+24(SB)/8, $0xc0c0c0c0c0c0c0c0
+GLOBL x6hi<>(SB), RODATA|NOPTR, $32
+
+// X6_PF3 is PFLINES3 at (BX): the Q6_K loop's prefetch, three lines a
+// pair of sub-blocks.
+#define X6_PF3 \
+	TESTQ R14, R14; \
+	JZ 10(PC); \
+	BTQ $0, R14; \
+	JC 5(PC); \
+	PREFETCHT0 0(BX)(R14*1); \
+	PREFETCHT0 64(BX)(R14*1); \
+	PREFETCHT0 128(BX)(R14*1); \
+	JMP 4(PC); \
+	PREFETCHNTA 0(BX)(R14*1); \
+	PREFETCHNTA 64(BX)(R14*1); \
+	PREFETCHNTA 128(BX)(R14*1)
+
+// X6_SUB adds to Y6 the sums of sub-block j of the eight rows' block at
+// R10, scaled by SC (words 2r and 2r+1 row r's scale): the planes' low six
+// bits are q_0..q_2 (Y7-Y9), their top bits, shifted together, q_3 (Y10),
+// each taken by VPMADDUBSW against its four activations broadcast; two
+// steps' words are added before VPMADDWD applies the scales (2*2*63*128
+// stays inside 16 bits).
+#define X6_SUB(j, SC) \
+	VMOVDQU (144+96*(j))(R10), Y7; \
+	VMOVDQU (176+96*(j))(R10), Y8; \
+	VMOVDQU (208+96*(j))(R10), Y9; \
+	VPAND Y14, Y7, Y10; \
+	VPAND Y14, Y8, Y11; \
+	VPAND Y14, Y9, Y12; \
+	VPSRLW $2, Y10, Y10; \
+	VPOR Y11, Y10, Y10; \
+	VPSRLW $2, Y10, Y10; \
+	VPOR Y12, Y10, Y10; \
+	VPSRLW $2, Y10, Y10; \
+	VPAND Y15, Y7, Y7; \
+	VPAND Y15, Y8, Y8; \
+	VPAND Y15, Y9, Y9; \
+	VPBROADCASTD (4+16*(j))(R11), Y11; \
+	VPMADDUBSW Y11, Y7, Y7; \
+	VPBROADCASTD (8+16*(j))(R11), Y12; \
+	VPMADDUBSW Y12, Y8, Y8; \
+	VPADDW Y8, Y7, Y7; \
+	VPBROADCASTD (12+16*(j))(R11), Y11; \
+	VPMADDUBSW Y11, Y9, Y9; \
+	VPBROADCASTD (16+16*(j))(R11), Y12; \
+	VPMADDUBSW Y12, Y10, Y10; \
+	VPADDW Y10, Y9, Y9; \
+	VPMADDWD SC, Y7, Y7; \
+	VPMADDWD SC, Y9, Y9; \
+	VPADDD Y7, Y6, Y6; \
+	VPADDD Y9, Y6, Y6
+
+// X6_PAIR takes sub-blocks 2p and 2p+1: their scales widened (Y1) and
+// spread (Y2, Y3), each row's scales times the activations' sums of the
+// two sub-blocks (actQ8_K's bsums) added to Y5.
+#define X6_PAIR(p) \
+	X6_PF3; \
+	ADDQ $192, BX; \
+	VPMOVSXBW (16+16*(p))(R10), Y1; \
+	VPSHUFB x6sa<>(SB), Y1, Y2; \
+	VPSHUFB x6sb<>(SB), Y1, Y3; \
+	VPSHUFB x6sc<>(SB), Y1, Y4; \
+	VPBROADCASTD (260+4*(p))(R11), Y13; \
+	VPMADDWD Y13, Y4, Y4; \
+	VPADDD Y4, Y5, Y5; \
+	X6_SUB(2*p, Y2); \
+	X6_SUB(2*p+1, Y3)
+
+// func vecQ6_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q6KX8 units against actQ8_K activations (d @0, the quants @4, the sums
+// of each 16 @260), a group of eight rows at a time. The quants are taken
+// unsigned (q in [0, 64)) and 32 times the scales by the activations' sums
+// is taken off each block's integer sum, which is then exact; each row's
+// sum += (d*dx)*isum as the portable kernel does, block after block.
+TEXT ·vecQ6_KX8AVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), R10
+	MOVQ units+24(FP), R9
+	SHLQ $1, R9
+	MOVQ xq+32(FP), R13
+	MOVQ pf+48(FP), R14
+	VMOVDQU x8m3f<>(SB), Y15
+	VMOVDQU x6hi<>(SB), Y14
+x6group:
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VXORPS Y0, Y0, Y0
+x6block:
+	MOVQ R10, BX
+	VPXOR Y6, Y6, Y6
+	VPXOR Y5, Y5, Y5
+	X6_PAIR(0)
+	X6_PAIR(1)
+	X6_PAIR(2)
+	X6_PAIR(3)
+	X6_PAIR(4)
+	X6_PAIR(5)
+	X6_PAIR(6)
+	X6_PAIR(7)
+	X6_PF3
+	VPSLLD $5, Y5, Y5
+	VPSUBD Y5, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VCVTPH2PS 0(R10), Y7
+	VBROADCASTSS 0(R11), Y8
+	VMULPS Y8, Y7, Y7
+	VMULPS Y6, Y7, Y7
+	VADDPS Y7, Y0, Y0
+	ADDQ $1680, R10
+	ADDQ $292, R11
+	DECQ R12
+	JNZ x6block
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x6group
+	VZEROUPPER
+	RET
