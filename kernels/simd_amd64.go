@@ -98,6 +98,8 @@ func useSIMD() {
 	setVecF16Floats(vecF16AVX2)
 	setVec(dtype.Q4_0, vecQ4_0AVX2)
 	setVec(dtype.Q5_K, vecQ5_KAVX2)
+	swigluSIMD = func(gate, up []float32) { swigluAVX2(&gate[0], &up[0], len(gate)) }
+	expShiftSIMD = func(x []float32, shift float32) float32 { return expShiftAVX2(&x[0], len(x), shift) }
 	if hasAVX512VNNI {
 		// The AVX-512 Q8_0 loop takes its own activation layout, and the
 		// Q4_K loop actQ8_KP as the AVX2 one does; they need about half
@@ -318,6 +320,12 @@ func axpyF32AVX2(y *float32, alpha float32, x *float32, n int)
 
 //go:noescape
 func roundF16AVX2(dst, src *float32, n int)
+
+//go:noescape
+func swigluAVX2(gate, up *float32, n int)
+
+//go:noescape
+func expShiftAVX2(x *float32, n int, shift float32) float32
 
 //go:noescape
 func swigluAVX512(gate, up *float32, n int)
