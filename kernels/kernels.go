@@ -22,6 +22,15 @@ type qdotFunc func(row, xq []byte) float32
 // vecFunc computes y[i] = qdot(w[i*rb:(i+1)*rb], xq) for every i < len(y).
 type vecFunc func(y []float32, w []byte, rb int, xq []byte)
 
+// batchFunc computes a group of rows of a batched product for the first
+// vectors of the batch, several vectors for each weight it loads: for
+// rows = len(y)/n, i < len(w)/rb and j below the count it returns (a
+// multiple of its tile of vectors, or 0 for a shape it does not take),
+// y[j*rows+row0+i] = the dot product of w[i*rb:(i+1)*rb] with vector j
+// (ab bytes at xq[j*ab:], of the form batchAct). compute does the vectors
+// it leaves with vecBatch.
+type batchFunc func(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int
+
 // kernel is the set of portable (or, when installed, accelerated) routines
 // for one weight type.
 type kernel struct {
@@ -40,7 +49,13 @@ type kernel struct {
 	// form batchAct.
 	vecBatch vecFunc
 	batchAct actKind
-	dequant  dequantFunc
+	// batch, when set, takes batched products (n > 1) several vectors
+	// at a time before vecBatch does the rest one at a time: a
+	// register-blocked loop that loads and converts each weight once
+	// for several vectors, where vecBatch does it again for each. Only
+	// for types of plain rows (unit 1).
+	batch   batchFunc
+	dequant dequantFunc
 }
 
 // actFor returns the form of the activations a product of n vectors

@@ -598,7 +598,10 @@ func laneOf(p, n int, swapped bool) int {
 const rowGroupBytes = 128 << 10
 
 // compute does units [lo, hi) (rows, for other than interleaved layouts)
-// of a MatVec (n == 1) or MatMul, each unit rb bytes.
+// of a MatVec (n == 1) or MatMul, each unit rb bytes. A batch goes a group
+// of rows at a time: the kernel's register-blocked loop (kernel.batch),
+// when it has one, takes the vectors it can several at a time, and the
+// row loop the rest one at a time.
 func compute(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, n, lo, hi int) {
 	u := k.unitRows()
 	if n == 1 {
@@ -614,7 +617,11 @@ func compute(k *kernel, y []float32, w []byte, rb int, xq []byte, ab, n, lo, hi 
 	for g0 := lo; g0 < hi; g0 += group {
 		g1 := min(g0+group, hi)
 		wg := w[g0*rb : g1*rb]
-		for j := 0; j < n; j++ {
+		j0 := 0
+		if k.batch != nil {
+			j0 = k.batch(y, wg, rb, xq, ab, n, g0)
+		}
+		for j := j0; j < n; j++ {
 			vec(y[j*rows+g0*u:j*rows+g1*u], wg, rb, xq[j*ab:(j+1)*ab])
 		}
 	}

@@ -1,0 +1,169 @@
+#include "textflag.h"
+#include "hsum_amd64.h"
+
+// The register-blocked loop of batched products (see batch_amd64.go):
+// four activation vectors against each weight loaded, and the conversion
+// of F16 rows into its float32 tiles. The loop keeps one vector
+// accumulator for each (row, vector) pair, summed in the order of the
+// values, and ends a span with HSUM8 or HSUM4 of it; whether a row is
+// taken alone or beside another does not change its sums.
+
+// BOUT(x, dst) stores lane 0 of x at dst, or adds it to dst first when
+// R15 (the add argument) is not 0.
+#define BOUT(x, dst) \
+	TESTQ R15, R15; \
+	JZ 2(PC); \
+	VADDSS dst, x, x; \
+	VMOVSS x, dst
+
+// func batchF32x4AVX2(y *float32, ys int, w *float32, ws, rows int, x *byte, xs, nk, add int)
+// Rows (float32, ws bytes apart) two at a time (accumulators Y0-Y3 the first row's four vectors,
+// Y4-Y7 the second's), each vector's eight activations loaded once for
+// both rows; a last odd row alone, its activations as FMA operands.
+// Outputs: vector v's of row i at y + 4*(v*ys + i): DI, DI+R8, DI+2*R8,
+// BX+2*R8 with BX = DI+R8.
+TEXT ·batchF32x4AVX2(SB), NOSPLIT, $0-72
+	MOVQ y+0(FP), DI
+	MOVQ ys+8(FP), R8
+	SHLQ $2, R8
+	MOVQ w+16(FP), SI
+	MOVQ ws+24(FP), R9
+	MOVQ rows+32(FP), CX
+	MOVQ x+40(FP), R13
+	MOVQ xs+48(FP), R14
+	MOVQ add+64(FP), R15
+	CMPQ CX, $2
+	JB bf32one
+bf32pair:
+	MOVQ SI, R10
+	MOVQ R13, R11
+	LEAQ (R13)(R14*1), R12
+	MOVQ nk+56(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+bf32pairloop:
+	VMOVUPS (R10), Y8
+	VMOVUPS (R10)(R9*1), Y9
+	VMOVUPS (R11), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS (R12), Y11
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y11, Y9, Y5
+	VMOVUPS (R11)(R14*2), Y12
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y12, Y9, Y6
+	VMOVUPS (R12)(R14*2), Y13
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y13, Y9, Y7
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, R12
+	SUBQ $8, DX
+	JNZ bf32pairloop
+	LEAQ (DI)(R8*1), BX
+	HSUM8(Y0, X0, X8)
+	BOUT(X0, (DI))
+	HSUM8(Y1, X1, X8)
+	BOUT(X1, (DI)(R8*1))
+	HSUM8(Y2, X2, X8)
+	BOUT(X2, (DI)(R8*2))
+	HSUM8(Y3, X3, X8)
+	BOUT(X3, (BX)(R8*2))
+	HSUM8(Y4, X4, X8)
+	BOUT(X4, 4(DI))
+	HSUM8(Y5, X5, X8)
+	BOUT(X5, 4(DI)(R8*1))
+	HSUM8(Y6, X6, X8)
+	BOUT(X6, 4(DI)(R8*2))
+	HSUM8(Y7, X7, X8)
+	BOUT(X7, 4(BX)(R8*2))
+	ADDQ $8, DI
+	LEAQ (SI)(R9*2), SI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JAE bf32pair
+bf32one:
+	TESTQ CX, CX
+	JZ bf32done
+	MOVQ SI, R10
+	MOVQ R13, R11
+	LEAQ (R13)(R14*1), R12
+	MOVQ nk+56(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+bf32oneloop:
+	VMOVUPS (R10), Y8
+	VFMADD231PS (R11), Y8, Y0
+	VFMADD231PS (R12), Y8, Y1
+	VFMADD231PS (R11)(R14*2), Y8, Y2
+	VFMADD231PS (R12)(R14*2), Y8, Y3
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, R12
+	SUBQ $8, DX
+	JNZ bf32oneloop
+	LEAQ (DI)(R8*1), BX
+	HSUM8(Y0, X0, X8)
+	BOUT(X0, (DI))
+	HSUM8(Y1, X1, X8)
+	BOUT(X1, (DI)(R8*1))
+	HSUM8(Y2, X2, X8)
+	BOUT(X2, (DI)(R8*2))
+	HSUM8(Y3, X3, X8)
+	BOUT(X3, (BX)(R8*2))
+bf32done:
+	VZEROUPPER
+	RET
+
+// func halvesToFloats(dst *float32, src *byte, rb, rows, nk int)
+// Converts nk halves (a multiple of 8) of each of rows rows, rb bytes
+// apart at src, to float32 at dst, row after row (4*nk bytes each).
+TEXT ·halvesToFloats(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rb+16(FP), R9
+	MOVQ rows+24(FP), CX
+	MOVQ nk+32(FP), R8
+h2frow:
+	MOVQ SI, R10
+	MOVQ R8, DX
+	CMPQ DX, $32
+	JB h2fby8
+h2fby32:
+	VCVTPH2PS (R10), Y0
+	VCVTPH2PS 16(R10), Y1
+	VCVTPH2PS 32(R10), Y2
+	VCVTPH2PS 48(R10), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $64, R10
+	ADDQ $128, DI
+	SUBQ $32, DX
+	CMPQ DX, $32
+	JAE h2fby32
+h2fby8:
+	TESTQ DX, DX
+	JZ h2fnext
+	VCVTPH2PS (R10), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $16, R10
+	ADDQ $32, DI
+	SUBQ $8, DX
+	JMP h2fby8
+h2fnext:
+	ADDQ R9, SI
+	DECQ CX
+	JNZ h2frow
+	VZEROUPPER
+	RET
