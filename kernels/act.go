@@ -58,15 +58,28 @@ const (
 	// the row loop reads, 6), and an input the L1 keeps while the weights
 	// stream past is what lets the loop keep up with them.
 	actQ8_0X
+	// actQ8_KB is actQ8_KP with every four quants broadcast, for the AVX2
+	// loop of Q4_K rows interleaved by eight (q4KX8B), which takes four
+	// quants of eight rows against the same four activations: 2080-byte
+	// blocks, @0 for each 64-value chunk c and step t in 0..7 (at
+	// 512c+64t) quants 4t..4t+3 of sub-block 2c repeated eight times (32
+	// bytes), then those of sub-block 2c+1; @2048 the sums of the eight
+	// sub-blocks int16[8] (natural order); d float32 @2064. The loop reads
+	// its activations as operands of its multiplies instead of
+	// broadcasting them (on a core that splits 256-bit operations, Zen 1,
+	// a fifth of its operations), at eight times the bytes: a 2048-value
+	// input takes 16 KiB of the L1.
+	actQ8_KB
 	numActKinds
 )
 
 const (
-	q8PairBytes = 192 // bytes per actQ8_0P pair of blocks
-	q8KPBlock   = 320 // bytes per actQ8_KP block
-	q8Block     = 40  // bytes per actQ8_0 block
-	q8KBlock    = 292 // bytes per actQ8_K block
-	q8K6Block   = 336 // bytes per actQ8_K6 block
+	q8PairBytes = 192  // bytes per actQ8_0P pair of blocks
+	q8KPBlock   = 320  // bytes per actQ8_KP block
+	q8Block     = 40   // bytes per actQ8_0 block
+	q8KBlock    = 292  // bytes per actQ8_K block
+	q8K6Block   = 336  // bytes per actQ8_K6 block
+	q8KBBlock   = 2080 // bytes per actQ8_KB block
 )
 
 // actBytes returns the bytes of the prepared form of n activations.
@@ -86,6 +99,8 @@ func actBytes(a actKind, n int) int {
 		return n / 256 * q8K6Block
 	case actQ8_0X:
 		return n / 32 * q8Block
+	case actQ8_KB:
+		return n / 256 * q8KBBlock
 	}
 	return 4 * n
 }
@@ -133,6 +148,8 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 		spreadQ8_K6(dst, x, q.q8_K)
 	case actQ8_0X:
 		compactQ8_0(dst, x, q.q8_0)
+	case actQ8_KB:
+		broadcastQ8_K(dst, x, q.q8_KR)
 	}
 }
 
@@ -210,6 +227,35 @@ func permuteQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x 
 		out := (*[q8KPBlock]byte)(dst[q8KPBlock*k:])
 		kr(out[0:256], out[256:272], out[272:276], 1, x[256*k:256*k+256])
 		clear(out[276:])
+	}
+}
+
+// broadcastQ8_K writes the actQ8_KB form of x, quantizing each block with
+// kr into the actQ8_KP form first, at the end of the block's place, then
+// copied to the stack (kr, a func value, would make a stack buffer of its
+// own escape: the per-token loop does not allocate) and spread.
+func broadcastQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x []float32)) {
+	nb := len(x) / 256
+	for k := 0; k < nb; k++ {
+		out := (*[q8KBBlock]byte)(dst[q8KBBlock*k:])
+		at := q8KBBlock - q8KPBlock
+		kr(out[at:at+256], out[at+256:at+272], out[at+272:at+276], 1, x[256*k:256*k+256])
+		var p [q8KPBlock]byte
+		copy(p[:276], out[at:])
+		for c := 0; c < 4; c++ {
+			// Sub-blocks 2c and 2c+1, in actQ8_KP's order 0 2 1 3 4 6 5 7.
+			lo := 128*(c/2) + 32*(c%2)
+			hi := lo + 64
+			for t := 0; t < 8; t++ {
+				l, h := out[512*c+64*t:][:32], out[512*c+64*t+32:][:32]
+				for r := 0; r < 32; r += 4 {
+					copy(l[r:r+4], p[lo+4*t:])
+					copy(h[r:r+4], p[hi+4*t:])
+				}
+			}
+		}
+		copy(out[2048:2068], p[256:276])
+		clear(out[2068:])
 	}
 }
 

@@ -92,10 +92,25 @@ func TestActLayouts(t *testing.T) {
 			}
 			copy(p[272:276], blk[0:4])
 		}
+		// actQ8_KB: actQ8_KP's quants four at a time, each four eight
+		// times, sub-blocks in their natural order by pairs.
+		wantB := make([]byte, actBytes(actQ8_KB, n))
+		place := [8]int{0, 2, 1, 3, 4, 6, 5, 7} // sub-block -> its place in actQ8_KP
+		for b := 0; b < nb; b++ {
+			p, o := wantP[q8KPBlock*b:], wantB[q8KBBlock*b:]
+			for sb := 0; sb < 8; sb++ {
+				for t := 0; t < 8; t++ {
+					for r := 0; r < 8; r++ {
+						copy(o[512*(sb/2)+64*t+32*(sb%2)+4*r:][:4], p[32*place[sb]+4*t:])
+					}
+				}
+			}
+			copy(o[2048:2068], p[256:276])
+		}
 		for _, c := range []struct {
 			a    actKind
 			want []byte
-		}{{actQ8_KP, wantP}} {
+		}{{actQ8_KP, wantP}, {actQ8_KB, wantB}} {
 			got := make([]byte, len(c.want))
 			for i := range got {
 				got[i] = 0xee

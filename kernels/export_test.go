@@ -37,6 +37,13 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 			j := [8]int{0, 2, 1, 3, 4, 6, 5, 7}[i%256/32]*32 + i%32
 			out[i] = f32at(b[272:]) * float32(int8(b[j]))
 		}
+	case actQ8_KB:
+		for i := range out {
+			b := xq[q8KBBlock*(i/256):]
+			v := i % 256
+			sb, l := v/32, v%32
+			out[i] = f32at(b[2064:]) * float32(int8(b[512*(sb/2)+64*(l/4)+32*(sb%2)+l%4]))
+		}
 	case actQ8_K6:
 		for i := range out {
 			b := xq[q8K6Block*(i/256):]

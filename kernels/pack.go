@@ -19,7 +19,7 @@ const numGGUFTypes = 32
 
 // numTypes is the size of the kernel table: GGUF types and the packed
 // (interleaved) types.
-const numTypes = numGGUFTypes + 7
+const numTypes = numGGUFTypes + 8
 
 // packing describes the packed layout of a GGUF type: the type value that
 // names it, packUnit, which rewrites one unit (interleaveRows rows of nb
@@ -30,6 +30,11 @@ type packing struct {
 	packed   dtype.Type
 	packUnit func(rows, tmp []byte, nb int)
 	cols     int
+	// narrow, when set, is the type Pack returns instead of packed for
+	// rows of at most narrowCols values: the same layout, read by another
+	// loop (q4KX8B).
+	narrow     dtype.Type
+	narrowCols int
 }
 
 // packings holds the types that have a packed layout. An installer may
@@ -64,6 +69,9 @@ func Pack(t dtype.Type, w []byte, cols int) dtype.Type {
 	tmp := make([]byte, ub)
 	for at := 0; at < len(w); at += ub {
 		p.packUnit(w[at:at+ub], tmp, nb)
+	}
+	if p.narrow != 0 && cols <= p.narrowCols && packedFast[p.narrow] {
+		return p.narrow
 	}
 	return p.packed
 }

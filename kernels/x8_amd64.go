@@ -8,6 +8,9 @@ import "ferry/dtype"
 func vecQ4_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 //go:noescape
+func vecQ4_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+//go:noescape
 func vecQ8_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 //go:noescape
@@ -24,10 +27,13 @@ var _ = addInstaller(func(avx512 bool) {
 	if avx512 {
 		return
 	}
-	packings[dtype.Q4_K] = packing{packed: q4KX8, packUnit: packQ4_KX8}
+	packings[dtype.Q4_K] = packing{packed: q4KX8, packUnit: packQ4_KX8, narrow: q4KX8B, narrowCols: x8BroadcastCols}
 	kernelTable[q4KX8].act = actQ8_KP
 	setVecPF(q4KX8, vecQ4_KX8AVX2)
 	packedFast[q4KX8] = true
+	kernelTable[q4KX8B].act = actQ8_KB
+	setVecPF(q4KX8B, vecQ4_KX8BAVX2)
+	packedFast[q4KX8B] = true
 	// Q8_0: the row loop's operations a block but for the float steps and
 	// the horizontal sums, which the eight rows share.
 	packings[dtype.Q8_0] = packing{packed: q8X8, packUnit: packQ8_0X8}

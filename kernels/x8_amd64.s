@@ -67,13 +67,13 @@ GLOBL x8sc<>(SB), RODATA|NOPTR, $128
 	VPOR Y12, Y4, Y4
 
 // X8_MINS leaves in Y5 each row's mins times the activations' sums of the
-// sub-blocks (actQ8_KP keeps the eight at 256 as words): the mins widened
+// sub-blocks (the eight words at so(R11)): the mins widened
 // to words, two rows a lane at a time, multiplied and added in pairs by
 // VPMADDWD, and the pairs of each row added by VPHADDD, which leaves the
 // rows in order. Y14 is zero.
-#define X8_MINS \
-	VPBROADCASTQ 256(R11), Y12; \
-	VPBROADCASTQ 264(R11), Y13; \
+#define X8_MINS(so) \
+	VPBROADCASTQ so(R11), Y12; \
+	VPBROADCASTQ so+8(R11), Y13; \
 	VPUNPCKLBW Y14, Y3, Y9; \
 	VPMADDWD Y12, Y9, Y9; \
 	VPUNPCKLBW Y14, Y4, Y10; \
@@ -155,7 +155,7 @@ x8group:
 x8block:
 	PFLINES2(R14)
 	X8_SCALES
-	X8_MINS
+	X8_MINS(256)
 	ADDQ $128, R10
 	X8_CHUNK(0, 64, Y1, 0)
 	VMOVDQA Y7, Y6
@@ -184,6 +184,95 @@ x8block:
 	ADDQ $32, DI
 	DECQ R9
 	JNZ x8group
+	VZEROUPPER
+	RET
+
+// X8B_STEP0, X8B_STEP and X8B_CHUNK are X8_STEP0, X8_STEP and X8_CHUNK
+// over actQ8_KB activations: step t of chunk c's two sub-blocks at
+// 512c+64t and 32 bytes on, already broadcast, taken as the multiplies'
+// operands.
+#define X8B_STEP0(woff, xoff) \
+	VMOVDQU woff(R10), Y7; \
+	VPSRLW $4, Y7, Y8; \
+	VPAND Y15, Y7, Y7; \
+	VPAND Y15, Y8, Y8; \
+	VPMADDUBSW xoff(R11), Y7, Y7; \
+	VPMADDUBSW xoff+32(R11), Y8, Y8
+
+#define X8B_STEP(woff, xoff) \
+	VMOVDQU woff(R10), Y9; \
+	VPSRLW $4, Y9, Y10; \
+	VPAND Y15, Y9, Y9; \
+	VPAND Y15, Y10, Y10; \
+	VPMADDUBSW xoff(R11), Y9, Y9; \
+	VPMADDUBSW xoff+32(R11), Y10, Y10; \
+	VPADDW Y9, Y7, Y7; \
+	VPADDW Y10, Y8, Y8
+
+#define X8B_CHUNK(xc, S, jo) \
+	PFLINES4(R14); \
+	X8B_STEP0(0, xc); \
+	X8B_STEP(32, xc+64); \
+	X8B_STEP(64, xc+128); \
+	X8B_STEP(96, xc+192); \
+	X8B_STEP(128, xc+256); \
+	X8B_STEP(160, xc+320); \
+	X8B_STEP(192, xc+384); \
+	X8B_STEP(224, xc+448); \
+	VPSHUFB x8sc<>+jo(SB), S, Y13; \
+	VPMADDWD Y13, Y7, Y7; \
+	VPSHUFB x8sc<>+jo+32(SB), S, Y13; \
+	VPMADDWD Y13, Y8, Y8; \
+	VPADDD Y8, Y7, Y7; \
+	ADDQ $256, R10
+
+// func vecQ4_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// vecQ4_KX8AVX2 against actQ8_KB activations (the quants broadcast, the
+// sub-block sums at 2048, d at 2064): the same sums, with no broadcasts.
+TEXT ·vecQ4_KX8BAVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), R10
+	MOVQ units+24(FP), R9
+	SHLQ $1, R9
+	MOVQ xq+32(FP), R13
+	MOVQ pf+48(FP), R14
+	VMOVDQU x8nib<>(SB), Y15
+	VPXOR Y14, Y14, Y14
+x8bgroup:
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VXORPS Y0, Y0, Y0
+x8bblock:
+	PFLINES2(R14)
+	X8_SCALES
+	X8_MINS(2048)
+	ADDQ $128, R10
+	X8B_CHUNK(0, Y1, 0)
+	VMOVDQA Y7, Y6
+	X8B_CHUNK(512, Y1, 64)
+	VPADDD Y7, Y6, Y6
+	X8B_CHUNK(1024, Y2, 0)
+	VPADDD Y7, Y6, Y6
+	X8B_CHUNK(1536, Y2, 64)
+	VPADDD Y7, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VCVTDQ2PS Y5, Y5
+	VCVTPH2PS -1152(R10), Y9
+	VCVTPH2PS -1136(R10), Y10
+	VBROADCASTSS 2064(R11), Y11
+	VMULPS Y11, Y9, Y9
+	VMULPS Y6, Y9, Y9
+	VMULPS Y11, Y10, Y10
+	VMULPS Y5, Y10, Y10
+	VSUBPS Y10, Y9, Y9
+	VADDPS Y9, Y0, Y0
+	ADDQ $2080, R11
+	DECQ R12
+	JNZ x8bblock
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x8bgroup
 	VZEROUPPER
 	RET
 
