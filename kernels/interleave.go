@@ -332,6 +332,71 @@ func unpackQ4_KX8(dst, src []byte, nb int) {
 	}
 }
 
+// q5KX8 is Q5_K interleaved by eight rows, for the AVX2 loop: q4KX8's
+// layout with each row's fifth bits beside its quants. A unit of sixteen
+// rows is two groups of eight; a group of nb blocks holds, for each block
+// index b in turn, 1408 bytes (the eight rows' block b, in the same
+// space): @0-127 as q4KX8's (d, dmin, the three parts of the scales);
+// @128 the high bits, 32 bytes per step t in 0..7: row r's qh bytes
+// 4t..4t+3 at 4r (bit 2c of qh byte l is value 64c+l's fifth bit, bit
+// 2c+1 value 64c+32+l's); @384 the quants as q4KX8's @128. The words of a
+// sub-block add up over four steps (4*2*31*128 < 2^15), not eight.
+const q5KX8 = dtype.Type(numGGUFTypes + 8)
+
+// q5KX8Block is the size of one block index of a q5KX8 group.
+const q5KX8Block = x8Rows * 176
+
+// packQ5_KX8 packs one unit, sixteen Q5_K rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ5_KX8(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 176 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			out := rows[q5KX8Block*(g*nb+b) : q5KX8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := tmp[rb*(x8Rows*g+r)+176*b:][:176]
+				copy(out[2*r:2*r+2], blk[0:2])
+				copy(out[16+2*r:16+2*r+2], blk[2:4])
+				for k := 0; k < 3; k++ {
+					copy(out[32+32*k+4*r:][:4], blk[4+4*k:])
+				}
+				for t := 0; t < 8; t++ {
+					copy(out[128+32*t+4*r:][:4], blk[16+4*t:])
+				}
+				for s := 0; s < 32; s++ {
+					copy(out[384+32*s+4*r:][:4], blk[48+4*s:])
+				}
+			}
+		}
+	}
+}
+
+// unpackQ5_KX8 is packQ5_KX8's inverse: it writes the sixteen Q5_K rows of
+// the unit src into dst.
+func unpackQ5_KX8(dst, src []byte, nb int) {
+	rb := 176 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			in := src[q5KX8Block*(g*nb+b) : q5KX8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := dst[rb*(x8Rows*g+r)+176*b:][:176]
+				copy(blk[0:2], in[2*r:])
+				copy(blk[2:4], in[16+2*r:])
+				for k := 0; k < 3; k++ {
+					copy(blk[4+4*k:][:4], in[32+32*k+4*r:])
+				}
+				for t := 0; t < 8; t++ {
+					copy(blk[16+4*t:][:4], in[128+32*t+4*r:])
+				}
+				for s := 0; s < 32; s++ {
+					copy(blk[48+4*s:][:4], in[384+32*s+4*r:])
+				}
+			}
+		}
+	}
+}
+
 // q8X8 is Q8_0 interleaved by eight rows, for the AVX2 loop: one
 // VPMADDUBSW takes four quants of eight rows (32 bytes) against four
 // activation bytes broadcast to every row, and each row's sum stays in one
@@ -588,6 +653,7 @@ var interleavings = map[dtype.Type]interleaving{
 	q4KX8B: {plain: dtype.Q4_K, unpack: unpackQ4_KX8},
 	q8X8:   {plain: dtype.Q8_0, unpack: unpackQ8_0X8},
 	q6KX8:  {plain: dtype.Q6_K, unpack: unpackQ6_KX8},
+	q5KX8:  {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
 	f16X16: {plain: dtype.F16, unpack: unpackF16X16},

@@ -485,3 +485,124 @@ x6block:
 	JNZ x6group
 	VZEROUPPER
 	RET
+
+DATA x5m10<>+0(SB)/8, $0x1010101010101010
+DATA x5m10<>+8(SB)/8, $0x1010101010101010
+DATA x5m10<>+16(SB)/8, $0x1010101010101010
+DATA x5m10<>+24(SB)/8, $0x1010101010101010
+GLOBL x5m10<>(SB), RODATA|NOPTR, $32
+
+// X5_BITS takes step t of a chunk c: the quants' nibbles (at woff(R10))
+// with their fifth bits from the high bits of step t (at hoff(BX)), moved
+// to bit 4 by LOP $LK (sub-block 2c, bit 2c) and HOP $HK (sub-block 2c+1,
+// bit 2c+1; word shifts of at most four move no bit that the mask keeps
+// across bytes), against the activations' four bytes of each sub-block at
+// loff and hioff (R11), into Y9 and Y10 (the shifts take registers: their
+// memory forms are AVX-512's). X5_STEP0 sets the words of the chunk's two
+// sub-blocks (Y7, Y8) to them, X5_STEP adds them.
+#define X5_BITS(woff, hoff, LOP, LK, HOP, HK, loff, hioff) \
+	VMOVDQU woff(R10), Y9; \
+	VPSRLW $4, Y9, Y10; \
+	VPAND Y15, Y9, Y9; \
+	VPAND Y15, Y10, Y10; \
+	VMOVDQU hoff(BX), Y13; \
+	LOP $LK, Y13, Y11; \
+	VPAND x5m10<>(SB), Y11, Y11; \
+	VPOR Y11, Y9, Y9; \
+	HOP $HK, Y13, Y12; \
+	VPAND x5m10<>(SB), Y12, Y12; \
+	VPOR Y12, Y10, Y10; \
+	VPBROADCASTD loff(R11), Y11; \
+	VPMADDUBSW Y11, Y9, Y9; \
+	VPBROADCASTD hioff(R11), Y12; \
+	VPMADDUBSW Y12, Y10, Y10
+
+#define X5_STEP0(woff, hoff, LOP, LK, HOP, HK, loff, hioff) \
+	X5_BITS(woff, hoff, LOP, LK, HOP, HK, loff, hioff); \
+	VMOVDQA Y9, Y7; \
+	VMOVDQA Y10, Y8
+
+#define X5_STEP(woff, hoff, LOP, LK, HOP, HK, loff, hioff) \
+	X5_BITS(woff, hoff, LOP, LK, HOP, HK, loff, hioff); \
+	VPADDW Y9, Y7, Y7; \
+	VPADDW Y10, Y8, Y8
+
+// X5_APPLY scales four steps' words of the two sub-blocks (Y3, Y4: their
+// scales spread to each row's words) and adds them to the block's sums.
+#define X5_APPLY \
+	VPMADDWD Y3, Y7, Y7; \
+	VPMADDWD Y4, Y8, Y8; \
+	VPADDD Y7, Y6, Y6; \
+	VPADDD Y8, Y6, Y6
+
+// X5_CHUNK takes chunk c of the block (quants at R10, advanced past them;
+// high bits at 128(BX)): sub-blocks 2c and 2c+1, activations at lo and hi
+// (R11), scales fields j and j+1 (x8sc offsets jo, jo+32) of S, fifth bits
+// moved by LOP $LK and HOP $HK.
+#define X5_CHUNK(lo, hi, S, jo, LOP, LK, HOP, HK) \
+	PFLINES4(R14); \
+	VPSHUFB x8sc<>+jo(SB), S, Y3; \
+	VPSHUFB x8sc<>+jo+32(SB), S, Y4; \
+	X5_STEP0(0, 128, LOP, LK, HOP, HK, lo, hi); \
+	X5_STEP(32, 160, LOP, LK, HOP, HK, lo+4, hi+4); \
+	X5_STEP(64, 192, LOP, LK, HOP, HK, lo+8, hi+8); \
+	X5_STEP(96, 224, LOP, LK, HOP, HK, lo+12, hi+12); \
+	X5_APPLY; \
+	X5_STEP0(128, 256, LOP, LK, HOP, HK, lo+16, hi+16); \
+	X5_STEP(160, 288, LOP, LK, HOP, HK, lo+20, hi+20); \
+	X5_STEP(192, 320, LOP, LK, HOP, HK, lo+24, hi+24); \
+	X5_STEP(224, 352, LOP, LK, HOP, HK, lo+28, hi+28); \
+	X5_APPLY; \
+	ADDQ $256, R10
+
+// func vecQ5_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q5KX8 units against actQ8_KP activations, a group of eight rows at a
+// time: vecQ4_KX8AVX2 with the fifth bits, whose sums are the portable
+// kernel's in its order.
+TEXT ·vecQ5_KX8AVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), R10
+	MOVQ units+24(FP), R9
+	SHLQ $1, R9
+	MOVQ xq+32(FP), R13
+	MOVQ pf+48(FP), R14
+	VMOVDQU x8nib<>(SB), Y15
+	VPXOR Y14, Y14, Y14
+x5group:
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VXORPS Y0, Y0, Y0
+x5block:
+	MOVQ R10, BX
+	PFLINES4(R14)
+	ADDQ $256, R10
+	PFLINES2(R14)
+	SUBQ $256, R10
+	X8_SCALES
+	X8_MINS(256)
+	VPXOR Y6, Y6, Y6
+	ADDQ $384, R10
+	X5_CHUNK(0, 64, Y1, 0, VPSLLW, 4, VPSLLW, 3)
+	X5_CHUNK(32, 96, Y1, 64, VPSLLW, 2, VPSLLW, 1)
+	X5_CHUNK(128, 192, Y2, 0, VPSRLW, 0, VPSRLW, 1)
+	X5_CHUNK(160, 224, Y2, 64, VPSRLW, 2, VPSRLW, 3)
+	VCVTDQ2PS Y6, Y6
+	VCVTDQ2PS Y5, Y5
+	VCVTPH2PS 0(BX), Y9
+	VCVTPH2PS 16(BX), Y10
+	VBROADCASTSS 272(R11), Y11
+	VMULPS Y11, Y9, Y9
+	VMULPS Y6, Y9, Y9
+	VMULPS Y11, Y10, Y10
+	VMULPS Y5, Y10, Y10
+	VSUBPS Y10, Y9, Y9
+	VADDPS Y9, Y0, Y0
+	ADDQ $320, R11
+	DECQ R12
+	JNZ x5block
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x5group
+	VZEROUPPER
+	RET
