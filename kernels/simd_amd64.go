@@ -105,10 +105,10 @@ func useSIMD() {
 		// Q4_K loop actQ8_KP as the AVX2 one does; they need about half
 		// the instructions per block of the AVX2 ones. The Q8_0 loop sums
 		// in another order (within float rounding of the portable
-		// kernel, as the AVX2 one); the Q4_K loop keeps the portable
-		// order, as the interleaved Q4_K loop does, so that streamed
-		// spans (in the file's layout) and resident ones (interleaved)
-		// give the same bits.
+		// kernel, as its interleaved loop does); the Q4_K loop keeps the
+		// portable order, as the interleaved Q4_K loop does, so that
+		// streamed spans (in the file's layout) and resident ones
+		// (interleaved) give the same bits.
 		quantizeQ8_KR = quantizeQ8_KRAVX512
 		kernelTable[dtype.Q8_0].act = actQ8_0P
 		reordered[dtype.Q8_0] = true

@@ -1,8 +1,9 @@
 #include "textflag.h"
 #include "prefetch_amd64.h"
 
-// The AVX2 loops of the layouts interleaved by eight rows, q4KX8 and q8X8
-// (interleave.go): eight rows at a time, each 32-bit lane one row.
+// The AVX2 loops of the layouts interleaved by eight rows, q4KX8 (and
+// q4KX8B), q8X8, q6KX8 and q5KX8 (interleave.go): eight rows at a time,
+// each 32-bit lane one row.
 
 // Masks of the scale unpacking, in every byte.
 DATA x8m3f<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
@@ -112,7 +113,7 @@ GLOBL x8sc<>(SB), RODATA|NOPTR, $128
 	VPADDW Y9, Y7, Y7; \
 	VPADDW Y10, Y8, Y8
 
-// X8_CHUNK takes the 64-value chunk of the block at R10 (32 steps of 32
+// X8_CHUNK takes the 64-value chunk of the block at R10 (8 steps of 32
 // bytes; R10 is advanced past it), whose sub-blocks' activations are at
 // lo and hi (R11), and scales the two sub-blocks' sums by their scales,
 // fields j and j+1 (byte offsets jo and jo+32 of x8sc) of S, into Y7.
