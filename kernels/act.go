@@ -415,6 +415,23 @@ var (
 // (a cache line: the AVX-512 loops load activations 64 bytes at a time).
 type scratch struct{ buf []uint64 }
 
+// ScratchBytes bounds the memory the kernels take while a product of n
+// vectors of at most cols values runs: its prepared activations, a buffer
+// for each of up to three forms at once (a job of several products, such
+// as Q, K and V of different types), each at most the largest form's size
+// (actQ8_KB's eight bytes a value, F32's four), and the batch loop's tile
+// of a group of rows (twice rowGroupBytes). Engines count it in a memory
+// budget.
+func ScratchBytes(n, cols int) int64 {
+	cols = (cols + 255) &^ 255
+	var most int
+	for a := actKind(0); a < numActKinds; a++ {
+		most = max(most, actBytes(a, cols))
+	}
+	// Four buffers' worth: scratch grows by a quarter more than asked.
+	return 4*int64(n)*int64(most+64) + 2*rowGroupBytes + 64
+}
+
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // bytes returns n bytes of the scratch buffer, growing it if needed.

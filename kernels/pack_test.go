@@ -3,6 +3,7 @@ package kernels_test
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -69,6 +70,39 @@ func BenchmarkPackedOfRead(b *testing.B) {
 				b.ReportMetric(float64(read)/float64(tp), "plain_of_read")
 				b.ReportMetric(float64(read)/float64(tq), "packed_of_read")
 			})
+		}
+	}
+}
+
+// TestScratchBytesBound checks that what a job of products of different
+// activation forms allocates (a Q4_K matrix packed where a layout exists,
+// Q6_K and F32, one MatMuls over n vectors, the pools emptied first) stays
+// within ScratchBytes, which the engine counts in a memory budget.
+func TestScratchBytesBound(t *testing.T) {
+	for _, sh := range [][2]int{{1, 2048}, {7, 512}, {64, 2048}, {16, 5632}} {
+		n, cols := sh[0], sh[1]
+		q4 := matrix(t, dtype.Q4_K, 32, cols, 51)
+		q4t := kernels.Pack(dtype.Q4_K, q4, cols)
+		q6 := matrix(t, dtype.Q6_K, 32, cols, 52)
+		f32 := matrix(t, dtype.F32, 16, cols, 53)
+		x := gaussian(54, n*cols)
+		ps := []kernels.Product{
+			{Y: make([]float32, 32*n), W: q4, Type: q4t},
+			{Y: make([]float32, 32*n), W: q6, Type: dtype.Q6_K},
+			{Y: make([]float32, 16*n), W: f32, Type: dtype.F32},
+		}
+		runtime.GC()
+		runtime.GC() // a sync.Pool is emptied over two collections
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		kernels.MatMuls(ps, x, n)
+		runtime.ReadMemStats(&after)
+		got, bound := int64(after.TotalAlloc-before.TotalAlloc), kernels.ScratchBytes(n, cols)
+		if got > bound {
+			t.Errorf("%d vectors of %d: the products allocated %d bytes, ScratchBytes says %d", n, cols, got, bound)
+		}
+		if got == 0 && n > 1 {
+			t.Errorf("%d vectors of %d: nothing allocated after the pools were emptied (the test measures nothing)", n, cols)
 		}
 	}
 }

@@ -84,7 +84,8 @@ func scoresPerWorker(ctx int) [][]float32 {
 
 // ScratchBytes returns the activation memory a forward pass of n tokens
 // over a context of ctx allocates, plus the staging of partial spans (at most
-// spanRows rows per input).
+// spanRows rows per input) and the kernels' own scratch (prepared
+// activations, kernels.ScratchBytes).
 func (m *Transformer) ScratchBytes(n, ctx, spanRows int) int64 {
 	f, i := m.scratchLayout(n, ctx)
 	var b int64
@@ -94,7 +95,9 @@ func (m *Transformer) ScratchBytes(n, ctx, spanRows int) int64 {
 	for _, v := range i {
 		b += 8 * int64(v)
 	}
-	return b + 4*int64(n)*int64(spanRows) + 4*int64(m.attnScratch(ctx))*int64(runtime.GOMAXPROCS(0))
+	cols := max(m.Dim, m.FFN, m.ExpertFFN, m.SharedFFN, m.Heads*m.HeadDim)
+	return b + 4*int64(n)*int64(spanRows) + 4*int64(m.attnScratch(ctx))*int64(runtime.GOMAXPROCS(0)) +
+		kernels.ScratchBytes(n, cols)
 }
 
 func (m *Transformer) ensureScratch(n, ctx int) {
