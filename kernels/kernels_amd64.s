@@ -270,7 +270,7 @@ GLOBL k4xm3<>(SB), RODATA|NOPTR, $16
 // adding halves, then the two 128-bit lanes, folds them into eight words
 // that alternate between the two (each at most 4*2*15*128, inside 16
 // bits), so one 128-bit VPMADDWD applies both scales. Cores that split
-// 256-bit operations (Zen 1 and 2) issue about 3.5 vector operations a
+// 256-bit operations (Zen 1 and 2) issue about three vector operations a
 // cycle, and the fold takes fewer than a multiply by scales per sub-block.
 #define K4X_PAIR(woff, aoff, boff, sel) \
 	VMOVDQU woff(R10), Y6; \
