@@ -16,6 +16,19 @@
 	VADDSS dst, x, x; \
 	VMOVSS x, dst
 
+// BOUT4 stores (BOUT) the sums of the four accumulators of a row, one for
+// each vector, o bytes past the row's first output: vector v's at DI +
+// v*R8 (BX = DI+R8).
+#define BOUT4(y0, x0, y1, x1, y2, x2, y3, x3, o) \
+	HSUM8(y0, x0, X8); \
+	BOUT(x0, o(DI)); \
+	HSUM8(y1, x1, X8); \
+	BOUT(x1, o(DI)(R8*1)); \
+	HSUM8(y2, x2, X8); \
+	BOUT(x2, o(DI)(R8*2)); \
+	HSUM8(y3, x3, X8); \
+	BOUT(x3, o(BX)(R8*2))
+
 // func batchF32x4AVX2(y *float32, ys int, w *float32, ws, rows int, x *byte, xs, nk, add int)
 // Rows (float32, ws bytes apart) two at a time (accumulators Y0-Y3 the first row's four vectors,
 // Y4-Y7 the second's), each vector's eight activations loaded once for
@@ -68,22 +81,8 @@ bf32pairloop:
 	SUBQ $8, DX
 	JNZ bf32pairloop
 	LEAQ (DI)(R8*1), BX
-	HSUM8(Y0, X0, X8)
-	BOUT(X0, (DI))
-	HSUM8(Y1, X1, X8)
-	BOUT(X1, (DI)(R8*1))
-	HSUM8(Y2, X2, X8)
-	BOUT(X2, (DI)(R8*2))
-	HSUM8(Y3, X3, X8)
-	BOUT(X3, (BX)(R8*2))
-	HSUM8(Y4, X4, X8)
-	BOUT(X4, 4(DI))
-	HSUM8(Y5, X5, X8)
-	BOUT(X5, 4(DI)(R8*1))
-	HSUM8(Y6, X6, X8)
-	BOUT(X6, 4(DI)(R8*2))
-	HSUM8(Y7, X7, X8)
-	BOUT(X7, 4(BX)(R8*2))
+	BOUT4(Y0, X0, Y1, X1, Y2, X2, Y3, X3, 0)
+	BOUT4(Y4, X4, Y5, X5, Y6, X6, Y7, X7, 4)
 	ADDQ $8, DI
 	LEAQ (SI)(R9*2), SI
 	SUBQ $2, CX
@@ -112,14 +111,7 @@ bf32oneloop:
 	SUBQ $8, DX
 	JNZ bf32oneloop
 	LEAQ (DI)(R8*1), BX
-	HSUM8(Y0, X0, X8)
-	BOUT(X0, (DI))
-	HSUM8(Y1, X1, X8)
-	BOUT(X1, (DI)(R8*1))
-	HSUM8(Y2, X2, X8)
-	BOUT(X2, (DI)(R8*2))
-	HSUM8(Y3, X3, X8)
-	BOUT(X3, (BX)(R8*2))
+	BOUT4(Y0, X0, Y1, X1, Y2, X2, Y3, X3, 0)
 bf32done:
 	VZEROUPPER
 	RET

@@ -287,6 +287,23 @@ const x8Rows = 8
 // q4KX8Block is the size of one block index of a q4KX8 group.
 const q4KX8Block = x8Rows * 144
 
+// spread4 copies n groups of four bytes of one row's block, src's bytes
+// 4i..4i+3, to where a layout interleaved by eight rows keeps them for row
+// r: dst's bytes 32i+4r..32i+4r+3.
+func spread4(dst, src []byte, r, n int) {
+	for i := 0; i < n; i++ {
+		copy(dst[32*i+4*r:][:4], src[4*i:])
+	}
+}
+
+// gather4 is spread4's inverse: it copies row r's n groups of four bytes
+// in src back into dst's bytes 4i..4i+3.
+func gather4(dst, src []byte, r, n int) {
+	for i := 0; i < n; i++ {
+		copy(dst[4*i:][:4], src[32*i+4*r:])
+	}
+}
+
 // packQ4_KX8 packs one unit, sixteen Q4_K rows of nb blocks each stored one
 // after another in rows, in place; tmp is scratch of the same size.
 func packQ4_KX8(rows, tmp []byte, nb int) {
@@ -299,12 +316,8 @@ func packQ4_KX8(rows, tmp []byte, nb int) {
 				blk := tmp[rb*(x8Rows*g+r)+144*b:][:144]
 				copy(out[2*r:2*r+2], blk[0:2])
 				copy(out[16+2*r:16+2*r+2], blk[2:4])
-				for k := 0; k < 3; k++ {
-					copy(out[32+32*k+4*r:][:4], blk[4+4*k:])
-				}
-				for s := 0; s < 32; s++ {
-					copy(out[128+32*s+4*r:][:4], blk[16+4*s:])
-				}
+				spread4(out[32:], blk[4:], r, 3)
+				spread4(out[128:], blk[16:], r, 32)
 			}
 		}
 	}
@@ -321,12 +334,8 @@ func unpackQ4_KX8(dst, src []byte, nb int) {
 				blk := dst[rb*(x8Rows*g+r)+144*b:][:144]
 				copy(blk[0:2], in[2*r:])
 				copy(blk[2:4], in[16+2*r:])
-				for k := 0; k < 3; k++ {
-					copy(blk[4+4*k:][:4], in[32+32*k+4*r:])
-				}
-				for s := 0; s < 32; s++ {
-					copy(blk[16+4*s:][:4], in[128+32*s+4*r:])
-				}
+				gather4(blk[4:], in[32:], r, 3)
+				gather4(blk[16:], in[128:], r, 32)
 			}
 		}
 	}
@@ -358,15 +367,9 @@ func packQ5_KX8(rows, tmp []byte, nb int) {
 				blk := tmp[rb*(x8Rows*g+r)+176*b:][:176]
 				copy(out[2*r:2*r+2], blk[0:2])
 				copy(out[16+2*r:16+2*r+2], blk[2:4])
-				for k := 0; k < 3; k++ {
-					copy(out[32+32*k+4*r:][:4], blk[4+4*k:])
-				}
-				for t := 0; t < 8; t++ {
-					copy(out[128+32*t+4*r:][:4], blk[16+4*t:])
-				}
-				for s := 0; s < 32; s++ {
-					copy(out[384+32*s+4*r:][:4], blk[48+4*s:])
-				}
+				spread4(out[32:], blk[4:], r, 3)
+				spread4(out[128:], blk[16:], r, 8)
+				spread4(out[384:], blk[48:], r, 32)
 			}
 		}
 	}
@@ -383,15 +386,9 @@ func unpackQ5_KX8(dst, src []byte, nb int) {
 				blk := dst[rb*(x8Rows*g+r)+176*b:][:176]
 				copy(blk[0:2], in[2*r:])
 				copy(blk[2:4], in[16+2*r:])
-				for k := 0; k < 3; k++ {
-					copy(blk[4+4*k:][:4], in[32+32*k+4*r:])
-				}
-				for t := 0; t < 8; t++ {
-					copy(blk[16+4*t:][:4], in[128+32*t+4*r:])
-				}
-				for s := 0; s < 32; s++ {
-					copy(blk[48+4*s:][:4], in[384+32*s+4*r:])
-				}
+				gather4(blk[4:], in[32:], r, 3)
+				gather4(blk[16:], in[128:], r, 8)
+				gather4(blk[48:], in[384:], r, 32)
 			}
 		}
 	}
@@ -422,9 +419,7 @@ func packQ8_0X8(rows, tmp []byte, nb int) {
 			for r := 0; r < x8Rows; r++ {
 				blk := tmp[rb*(x8Rows*g+r)+34*b:][:34]
 				copy(out[2*r:2*r+2], blk[0:2])
-				for t := 0; t < 8; t++ {
-					copy(out[16+32*t+4*r:][:4], blk[2+4*t:])
-				}
+				spread4(out[16:], blk[2:], r, 8)
 			}
 		}
 	}
@@ -440,9 +435,7 @@ func unpackQ8_0X8(dst, src []byte, nb int) {
 			for r := 0; r < x8Rows; r++ {
 				blk := dst[rb*(x8Rows*g+r)+34*b:][:34]
 				copy(blk[0:2], in[2*r:])
-				for t := 0; t < 8; t++ {
-					copy(blk[2+4*t:][:4], in[16+32*t+4*r:])
-				}
+				gather4(blk[2:], in[16:], r, 8)
 			}
 		}
 	}

@@ -4,7 +4,8 @@
 // when not, and for none when reg is 0 (the loops' prefetch setting: see
 // rowLoopPF and tune.go); the branches are the same every step, so they
 // are predicted. The byte the set bit adds to the address is in the same
-// line. Clobbers the flags.
+// line. PFLINESnAT(o, base, reg) asks for the n lines at o(base)+reg.
+// Clobbers the flags.
 
 #define PFLINES1(reg) \
 	TESTQ reg, reg; \
@@ -15,44 +16,50 @@
 	JMP 2(PC); \
 	PREFETCHNTA 0(R10)(reg*1)
 
-#define PFLINES2(reg) \
+#define PFLINES2AT(o, base, reg) \
 	TESTQ reg, reg; \
 	JZ 8(PC); \
 	BTQ $0, reg; \
 	JC 4(PC); \
-	PREFETCHT0 0(R10)(reg*1); \
-	PREFETCHT0 64(R10)(reg*1); \
+	PREFETCHT0 o+0(base)(reg*1); \
+	PREFETCHT0 o+64(base)(reg*1); \
 	JMP 3(PC); \
-	PREFETCHNTA 0(R10)(reg*1); \
-	PREFETCHNTA 64(R10)(reg*1)
+	PREFETCHNTA o+0(base)(reg*1); \
+	PREFETCHNTA o+64(base)(reg*1)
 
-#define PFLINES3(reg) \
+#define PFLINES2(reg) PFLINES2AT(0, R10, reg)
+
+#define PFLINES3AT(o, base, reg) \
 	TESTQ reg, reg; \
 	JZ 10(PC); \
 	BTQ $0, reg; \
 	JC 5(PC); \
-	PREFETCHT0 0(R10)(reg*1); \
-	PREFETCHT0 64(R10)(reg*1); \
-	PREFETCHT0 128(R10)(reg*1); \
+	PREFETCHT0 o+0(base)(reg*1); \
+	PREFETCHT0 o+64(base)(reg*1); \
+	PREFETCHT0 o+128(base)(reg*1); \
 	JMP 4(PC); \
-	PREFETCHNTA 0(R10)(reg*1); \
-	PREFETCHNTA 64(R10)(reg*1); \
-	PREFETCHNTA 128(R10)(reg*1)
+	PREFETCHNTA o+0(base)(reg*1); \
+	PREFETCHNTA o+64(base)(reg*1); \
+	PREFETCHNTA o+128(base)(reg*1)
 
-#define PFLINES4(reg) \
+#define PFLINES3(reg) PFLINES3AT(0, R10, reg)
+
+#define PFLINES4AT(o, base, reg) \
 	TESTQ reg, reg; \
 	JZ 12(PC); \
 	BTQ $0, reg; \
 	JC 6(PC); \
-	PREFETCHT0 0(R10)(reg*1); \
-	PREFETCHT0 64(R10)(reg*1); \
-	PREFETCHT0 128(R10)(reg*1); \
-	PREFETCHT0 192(R10)(reg*1); \
+	PREFETCHT0 o+0(base)(reg*1); \
+	PREFETCHT0 o+64(base)(reg*1); \
+	PREFETCHT0 o+128(base)(reg*1); \
+	PREFETCHT0 o+192(base)(reg*1); \
 	JMP 5(PC); \
-	PREFETCHNTA 0(R10)(reg*1); \
-	PREFETCHNTA 64(R10)(reg*1); \
-	PREFETCHNTA 128(R10)(reg*1); \
-	PREFETCHNTA 192(R10)(reg*1)
+	PREFETCHNTA o+0(base)(reg*1); \
+	PREFETCHNTA o+64(base)(reg*1); \
+	PREFETCHNTA o+128(base)(reg*1); \
+	PREFETCHNTA o+192(base)(reg*1)
+
+#define PFLINES4(reg) PFLINES4AT(0, R10, reg)
 
 #define PFLINES5(reg) \
 	TESTQ reg, reg; \

@@ -5,6 +5,40 @@
 // q4KX8B), q8X8, q6KX8 and q5KX8 (interleave.go): eight rows at a time,
 // each 32-bit lane one row.
 
+// X8_ARGS loads the arguments every loop here takes, (y *float32, w
+// *byte, rb, units int, xq *byte, nb, pf int): y in DI, w in R10, the
+// groups of eight rows (two a unit) in R9, xq in R13, pf in R14.
+#define X8_ARGS \
+	MOVQ y+0(FP), DI; \
+	MOVQ w+8(FP), R10; \
+	MOVQ units+24(FP), R9; \
+	SHLQ $1, R9; \
+	MOVQ xq+32(FP), R13; \
+	MOVQ pf+48(FP), R14
+
+// X8_GROUP starts a group: the activations from the start (R11), nb
+// blocks to go (R12), the eight rows' sums (Y0) zero.
+#define X8_GROUP \
+	MOVQ R13, R11; \
+	MOVQ nb+40(FP), R12; \
+	VXORPS Y0, Y0, Y0
+
+// X8_FLOATS ends a block of the Q4_K and Q5_K loops as the portable
+// kernel does, each lane one row: Y0 += d*dx*isum - dmin*dx*summs, the
+// rows' d and dmin (fp16) at dq and dm, dx at dx, isum in Y6, summs in Y5.
+#define X8_FLOATS(dq, dm, dx) \
+	VCVTDQ2PS Y6, Y6; \
+	VCVTDQ2PS Y5, Y5; \
+	VCVTPH2PS dq, Y9; \
+	VCVTPH2PS dm, Y10; \
+	VBROADCASTSS dx, Y11; \
+	VMULPS Y11, Y9, Y9; \
+	VMULPS Y6, Y9, Y9; \
+	VMULPS Y11, Y10, Y10; \
+	VMULPS Y5, Y10, Y10; \
+	VSUBPS Y10, Y9, Y9; \
+	VADDPS Y9, Y0, Y0
+
 // Masks of the scale unpacking, in every byte.
 DATA x8m3f<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
 DATA x8m3f<>+8(SB)/8, $0x3f3f3f3f3f3f3f3f
@@ -141,18 +175,11 @@ GLOBL x8sc<>(SB), RODATA|NOPTR, $128
 // are the portable kernel's, in its order, each lane one row:
 // sum += d*dx*isum - dmin*dx*summs.
 TEXT ·vecQ4_KX8AVX2(SB), NOSPLIT, $0-56
-	MOVQ y+0(FP), DI
-	MOVQ w+8(FP), R10
-	MOVQ units+24(FP), R9
-	SHLQ $1, R9
-	MOVQ xq+32(FP), R13
-	MOVQ pf+48(FP), R14
+	X8_ARGS
 	VMOVDQU x8nib<>(SB), Y15
 	VPXOR Y14, Y14, Y14
 x8group:
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
+	X8_GROUP
 x8block:
 	PFLINES2(R14)
 	X8_SCALES
@@ -166,18 +193,7 @@ x8block:
 	VPADDD Y7, Y6, Y6
 	X8_CHUNK(160, 224, Y2, 64)
 	VPADDD Y7, Y6, Y6
-	// The float steps: the block's d and dmin are at -1152(R10).
-	VCVTDQ2PS Y6, Y6
-	VCVTDQ2PS Y5, Y5
-	VCVTPH2PS -1152(R10), Y9
-	VCVTPH2PS -1136(R10), Y10
-	VBROADCASTSS 272(R11), Y11
-	VMULPS Y11, Y9, Y9
-	VMULPS Y6, Y9, Y9
-	VMULPS Y11, Y10, Y10
-	VMULPS Y5, Y10, Y10
-	VSUBPS Y10, Y9, Y9
-	VADDPS Y9, Y0, Y0
+	X8_FLOATS(-1152(R10), -1136(R10), 272(R11))
 	ADDQ $320, R11
 	DECQ R12
 	JNZ x8block
@@ -231,18 +247,11 @@ x8block:
 // vecQ4_KX8AVX2 against actQ8_KB activations (the quants broadcast, the
 // sub-block sums at 2048, d at 2064): the same sums, with no broadcasts.
 TEXT ·vecQ4_KX8BAVX2(SB), NOSPLIT, $0-56
-	MOVQ y+0(FP), DI
-	MOVQ w+8(FP), R10
-	MOVQ units+24(FP), R9
-	SHLQ $1, R9
-	MOVQ xq+32(FP), R13
-	MOVQ pf+48(FP), R14
+	X8_ARGS
 	VMOVDQU x8nib<>(SB), Y15
 	VPXOR Y14, Y14, Y14
 x8bgroup:
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
+	X8_GROUP
 x8bblock:
 	PFLINES2(R14)
 	X8_SCALES
@@ -256,17 +265,7 @@ x8bblock:
 	VPADDD Y7, Y6, Y6
 	X8B_CHUNK(1536, Y2, 64)
 	VPADDD Y7, Y6, Y6
-	VCVTDQ2PS Y6, Y6
-	VCVTDQ2PS Y5, Y5
-	VCVTPH2PS -1152(R10), Y9
-	VCVTPH2PS -1136(R10), Y10
-	VBROADCASTSS 2064(R11), Y11
-	VMULPS Y11, Y9, Y9
-	VMULPS Y6, Y9, Y9
-	VMULPS Y11, Y10, Y10
-	VMULPS Y5, Y10, Y10
-	VSUBPS Y10, Y9, Y9
-	VADDPS Y9, Y0, Y0
+	X8_FLOATS(-1152(R10), -1136(R10), 2064(R11))
 	ADDQ $2080, R11
 	DECQ R12
 	JNZ x8bblock
@@ -303,17 +302,10 @@ GLOBL x8ones<>(SB), RODATA|NOPTR, $32
 // exact, and each row's sum += (d_w*d_x)*isum as the portable kernel
 // does, block after block.
 TEXT ·vecQ8_0X8AVX2(SB), NOSPLIT, $0-56
-	MOVQ y+0(FP), DI
-	MOVQ w+8(FP), R10
-	MOVQ units+24(FP), R9
-	SHLQ $1, R9
-	MOVQ xq+32(FP), R13
-	MOVQ pf+48(FP), R14
+	X8_ARGS
 	VMOVDQU x8ones<>(SB), Y15
 x8q8group:
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
+	X8_GROUP
 x8q8block:
 	PFLINES5(R14)
 	VPXOR Y6, Y6, Y6
@@ -369,21 +361,6 @@ DATA x6hi<>+16(SB)/8, $0xc0c0c0c0c0c0c0c0
 DATA x6hi<>+24(SB)/8, $0xc0c0c0c0c0c0c0c0
 GLOBL x6hi<>(SB), RODATA|NOPTR, $32
 
-// X6_PF3 is PFLINES3 at (BX): the Q6_K loop's prefetch, three lines a
-// pair of sub-blocks.
-#define X6_PF3 \
-	TESTQ R14, R14; \
-	JZ 10(PC); \
-	BTQ $0, R14; \
-	JC 5(PC); \
-	PREFETCHT0 0(BX)(R14*1); \
-	PREFETCHT0 64(BX)(R14*1); \
-	PREFETCHT0 128(BX)(R14*1); \
-	JMP 4(PC); \
-	PREFETCHNTA 0(BX)(R14*1); \
-	PREFETCHNTA 64(BX)(R14*1); \
-	PREFETCHNTA 128(BX)(R14*1)
-
 // X6_SUB adds to Y6 the sums of sub-block j of the eight rows' block at
 // R10, scaled by SC (words 2r and 2r+1 row r's scale): the planes' low six
 // bits are q_0..q_2 (Y7-Y9), their top bits, shifted together, q_3 (Y10),
@@ -424,7 +401,7 @@ GLOBL x6hi<>(SB), RODATA|NOPTR, $32
 // spread (Y2, Y3), each row's scales times the activations' sums of the
 // two sub-blocks (actQ8_K's bsums) added to Y5.
 #define X6_PAIR(p) \
-	X6_PF3; \
+	PFLINES3AT(0, BX, R14); \
 	ADDQ $192, BX; \
 	VPMOVSXBW (16+16*(p))(R10), Y1; \
 	VPSHUFB x6sa<>(SB), Y1, Y2; \
@@ -443,18 +420,11 @@ GLOBL x6hi<>(SB), RODATA|NOPTR, $32
 // is taken off each block's integer sum, which is then exact; each row's
 // sum += (d*dx)*isum as the portable kernel does, block after block.
 TEXT ·vecQ6_KX8AVX2(SB), NOSPLIT, $0-56
-	MOVQ y+0(FP), DI
-	MOVQ w+8(FP), R10
-	MOVQ units+24(FP), R9
-	SHLQ $1, R9
-	MOVQ xq+32(FP), R13
-	MOVQ pf+48(FP), R14
+	X8_ARGS
 	VMOVDQU x8m3f<>(SB), Y15
 	VMOVDQU x6hi<>(SB), Y14
 x6group:
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
+	X8_GROUP
 x6block:
 	MOVQ R10, BX
 	VPXOR Y6, Y6, Y6
@@ -467,7 +437,7 @@ x6block:
 	X6_PAIR(5)
 	X6_PAIR(6)
 	X6_PAIR(7)
-	X6_PF3
+	PFLINES3AT(0, BX, R14)
 	VPSLLD $5, Y5, Y5
 	VPSUBD Y5, Y6, Y6
 	VCVTDQ2PS Y6, Y6
@@ -561,24 +531,15 @@ GLOBL x5m10<>(SB), RODATA|NOPTR, $32
 // time: vecQ4_KX8AVX2 with the fifth bits, whose sums are the portable
 // kernel's in its order.
 TEXT ·vecQ5_KX8AVX2(SB), NOSPLIT, $0-56
-	MOVQ y+0(FP), DI
-	MOVQ w+8(FP), R10
-	MOVQ units+24(FP), R9
-	SHLQ $1, R9
-	MOVQ xq+32(FP), R13
-	MOVQ pf+48(FP), R14
+	X8_ARGS
 	VMOVDQU x8nib<>(SB), Y15
 	VPXOR Y14, Y14, Y14
 x5group:
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
+	X8_GROUP
 x5block:
 	MOVQ R10, BX
-	PFLINES4(R14)
-	ADDQ $256, R10
-	PFLINES2(R14)
-	SUBQ $256, R10
+	PFLINES4AT(0, BX, R14)
+	PFLINES2AT(256, BX, R14)
 	X8_SCALES
 	X8_MINS(256)
 	VPXOR Y6, Y6, Y6
@@ -587,17 +548,7 @@ x5block:
 	X5_CHUNK(32, 96, Y1, 64, VPSLLW, 2, VPSLLW, 1)
 	X5_CHUNK(128, 192, Y2, 0, VPSRLW, 0, VPSRLW, 1)
 	X5_CHUNK(160, 224, Y2, 64, VPSRLW, 2, VPSRLW, 3)
-	VCVTDQ2PS Y6, Y6
-	VCVTDQ2PS Y5, Y5
-	VCVTPH2PS 0(BX), Y9
-	VCVTPH2PS 16(BX), Y10
-	VBROADCASTSS 272(R11), Y11
-	VMULPS Y11, Y9, Y9
-	VMULPS Y6, Y9, Y9
-	VMULPS Y11, Y10, Y10
-	VMULPS Y5, Y10, Y10
-	VSUBPS Y10, Y9, Y9
-	VADDPS Y9, Y0, Y0
+	X8_FLOATS(0(BX), 16(BX), 272(R11))
 	ADDQ $320, R11
 	DECQ R12
 	JNZ x5block
