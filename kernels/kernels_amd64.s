@@ -1019,9 +1019,34 @@ q8kdone:
 	VZEROUPPER
 	RET
 
-// func vecQ4_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-TEXT ·vecQ4_0AVX2(SB), NOSPLIT, $0-48
+// Q40_ISUM leaves in Y(dst) the integer sums of the Q4_0 block at
+// woff(R10) (its sixteen bytes of quants) against the actQ8_0 quants at
+// xoff(R11), eight dwords whose total is the block's: the low nibbles
+// (values 0-15) in the low lane and the high nibbles (16-31) in the high,
+// less 8, multiplied by the activations through their signs (VPSIGNB,
+// as the Q8_0 loop does). Y(t) is scratch; Y13 holds 8 in every byte, Y14
+// the nibble mask, Y15 words of 1.
+#define Q40_ISUM(woff, xoff, dst, t) \
+	VMOVDQU woff(R10), X2; \
+	VPSRLW $4, X2, X3; \
+	VINSERTI128 $1, X3, Y2, Y2; \
+	VPAND Y14, Y2, Y2; \
+	VPSUBB Y13, Y2, Y2; \
+	VMOVDQU xoff(R11), dst; \
+	VPABSB Y2, t; \
+	VPSIGNB Y2, dst, dst; \
+	VPMADDUBSW dst, t, dst; \
+	VPMADDWD Y15, dst, dst
+
+// func vecQ4_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// Q4_0 rows against actQ8_0 activations, two blocks at a time, as the Q8_0
+// loop does: each block's integer sum is exact and added to the row's sum
+// as the portable kernel does, sum += (d_w*d_x)*isum block after block, so
+// that its results are the portable kernel's and the interleaved loop's
+// (q40X8).
+TEXT ·vecQ4_0AVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), R14
 	MOVQ w+8(FP), SI
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
@@ -1034,44 +1059,28 @@ q40row:
 	MOVQ SI, R10
 	MOVQ R13, R11
 	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
+	VXORPS X0, X0, X0
 	CMPQ R12, $2
 	JB q40tail
 q40pair:
-	PREFETCHT0 8192(R10)
-	VMOVDQU 2(R10), X2
-	VPSRLW $4, X2, X3
-	VINSERTI128 $1, X3, Y2, Y2
-	VPAND Y14, Y2, Y2
-	VPSUBB Y13, Y2, Y2
-	VMOVDQU 8(R11), Y4
-	VPABSB Y2, Y3
-	VPSIGNB Y2, Y4, Y4
-	VPMADDUBSW Y4, Y3, Y4
-	VPMADDWD Y15, Y4, Y4
-	VCVTDQ2PS Y4, Y4
-	VCVTPH2PS 0(R10), X5
-	VMULSS 0(R11), X5, X5
-	VBROADCASTSS X5, Y5
-	VMULPS Y5, Y4, Y4
-	VADDPS Y4, Y0, Y0
-	VMOVDQU 20(R10), X2
-	VPSRLW $4, X2, X3
-	VINSERTI128 $1, X3, Y2, Y2
-	VPAND Y14, Y2, Y2
-	VPSUBB Y13, Y2, Y2
-	VMOVDQU 48(R11), Y4
-	VPABSB Y2, Y3
-	VPSIGNB Y2, Y4, Y4
-	VPMADDUBSW Y4, Y3, Y4
-	VPMADDWD Y15, Y4, Y4
-	VCVTDQ2PS Y4, Y4
-	VCVTPH2PS 18(R10), X5
-	VMULSS 40(R11), X5, X5
-	VBROADCASTSS X5, Y5
-	VMULPS Y5, Y4, Y4
-	VADDPS Y4, Y1, Y1
+	PFLINES1(R14)
+	Q40_ISUM(2, 8, Y4, Y3)
+	Q40_ISUM(20, 48, Y5, Y3)
+	// The two blocks' sums: [i0, i1] in the low lanes of X4.
+	VPHADDD Y5, Y4, Y4
+	VEXTRACTI128 $1, Y4, X5
+	VPADDD X5, X4, X4
+	VPHADDD X4, X4, X4
+	VCVTDQ2PS X4, X4
+	VCVTPH2PS 0(R10), X6
+	VMULSS 0(R11), X6, X6
+	VCVTPH2PS 18(R10), X7
+	VMULSS 40(R11), X7, X7
+	VMULSS X4, X6, X6
+	VMOVSHDUP X4, X4
+	VMULSS X4, X7, X7
+	VADDSS X6, X0, X0
+	VADDSS X7, X0, X0
 	ADDQ $36, R10
 	ADDQ $80, R11
 	SUBQ $2, R12
@@ -1080,25 +1089,17 @@ q40pair:
 q40tail:
 	TESTQ R12, R12
 	JZ q40done
-	VMOVDQU 2(R10), X2
-	VPSRLW $4, X2, X3
-	VINSERTI128 $1, X3, Y2, Y2
-	VPAND Y14, Y2, Y2
-	VPSUBB Y13, Y2, Y2
-	VMOVDQU 8(R11), Y4
-	VPABSB Y2, Y3
-	VPSIGNB Y2, Y4, Y4
-	VPMADDUBSW Y4, Y3, Y4
-	VPMADDWD Y15, Y4, Y4
-	VCVTDQ2PS Y4, Y4
-	VCVTPH2PS 0(R10), X5
-	VMULSS 0(R11), X5, X5
-	VBROADCASTSS X5, Y5
-	VMULPS Y5, Y4, Y4
-	VADDPS Y4, Y0, Y0
+	Q40_ISUM(2, 8, Y4, Y3)
+	VEXTRACTI128 $1, Y4, X5
+	VPADDD X5, X4, X4
+	VPHADDD X4, X4, X4
+	VPHADDD X4, X4, X4
+	VCVTDQ2PS X4, X4
+	VCVTPH2PS 0(R10), X6
+	VMULSS 0(R11), X6, X6
+	VMULSS X4, X6, X6
+	VADDSS X6, X0, X0
 q40done:
-	VADDPS Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
 	VMOVSS X0, (DI)
 	ADDQ $4, DI
 	ADDQ rb+16(FP), SI

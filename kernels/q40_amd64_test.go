@@ -98,7 +98,7 @@ func BenchmarkQ4_0Loops(b *testing.B) {
 		run("AVX512", vecQ4_0AVX512)
 	}
 	if hasAVX2 {
-		run("AVX2", vecQ4_0AVX2)
+		run("AVX2", func(y *float32, w *byte, rb, rows int, xq *byte, nb int) { vecQ4_0AVX2(y, w, rb, rows, xq, nb, 0) })
 	}
 	run("portable", nil)
 }

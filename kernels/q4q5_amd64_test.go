@@ -156,7 +156,7 @@ func BenchmarkQ4Q5Loops(b *testing.B) {
 		})
 	}
 	if hasAVX2 {
-		run("AVX2", dtype.Q4_0, vecQ4_0AVX2)
+		run("AVX2", dtype.Q4_0, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) { vecQ4_0AVX2(y, w, rb, rows, xq, nb, 0) })
 	}
 	for _, l := range q4q5Loops {
 		if *l.ok {

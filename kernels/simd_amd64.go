@@ -96,7 +96,7 @@ func useSIMD() {
 	setVecPF(dtype.Q4_K, vecQ4_KAVX2)
 	setVecPF(dtype.Q6_K, vecQ6_KAVX2)
 	setVecF16Floats(vecF16AVX2)
-	setVec(dtype.Q4_0, vecQ4_0AVX2)
+	setVecPF(dtype.Q4_0, vecQ4_0AVX2)
 	setVec(dtype.Q5_K, vecQ5_KAVX2)
 	swigluSIMD = func(gate, up []float32) { swigluAVX2(&gate[0], &up[0], len(gate)) }
 	expShiftSIMD = func(x []float32, shift float32) float32 { return expShiftAVX2(&x[0], len(x), shift) }
@@ -307,7 +307,7 @@ func quantQ8_0AVX2(dst *byte, x *float32, nb int)
 func quantQ8_KAVX2(dst *byte, x *float32, nb int)
 
 //go:noescape
-func vecQ4_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+func vecQ4_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
 func vecQ5_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)

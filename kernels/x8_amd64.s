@@ -334,6 +334,75 @@ x8q8block:
 	VZEROUPPER
 	RET
 
+// X8Q4_STEP0 and X8Q4_STEP take step t of the eight rows' Q4_0 block at
+// R10 (the 32 bytes at woff: their quants 4t..4t+3 in the low nibbles,
+// 16+4t..16+4t+3 in the high) against the activations' quants 4t..4t+3
+// at xoff(R11) and 16+4t..16+4t+3 at xoff+16: the first step sets each
+// row's two words in Y7, the others add to them (eight steps of two
+// products, 8*2*15*128 < 2^15).
+#define X8Q4_STEP0(woff, xoff) \
+	VMOVDQU woff(R10), Y9; \
+	VPSRLW $4, Y9, Y10; \
+	VPAND Y15, Y9, Y9; \
+	VPAND Y15, Y10, Y10; \
+	VPBROADCASTD xoff(R11), Y11; \
+	VPBROADCASTD xoff+16(R11), Y12; \
+	VPMADDUBSW Y11, Y9, Y9; \
+	VPMADDUBSW Y12, Y10, Y10; \
+	VPADDW Y10, Y9, Y7
+
+#define X8Q4_STEP(woff, xoff) \
+	VMOVDQU woff(R10), Y9; \
+	VPSRLW $4, Y9, Y10; \
+	VPAND Y15, Y9, Y9; \
+	VPAND Y15, Y10, Y10; \
+	VPBROADCASTD xoff(R11), Y11; \
+	VPBROADCASTD xoff+16(R11), Y12; \
+	VPMADDUBSW Y11, Y9, Y9; \
+	VPMADDUBSW Y12, Y10, Y10; \
+	VPADDW Y9, Y7, Y7; \
+	VPADDW Y10, Y7, Y7
+
+// func vecQ4_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q40X8 units against actQ8_0X activations (40-byte blocks: the quants @0,
+// -128 times their sum @32, d @36), a group of eight rows at a time. Each
+// row's products of the quants (0..15) are exact words, added in pairs
+// into its lane, and its block sum is that less 8 times the activations'
+// sum (the -128 times, shifted right by 4); then each row's sum +=
+// (d_w*d_x)*isum as the portable kernel does, block after block.
+TEXT ·vecQ4_0X8AVX2(SB), NOSPLIT, $0-56
+	X8_ARGS
+	VMOVDQU x8nib<>(SB), Y15
+	VMOVDQU x8ones<>(SB), Y14
+x8q4group:
+	X8_GROUP
+x8q4block:
+	PFLINES3(R14)
+	X8Q4_STEP0(16, 0)
+	X8Q4_STEP(48, 4)
+	X8Q4_STEP(80, 8)
+	X8Q4_STEP(112, 12)
+	VPMADDWD Y14, Y7, Y7
+	VPBROADCASTD 32(R11), Y8
+	VPSRAD $4, Y8, Y8
+	VPADDD Y8, Y7, Y7
+	VCVTDQ2PS Y7, Y7
+	VCVTPH2PS 0(R10), Y4
+	VBROADCASTSS 36(R11), Y5
+	VMULPS Y5, Y4, Y4
+	VMULPS Y7, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	ADDQ $144, R10
+	ADDQ $40, R11
+	DECQ R12
+	JNZ x8q4block
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x8q4group
+	VZEROUPPER
+	RET
+
 // VPSHUFB indices of the Q6_K loop over the scales of a pair of
 // sub-blocks widened to words (rows 0-3's scales of sub-block 2p, then of
 // 2p+1, in each 128-bit lane, rows 4-7 in the upper one): x6sa and x6sb
