@@ -107,19 +107,21 @@ func actBytes(a actKind, n int) int {
 
 // prepare writes the prepared form of x into dst (actBytes(a, len(x)) bytes).
 func prepare(a actKind, dst []byte, x []float32) {
-	prepareWith(a, dst, x, quantizers{quantizeQ8_0, quantizeQ8_K, quantizeQ8_0P, quantizeQ8_KR})
+	prepareWith(a, dst, x, quantizers{quantizeQ8_0, quantizeQ8_K, quantizeQ8_0P, quantizeQ8_KR, spreadQ8_KB})
 }
 
 // quantizeGo is prepare with the portable quantizers.
 func quantizeGo(a actKind, dst []byte, x []float32) {
-	prepareWith(a, dst, x, quantizers{quantizeQ8_0Go, quantizeQ8_KGo, quantizeQ8_0PGo, quantizeQ8_KRGo})
+	prepareWith(a, dst, x, quantizers{quantizeQ8_0Go, quantizeQ8_KGo, quantizeQ8_0PGo, quantizeQ8_KRGo, spreadQ8_KBGo})
 }
 
 // quantizers are the activation quantizers prepareWith uses: for actQ8_0,
-// actQ8_K, actQ8_0P and the reordered Q8_K forms.
+// actQ8_K, actQ8_0P and the reordered Q8_K forms, and the spreading of an
+// actQ8_KP block into the actQ8_KB form.
 type quantizers struct {
 	q8_0, q8_K, q8_0P func(dst []byte, x []float32)
 	q8_KR             func(qs, sums, d []byte, nd int, x []float32)
+	spreadKB          func(out *[q8KBBlock]byte)
 }
 
 // prepareWith is prepare with the quantizers q.
@@ -149,7 +151,7 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 	case actQ8_0X:
 		compactQ8_0(dst, x, q.q8_0)
 	case actQ8_KB:
-		broadcastQ8_K(dst, x, q.q8_KR)
+		broadcastQ8_K(dst, x, q.q8_KR, q.spreadKB)
 	}
 }
 
@@ -232,31 +234,42 @@ func permuteQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x 
 
 // broadcastQ8_K writes the actQ8_KB form of x, quantizing each block with
 // kr into the actQ8_KP form first, at the end of the block's place, then
-// copied to the stack (kr, a func value, would make a stack buffer of its
-// own escape: the per-token loop does not allocate) and spread.
-func broadcastQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x []float32)) {
+// spreading it with spread.
+func broadcastQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x []float32), spread func(out *[q8KBBlock]byte)) {
 	nb := len(x) / 256
 	for k := 0; k < nb; k++ {
 		out := (*[q8KBBlock]byte)(dst[q8KBBlock*k:])
 		at := q8KBBlock - q8KPBlock
 		kr(out[at:at+256], out[at+256:at+272], out[at+272:at+276], 1, x[256*k:256*k+256])
-		var p [q8KPBlock]byte
-		copy(p[:276], out[at:])
-		for c := 0; c < 4; c++ {
-			// Sub-blocks 2c and 2c+1, in actQ8_KP's order 0 2 1 3 4 6 5 7.
-			lo := 128*(c/2) + 32*(c%2)
-			hi := lo + 64
-			for t := 0; t < 8; t++ {
-				l, h := out[512*c+64*t:][:32], out[512*c+64*t+32:][:32]
-				for r := 0; r < 32; r += 4 {
-					copy(l[r:r+4], p[lo+4*t:])
-					copy(h[r:r+4], p[hi+4*t:])
-				}
+		spread(out)
+	}
+}
+
+// spreadQ8_KB rewrites, in place, the actQ8_KB block out whose last 320
+// bytes hold the block's actQ8_KP form (only its first 276 bytes are
+// read) into the actQ8_KB form. An assembly version may replace it; it
+// must give the same bytes as spreadQ8_KBGo.
+var spreadQ8_KB = spreadQ8_KBGo
+
+// spreadQ8_KBGo is the portable spreadQ8_KB. The actQ8_KP form is copied
+// to the stack first: the spread overwrites it.
+func spreadQ8_KBGo(out *[q8KBBlock]byte) {
+	var p [q8KPBlock]byte
+	copy(p[:276], out[q8KBBlock-q8KPBlock:])
+	for c := 0; c < 4; c++ {
+		// Sub-blocks 2c and 2c+1, in actQ8_KP's order 0 2 1 3 4 6 5 7.
+		lo := 128*(c/2) + 32*(c%2)
+		hi := lo + 64
+		for t := 0; t < 8; t++ {
+			l, h := out[512*c+64*t:][:32], out[512*c+64*t+32:][:32]
+			for r := 0; r < 32; r += 4 {
+				copy(l[r:r+4], p[lo+4*t:])
+				copy(h[r:r+4], p[hi+4*t:])
 			}
 		}
-		copy(out[2048:2068], p[256:276])
-		clear(out[2068:])
 	}
+	copy(out[2048:2068], p[256:276])
+	clear(out[2068:])
 }
 
 // spreadQ8_K6 writes the actQ8_K6 form of x, quantizing with q. The

@@ -119,6 +119,10 @@ func TestActLayouts(t *testing.T) {
 			if !bytes.Equal(got, c.want) {
 				t.Fatalf("n=%d: form %d differs from its definition", n, c.a)
 			}
+			quantizeGo(c.a, got, x)
+			if !bytes.Equal(got, c.want) {
+				t.Fatalf("n=%d: form %d through the portable code differs from its definition", n, c.a)
+			}
 		}
 	}
 }

@@ -127,6 +127,7 @@ func registerPortable() {
 	quantizeQ8_K = quantizeQ8_KGo
 	quantizeQ8_KR = quantizeQ8_KRVia
 	quantizeQ8_0P = quantizeQ8_0PVia
+	spreadQ8_KB = spreadQ8_KBGo
 }
 
 func init() {

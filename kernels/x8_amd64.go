@@ -16,6 +16,11 @@ func vecQ8_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 //go:noescape
 func vecQ5_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
+// spreadQ8_KBAVX2 is spreadQ8_KB for the block at out.
+//
+//go:noescape
+func spreadQ8_KBAVX2(out *byte)
+
 //go:noescape
 func vecQ4_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
@@ -40,6 +45,7 @@ var _ = addInstaller(func(avx512 bool) {
 	setVecPF(q4KX8, vecQ4_KX8AVX2)
 	packedFast[q4KX8] = true
 	kernelTable[q4KX8B].act = actQ8_KB
+	spreadQ8_KB = func(out *[q8KBBlock]byte) { spreadQ8_KBAVX2(&out[0]) }
 	setVecPF(q4KX8B, vecQ4_KX8BAVX2)
 	packedFast[q4KX8B] = true
 	// Q8_0: the row loop's operations a block but for the float steps and

@@ -276,6 +276,65 @@ x8bblock:
 	VZEROUPPER
 	RET
 
+// KB_STEP broadcasts step t of a chunk: the activations' quants 4t..4t+3
+// of its two sub-blocks, at lo and hi in the frame, to the 32 bytes at
+// out and out+32 (DI).
+#define KB_STEP(lo, hi, out) \
+	VPBROADCASTD lo(SP), Y0; \
+	VPBROADCASTD hi(SP), Y1; \
+	VMOVDQU Y0, out(DI); \
+	VMOVDQU Y1, out+32(DI)
+
+// KB_CHUNK spreads chunk c's eight steps (sub-blocks 2c and 2c+1, at lo
+// and lo+64 in actQ8_KP's order) to o = 512c.
+#define KB_CHUNK(lo, o) \
+	KB_STEP(lo, lo+64, o); \
+	KB_STEP(lo+4, lo+68, o+64); \
+	KB_STEP(lo+8, lo+72, o+128); \
+	KB_STEP(lo+12, lo+76, o+192); \
+	KB_STEP(lo+16, lo+80, o+256); \
+	KB_STEP(lo+20, lo+84, o+320); \
+	KB_STEP(lo+24, lo+88, o+384); \
+	KB_STEP(lo+28, lo+92, o+448)
+
+// func spreadQ8_KBAVX2(out *byte)
+// spreadQ8_KBGo in assembly: the actQ8_KP block at out+1760 (the last 320
+// of the actQ8_KB block's 2080 bytes; 288 of them read) is copied to the
+// frame, which the spread then reads while it overwrites the block.
+TEXT ·spreadQ8_KBAVX2(SB), NOSPLIT, $288-8
+	MOVQ out+0(FP), DI
+	VMOVDQU 1760(DI), Y0
+	VMOVDQU 1792(DI), Y1
+	VMOVDQU 1824(DI), Y2
+	VMOVDQU 1856(DI), Y3
+	VMOVDQU 1888(DI), Y4
+	VMOVDQU 1920(DI), Y5
+	VMOVDQU 1952(DI), Y6
+	VMOVDQU 1984(DI), Y7
+	VMOVDQU 2016(DI), Y8
+	VMOVDQU Y0, 0(SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y2, 64(SP)
+	VMOVDQU Y3, 96(SP)
+	VMOVDQU Y4, 128(SP)
+	VMOVDQU Y5, 160(SP)
+	VMOVDQU Y6, 192(SP)
+	VMOVDQU Y7, 224(SP)
+	VMOVDQU Y8, 256(SP)
+	KB_CHUNK(0, 0)
+	KB_CHUNK(32, 512)
+	KB_CHUNK(128, 1024)
+	KB_CHUNK(160, 1536)
+	// The sub-block sums and d (20 bytes), then 12 bytes of zeros.
+	VMOVDQU 256(SP), X0
+	VMOVDQU X0, 2048(DI)
+	MOVL 272(SP), AX
+	MOVL AX, 2064(DI)
+	MOVL $0, 2068(DI)
+	MOVQ $0, 2072(DI)
+	VZEROUPPER
+	RET
+
 DATA x8ones<>+0(SB)/8, $0x0001000100010001
 DATA x8ones<>+8(SB)/8, $0x0001000100010001
 DATA x8ones<>+16(SB)/8, $0x0001000100010001
