@@ -196,7 +196,7 @@ func (f *FeedForward) forward(m *Transformer, out, xn []float32, n int, next []*
 	hidden := f.Gate.Out()
 	gate, up := s.gate[:n*hidden], s.up[:n*hidden]
 	forwardShared(m, xn, n, []*Linear{&f.Gate, &f.Up}, [][]float32{gate, up})
-	swiglu(gate, up)
+	m.swiglu(gate, up)
 	willMultiply(m, n, next...)
 	kernels.WillRead(nextNorm)
 	f.Down.Forward(m, out, gate, n)

@@ -171,7 +171,7 @@ func (e *MoE) runScheduled(m *Transformer, count []int, in, gate, up, res []floa
 			e.Up.Forward(m, ex, up[r0*hidden:(r0+cnt)*hidden], in[r0*m.Dim:(r0+cnt)*m.Dim], cnt)
 		}
 	}
-	swiglu(gate, up)
+	m.swiglu(gate, up)
 	for ex := 0; ex < m.Config.Experts; ex++ {
 		if r0, cnt := count[ex], count[ex+1]-count[ex]; cnt > 0 {
 			e.Down.Forward(m, ex, res[r0*m.Dim:(r0+cnt)*m.Dim], gate[r0*hidden:(r0+cnt)*hidden], cnt)
@@ -217,7 +217,7 @@ func (e *MoE) runCached(m *Transformer, l int, count []int, order []int, weights
 		gs, us := gate[r0*hidden:(r0+cnt)*hidden], up[r0*hidden:(r0+cnt)*hidden]
 		kernels.MatMul(gs, w[0], types[0], xs, cnt)
 		kernels.MatMul(us, w[1], types[1], xs, cnt)
-		swiglu(gs, us)
+		m.swiglu(gs, us)
 		kernels.MatMul(res[r0*m.Dim:(r0+cnt)*m.Dim], w[2], types[2], gs, cnt)
 		m.ExpertCache.Release(l, ex)
 	}
