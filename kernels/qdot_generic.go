@@ -11,11 +11,12 @@ import (
 // so that the assembly kernels, which do the same operations in the same
 // order, give bit-identical results:
 //
-//   - Q8_0 and Q4_0 reduce each block to its integer sum isum and add
-//     (d_w*d_x)*isum to a scalar, block by block, as K-quants do: the
-//     AVX2 loops, which take eight rows at a time in their interleaved
-//     layouts (q8X8, q40X8), keep each row's sum in one lane.
-//   - Other types with 32-value blocks (Q4_1, Q5_0, Q5_1) keep two
+//   - Q8_0, Q4_0 and Q5_0 reduce each block to its integer sum isum and
+//     add (d_w*d_x)*isum to a scalar, block by block, as K-quants do:
+//     the AVX2 loops, which take eight rows at a time in their
+//     interleaved layouts (q8X8, q40X8, q50X8), keep each row's sum in
+//     one lane.
+//   - Other types with 32-value blocks (Q4_1, Q5_1) keep two
 //     sets of eight float32 lanes, for even and odd blocks: lane l takes
 //     the integer sum over values 4l..4l+3 of each block, converted to
 //     float32 and multiplied by d_w*d_x, then added to the lane. The two
@@ -95,19 +96,19 @@ func qdotQ4_1(row, xq []byte) float32 {
 }
 
 func qdotQ5_0(row, xq []byte) float32 {
-	var acc [2][8]float32
-	var q [32]int32
+	var sumf float32
 	for i := 0; i < len(row)/22; i++ {
 		b := (*[22]byte)(row[22*i:])
 		a := (*[q8Block]byte)(xq[q8Block*i:])
 		qh := binary.LittleEndian.Uint32(b[2:])
+		var isum int32
 		for j := 0; j < 16; j++ {
-			q[j] = int32(b[6+j]&0xf|byte(qh>>j&1)<<4) - 16
-			q[j+16] = int32(b[6+j]>>4|byte(qh>>(j+16)&1)<<4) - 16
+			isum += (int32(b[6+j]&0xf|byte(qh>>j&1)<<4) - 16) * int32(int8(a[8+j]))
+			isum += (int32(b[6+j]>>4|byte(qh>>(j+16)&1)<<4) - 16) * int32(int8(a[24+j]))
 		}
-		lanes32(&acc[i&1], &q, a, f16at(b[0:])*f32at(a[0:]))
+		sumf += f16at(b[0:]) * f32at(a[0:]) * float32(isum)
 	}
-	return hsum8(&acc)
+	return sumf
 }
 
 func qdotQ5_1(row, xq []byte) float32 {

@@ -1,0 +1,32 @@
+package kernels
+
+import "ferry/dtype"
+
+// The AVX2 loops of the legacy types' layouts interleaved by eight rows
+// (x8q5_amd64.s), with the signature of those of x8_amd64.s.
+
+// vecQ5_0X8AVX2 is the AVX2 loop of q50X8 units against actQ8_0X
+// activations.
+//
+//go:noescape
+func vecQ5_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+// On CPUs with AVX2 but not AVX-512, Q5_0 matrices kept in memory are
+// packed as q50X8: on a core that splits 256-bit operations (Zen 1) the
+// row loop, which spreads each block's fifth bits and sums each block's
+// lanes, could not keep up with the memory; the interleaved loop shares
+// each block's float steps among eight rows, needs no horizontal sums and
+// finds the fifth bits with a shift and a mask a step. Its sums are the
+// portable kernel's, as the AVX2 row loop's are, so that streamed (file
+// layout) and resident (packed) spans give the same bits.
+var _ = addInstaller(func(avx512 bool) {
+	if avx512 {
+		return
+	}
+	// Q5_0: q40X8's loop with five-bit quants, against activations that
+	// carry their sums (actQ8_0X).
+	packings[dtype.Q5_0] = packing{packed: q50X8, packUnit: packQ5_0X8}
+	kernelTable[q50X8].act = actQ8_0X
+	setVecPF(q50X8, vecQ5_0X8AVX2)
+	packedFast[q50X8] = true
+})
