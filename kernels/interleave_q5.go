@@ -6,8 +6,9 @@ import (
 	"ferry/dtype"
 )
 
-// Layouts of the legacy 5-bit types interleaved by eight rows, for the
-// AVX2 loops (x8q5_amd64.s), as q40X8 is for Q4_0. A block's 32 quants q
+// Layouts of the legacy types Q5_0, Q4_1 and Q5_1 interleaved by eight
+// rows, for the AVX2 loops (x8q5_amd64.s), as q40X8 is for Q4_0. Q4_1's
+// is q40X8's with the mins. In the 5-bit ones, a block's 32 quants q
 // (0-31, the nibble and 16 times its bit of qh) are kept five bits apart
 // from the nibbles' order: q40X8's steps, each byte holding a whole quant
 // of the low half of the block and three bits of the high half's, and the
@@ -104,6 +105,53 @@ func unpackQ5_0X8(dst, src []byte, nb int) {
 				copy(blk[0:2], in[2*r:])
 				q := gatherQ5(in[16:], r)
 				binary.LittleEndian.PutUint32(blk[2:], q5Blocks(&q, blk[6:]))
+			}
+		}
+	}
+}
+
+// q41X8 is Q4_1 interleaved by eight rows, for the AVX2 loop: q40X8's
+// layout with the rows' mins. A group of nb blocks holds, for each block
+// index b in turn, 160 bytes (the eight rows' block b, in the same
+// space): @0 the eight rows' d (fp16, row r at 2r); @16 their m (fp16, row
+// r at 16+2r); @32 the quants, 32 bytes per step t in 0..3: row r's qs
+// bytes 4t..4t+3 at 4r, whose low nibbles are values 4t..4t+3 and high
+// nibbles values 16+4t..16+4t+3.
+const q41X8 = dtype.Type(numGGUFTypes + 11)
+
+// q41X8Block is the size of one block index of a q41X8 group.
+const q41X8Block = x8Rows * 20
+
+// packQ4_1X8 packs one unit, sixteen Q4_1 rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ4_1X8(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 20 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			out := rows[q41X8Block*(g*nb+b) : q41X8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := tmp[rb*(x8Rows*g+r)+20*b:][:20]
+				copy(out[2*r:2*r+2], blk[0:2])
+				copy(out[16+2*r:16+2*r+2], blk[2:4])
+				spread4(out[32:], blk[4:], r, 4)
+			}
+		}
+	}
+}
+
+// unpackQ4_1X8 is packQ4_1X8's inverse: it writes the sixteen Q4_1 rows of
+// the unit src into dst.
+func unpackQ4_1X8(dst, src []byte, nb int) {
+	rb := 20 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			in := src[q41X8Block*(g*nb+b) : q41X8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := dst[rb*(x8Rows*g+r)+20*b:][:20]
+				copy(blk[0:2], in[2*r:])
+				copy(blk[2:4], in[16+2*r:])
+				gather4(blk[4:], in[32:], r, 4)
 			}
 		}
 	}

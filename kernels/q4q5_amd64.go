@@ -7,9 +7,9 @@ import "ferry/dtype"
 // AVX-512 VNNI is usable, the AVX2 ones otherwise. The AVX-512 loops keep
 // float accumulators across blocks, so the types are then marked
 // reordered (their results equal the portable kernels' within float
-// rounding). The AVX2 Q5_0 loop keeps the portable kernel's order (as the
-// interleaved loop does: streamed and resident spans give the same bits);
-// the AVX2 Q4_1 and Q5_1 loops do not.
+// rounding). The AVX2 Q5_0 and Q4_1 loops keep the portable kernels'
+// order (as the interleaved loops do: streamed and resident spans give
+// the same bits); the AVX2 Q5_1 loop does not.
 var _ = addInstaller(func(avx512 bool) {
 	if avx512 {
 		setVec(dtype.Q4_1, vecQ4_1AVX512)
@@ -18,10 +18,10 @@ var _ = addInstaller(func(avx512 bool) {
 		reordered[dtype.Q4_1], reordered[dtype.Q5_0], reordered[dtype.Q5_1] = true, true, true
 		return
 	}
-	setVec(dtype.Q4_1, vecQ4_1AVX2)
+	setVecPF(dtype.Q4_1, vecQ4_1AVX2)
 	setVecPF(dtype.Q5_0, vecQ5_0AVX2)
 	setVec(dtype.Q5_1, vecQ5_1AVX2)
-	reordered[dtype.Q4_1], reordered[dtype.Q5_1] = true, true
+	reordered[dtype.Q5_1] = true
 })
 
 // The row loops of q4q5_amd64.s, with the signature and conventions of
@@ -29,10 +29,11 @@ var _ = addInstaller(func(avx512 bool) {
 // row at w + i*rb, nb blocks, with the actQ8_0 activations at xq. They
 // read nothing outside the rows' and activations' blocks.
 
-// vecQ4_1AVX2 is the AVX2 row loop of Q4_1 weights.
+// vecQ4_1AVX2 is the AVX2 row loop of Q4_1 weights, in the portable
+// kernel's order, with the prefetch setting pf (see rowLoopPF).
 //
 //go:noescape
-func vecQ4_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
+func vecQ4_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 // vecQ5_0AVX2 is the AVX2 row loop of Q5_0 weights, in the portable
 // kernel's order, with the prefetch setting pf (see rowLoopPF).

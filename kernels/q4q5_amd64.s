@@ -6,8 +6,9 @@
 // activations (installed by q4q5_amd64.go). As the loops of
 // kernels_amd64.s, each computes y[i], i < rows, the dot product of the
 // row at w + i*rb (nb blocks) with the activations at xq. The AVX2 Q5_0
-// loop sums as the portable kernel does (each block's exact integer sum,
-// then sum += (d_w*d_x)*isum, block after block); the others keep float
+// and Q4_1 loops sum as the portable kernels do (each block's exact
+// integer sum, then sum += (d_w*d_x)*isum (+ m_w*s_x), block after
+// block); the others keep float
 // accumulators across blocks (a fused multiply-add of each block's lanes
 // by its scale), so their sums equal the portable kernels' only within
 // float rounding.
@@ -487,7 +488,7 @@ TEXT ·vecQ5_0AVX512(SB), NOSPLIT, $0-48
 // AVX2 loops: one block per YMM register, its 32 quants in value order
 // (QNIB2); VPMADDUBSW and VPMADDWD give eight lanes of four products each,
 // which, as floats, are scaled by d_w*d_x into two float accumulators, Y0
-// for even blocks and Y1 for odd ones (Q4_1, Q5_1; the Q5_0 loop adds
+// for even blocks and Y1 for odd ones (Q5_1; the Q5_0 and Q4_1 loops add
 // up each block's lanes instead, as the Q4_0 loop does). Q4_1 and Q5_1 sum m_w*s_x in X14
 // (even blocks) and X7 (odd ones). The scales are formed in two ways,
 // whichever measured faster for the type: converted by VCVTPH2PS (Q4_1),
@@ -541,18 +542,6 @@ GLOBL q2ones16<>(SB), RODATA|NOPTR, $32
 	VPMADDWD Y12, Y4, Y4; \
 	VCVTDQ2PS Y4, Y4
 
-// QSCALEM2CVT adds the lanes in Y4 times d_w*d_x to acc and [d_w*d_x,
-// m_w*s_x] to the first two lanes of macc (d_w, m_w at R10; d_x, s_x at
-// R11), converting d_w and m_w with VCVTPH2PS.
-#define QSCALEM2CVT(acc, macc) \
-	VMOVD 0(R10), X6; \
-	VCVTPH2PS X6, X6; \
-	VMOVQ 0(R11), X5; \
-	VMULPS X5, X6, X6; \
-	VADDPS X6, macc, macc; \
-	VBROADCASTSS X6, Y6; \
-	VFMADD231PS Y6, Y4, acc
-
 // QSCALEM2TAB adds the lanes in Y4 times d_x and d_w to acc and m_w*s_x
 // to lane 0 of macc, looking d_w and m_w up in f16Table: d_x and d_w
 // reach the lanes as broadcast loads.
@@ -567,14 +556,8 @@ GLOBL q2ones16<>(SB), RODATA|NOPTR, $32
 	VMOVSS (R8)(AX*4), X6; \
 	VFMADD231SS 4(R11), X6, macc
 
-// Q41BLK2, Q51BLK2, Q50BLK2: one block (w at R10, activations at R11)
-// into acc and macc.
-#define Q41BLK2(acc, macc) \
-	QNIB2(4); \
-	QDOT2; \
-	QSCALEM2CVT(acc, macc)
-
-// Q51BLK2: the quants are nibble | 16*high bit.
+// Q51BLK2: one block (w at R10, activations at R11) into acc and macc;
+// the quants are nibble | 16*high bit.
 #define Q51BLK2(acc, macc) \
 	QNIB2(8); \
 	QH2(4); \
@@ -584,8 +567,8 @@ GLOBL q2ones16<>(SB), RODATA|NOPTR, $32
 	QSCALEM2TAB(acc, macc)
 
 // Q50_ISUM leaves in Y(dst) the integer sums of the Q5_0 block at
-// woff(R10) (nibbles at woff+6, qh at woff+2) against the actQ8_0 quants at xoff(R11), eight
-// dwords whose total is the block's: the values q-16 as signed bytes (the
+// woff(R10) (nibbles at woff+6, qh at woff+2) against the actQ8_0 quants
+// at xoff(R11), eight dwords whose total is the block's: the values q-16 as signed bytes (the
 // nibble, or-ed with 0xf0 where the high bit is clear), multiplied by the
 // activations through their signs (VPSIGNB, as the Q4_0 loop does). Y2 and
 // Y3 are scratch.
@@ -659,22 +642,95 @@ done: \
 	VZEROUPPER; \
 	RET
 
-// ADDMCVT adds the m_w*s_x summed by QSCALEM2CVT (lane 1 of X14 and X7)
-// to X0; ADDMTAB those summed by QSCALEM2TAB (lane 0).
-#define ADDMCVT \
-	VADDPS X7, X14, X14; \
-	VMOVSHDUP X14, X14; \
-	VADDSS X14, X0, X0
-
+// ADDMTAB adds the m_w*s_x summed by QSCALEM2TAB (lane 0 of X14 and X7)
+// to X0.
 #define ADDMTAB \
 	VADDSS X7, X14, X14; \
 	VADDSS X14, X0, X0
 
-// func vecQ4_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-TEXT ·vecQ4_1AVX2(SB), NOSPLIT, $0-48
+// Q41_ISUM leaves in Y(dst) the integer sums of the Q4_1 block at
+// woff(R10) (nibbles at woff+4) against the actQ8_0 quants at xoff(R11),
+// eight dwords whose total is the block's: the nibbles, unsigned, times
+// the activations.
+#define Q41_ISUM(woff, xoff, dst) \
+	QNIB2(woff+4); \
+	VPMADDUBSW xoff(R11), Y2, dst; \
+	VPMADDWD Y12, dst, dst
+
+// QM_FLOATS ends a block of the Q4_1 and Q5_1 loops as the portable kernel
+// does: X0 += (d_w*d_x)*isum + m_w*s_x, given d_w, m_w (fp16) at
+// woff(R10), d_x, s_x at xoff(R11) and isum (float) in lane 0 of isum.
+// d_w*d_x and m_w*s_x are the two lanes of one multiply. X5-X7 are
+// scratch.
+#define QM_FLOATS(woff, xoff, isum) \
+	VMOVD woff(R10), X6; \
+	VCVTPH2PS X6, X6; \
+	VMOVQ xoff(R11), X5; \
+	VMULPS X5, X6, X6; \
+	VMULSS isum, X6, X7; \
+	VMOVSHDUP X6, X6; \
+	VADDSS X6, X7, X7; \
+	VADDSS X7, X0, X0
+
+// ROWSM is the row loop of the Q4_1 and Q5_1 loops (ISUM the type's
+// integer sums of a block, bb bytes): blocks in pairs, whose sums are
+// reduced together, then a last odd block, each ended by QM_FLOATS in
+// turn; the row's sum is stored at DI.
+#define ROWSM(ISUM, bb, row, pair, tail, done) \
+row: \
+	MOVQ SI, R10; \
+	MOVQ R13, R11; \
+	MOVQ nb+40(FP), R12; \
+	VXORPS X0, X0, X0; \
+	CMPQ R12, $2; \
+	JB tail; \
+pair: \
+	PFLINES1(R14); \
+	ISUM(0, 8, Y4); \
+	ISUM(bb, 48, Y5); \
+	VPHADDD Y5, Y4, Y4; \
+	VEXTRACTI128 $1, Y4, X5; \
+	VPADDD X5, X4, X4; \
+	VPHADDD X4, X4, X4; \
+	VCVTDQ2PS X4, X4; \
+	QM_FLOATS(0, 0, X4); \
+	VMOVSHDUP X4, X4; \
+	QM_FLOATS(bb, 40, X4); \
+	ADDQ $(2*bb), R10; \
+	ADDQ $80, R11; \
+	SUBQ $2, R12; \
+	CMPQ R12, $2; \
+	JAE pair; \
+tail: \
+	TESTQ R12, R12; \
+	JZ done; \
+	ISUM(0, 8, Y4); \
+	VEXTRACTI128 $1, Y4, X5; \
+	VPADDD X5, X4, X4; \
+	VPHADDD X4, X4, X4; \
+	VPHADDD X4, X4, X4; \
+	VCVTDQ2PS X4, X4; \
+	QM_FLOATS(0, 0, X4); \
+done: \
+	VMOVSS X0, (DI); \
+	ADDQ $4, DI; \
+	ADDQ rb+16(FP), SI; \
+	DECQ R9; \
+	JNZ row; \
+	VZEROUPPER; \
+	RET
+
+// func vecQ4_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// Q4_1 rows against actQ8_0 activations, two blocks at a time: each
+// block's integer sum is exact and added to the row's sum as the portable
+// kernel does, sum += (d_w*d_x)*isum + m_w*s_x block after block, so that
+// its results are the portable kernel's and the interleaved loop's
+// (q41X8). pf is the prefetch setting (PFLINES1, a line a pair of blocks).
+TEXT ·vecQ4_1AVX2(SB), NOSPLIT, $0-56
 	ARGS
+	MOVQ pf+48(FP), R14
 	CONSTS2
-	ROWS2(Q41BLK2, 20, q41r2, q41p2, q41t2, q41d2, ADDMCVT)
+	ROWSM(Q41_ISUM, 20, q41row, q41pair, q41tail, q41done)
 
 // func vecQ5_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 TEXT ·vecQ5_1AVX2(SB), NOSPLIT, $0-48

@@ -16,12 +16,16 @@ import (
 //     the AVX2 loops, which take eight rows at a time in their
 //     interleaved layouts (q8X8, q40X8, q50X8), keep each row's sum in
 //     one lane.
-//   - Other types with 32-value blocks (Q4_1, Q5_1) keep two
+//   - Q4_1 likewise adds, block by block, sum += (d_w*d_x)*isum +
+//     m_w*s_x: the two products rounded each (no fused multiply-add: the
+//     conversions to float32 say so to the compiler), added, and the
+//     result added to the sum (q41X8).
+//   - Other types with 32-value blocks (Q5_1) keep two
 //     sets of eight float32 lanes, for even and odd blocks: lane l takes
 //     the integer sum over values 4l..4l+3 of each block, converted to
 //     float32 and multiplied by d_w*d_x, then added to the lane. The two
-//     sets are added lane by lane and reduced by hsum8 at the end. Q4_1
-//     and Q5_1 add m_w*s_x per block into one scalar.
+//     sets are added lane by lane and reduced by hsum8 at the end. Q5_1
+//     adds m_w*s_x per block into one scalar.
 //   - K-quants reduce each 256-value block to integers isum (and summs, the
 //     min correction) and add d*isum (- dmin*summs) to a scalar.
 
@@ -79,20 +83,18 @@ func qdotQ4_0(row, xq []byte) float32 {
 }
 
 func qdotQ4_1(row, xq []byte) float32 {
-	var acc [2][8]float32
-	var q [32]int32
-	var summ float32
+	var sumf float32
 	for i := 0; i < len(row)/20; i++ {
 		b := (*[20]byte)(row[20*i:])
 		a := (*[q8Block]byte)(xq[q8Block*i:])
+		var isum int32
 		for j := 0; j < 16; j++ {
-			q[j] = int32(b[4+j] & 0xf)
-			q[j+16] = int32(b[4+j] >> 4)
+			isum += int32(b[4+j]&0xf) * int32(int8(a[8+j]))
+			isum += int32(b[4+j]>>4) * int32(int8(a[24+j]))
 		}
-		lanes32(&acc[i&1], &q, a, f16at(b[0:])*f32at(a[0:]))
-		summ += f16at(b[2:]) * f32at(a[4:])
+		sumf += float32(f16at(b[0:])*f32at(a[0:])*float32(isum)) + float32(f16at(b[2:])*f32at(a[4:]))
 	}
-	return hsum8(&acc) + summ
+	return sumf
 }
 
 func qdotQ5_0(row, xq []byte) float32 {

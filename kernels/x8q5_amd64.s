@@ -81,6 +81,51 @@
 	VPMADDWD Y14, Y7, Y7; \
 	VPADDD Y6, Y7, Y7
 
+// X4_STEP0 and X4_STEP take step t of the eight rows' 4-bit quants (the
+// 32 bytes at woff(R10): quants 4t..4t+3 in the low nibbles,
+// 16+4t..16+4t+3 in the high) against the activations' quants 4t..4t+3
+// at xoff(R11) and 16+4t..16+4t+3 at xoff+16: the first step sets each
+// row's two words in Y7, the others add to them (four steps of four
+// products a word, 16*15*128 < 2^15). Y15 holds 0x0f in every byte.
+#define X4_STEP0(woff, xoff) \
+	VMOVDQU woff(R10), Y9; \
+	VPSRLW $4, Y9, Y10; \
+	VPAND Y15, Y9, Y9; \
+	VPAND Y15, Y10, Y10; \
+	VPBROADCASTD xoff(R11), Y1; \
+	VPBROADCASTD xoff+16(R11), Y2; \
+	VPMADDUBSW Y1, Y9, Y9; \
+	VPMADDUBSW Y2, Y10, Y10; \
+	VPADDW Y10, Y9, Y7
+
+#define X4_STEP(woff, xoff) \
+	VMOVDQU woff(R10), Y9; \
+	VPSRLW $4, Y9, Y10; \
+	VPAND Y15, Y9, Y9; \
+	VPAND Y15, Y10, Y10; \
+	VPBROADCASTD xoff(R11), Y1; \
+	VPBROADCASTD xoff+16(R11), Y2; \
+	VPMADDUBSW Y1, Y9, Y9; \
+	VPMADDUBSW Y2, Y10, Y10; \
+	VPADDW Y9, Y7, Y7; \
+	VPADDW Y10, Y7, Y7
+
+// XM_FLOATS ends a block of the Q4_1 and Q5_1 loops as the portable
+// kernel does, each lane one row: Y0 += (d_w*d_x)*isum + m_w*s_x, the
+// rows' d_w and m_w (fp16) at 0(R10) and 16(R10), the activations' d_x
+// and s_x (actQ8_0) at 0(R11) and 4(R11), isum in Y7.
+#define XM_FLOATS \
+	VCVTDQ2PS Y7, Y7; \
+	VCVTPH2PS 0(R10), Y4; \
+	VBROADCASTSS 0(R11), Y5; \
+	VMULPS Y5, Y4, Y4; \
+	VMULPS Y7, Y4, Y4; \
+	VCVTPH2PS 16(R10), Y6; \
+	VBROADCASTSS 4(R11), Y5; \
+	VMULPS Y5, Y6, Y6; \
+	VADDPS Y6, Y4, Y4; \
+	VADDPS Y4, Y0, Y0
+
 // X5_CONSTS loads the constants of X5_QUANTS and X5_ISUM.
 #define X5_CONSTS \
 	X5_BYTES(0x1f1f1f1f, X15, Y15); \
@@ -121,5 +166,35 @@ x5q50block:
 	ADDQ $32, DI
 	DECQ R9
 	JNZ x5q50group
+	VZEROUPPER
+	RET
+
+// func vecQ4_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q41X8 units against actQ8_0 activations (40-byte blocks: d @0, s @4, the
+// quants @8), a group of eight rows at a time: q40X8's steps, with the
+// quants (0..15) unsigned, then each row's sum += (d_w*d_x)*isum +
+// m_w*s_x as the portable kernel does, block after block.
+TEXT ·vecQ4_1X8AVX2(SB), NOSPLIT, $0-56
+	X5_ARGS
+	X5_BYTES(0x0f0f0f0f, X15, Y15)
+	X5_BYTES(0x00010001, X14, Y14)
+x5q41group:
+	X5_GROUP
+x5q41block:
+	PFLINES3(R14)
+	X4_STEP0(32, 8)
+	X4_STEP(64, 12)
+	X4_STEP(96, 16)
+	X4_STEP(128, 20)
+	VPMADDWD Y14, Y7, Y7
+	XM_FLOATS
+	ADDQ $160, R10
+	ADDQ $40, R11
+	DECQ R12
+	JNZ x5q41block
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x5q41group
 	VZEROUPPER
 	RET
