@@ -694,6 +694,7 @@ var interleavings = map[dtype.Type]interleaving{
 	q40X8:  {plain: dtype.Q4_0, unpack: unpackQ4_0X8},
 	q50X8:  {plain: dtype.Q5_0, unpack: unpackQ5_0X8},
 	q41X8:  {plain: dtype.Q4_1, unpack: unpackQ4_1X8},
+	q51X8:  {plain: dtype.Q5_1, unpack: unpackQ5_1X8},
 	q6KX8:  {plain: dtype.Q6_K, unpack: unpackQ6_KX8},
 	q5KX8:  {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},

@@ -156,3 +156,54 @@ func unpackQ4_1X8(dst, src []byte, nb int) {
 		}
 	}
 }
+
+// q51X8 is Q5_1 interleaved by eight rows, for the AVX2 loop: q50X8's
+// quants with the rows' mins. A group of nb blocks holds, for each block
+// index b in turn, 192 bytes (the eight rows' block b, in the same
+// space): @0 the eight rows' d (fp16, row r at 2r); @16 their m (fp16, row
+// r at 16+2r); @32 the quants, 32 bytes per step t in 0..3: at 4r+k (k in
+// 0..3), row r's quant 4t+k in bits 0-4 and the low three bits of its
+// quant 16+4t+k in bits 5-7; @160 at 4r+k, for each t, the top two bits
+// of row r's quant 16+4t+k in bits 2t and 2t+1.
+const q51X8 = dtype.Type(numGGUFTypes + 12)
+
+// q51X8Block is the size of one block index of a q51X8 group.
+const q51X8Block = x8Rows * 24
+
+// packQ5_1X8 packs one unit, sixteen Q5_1 rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ5_1X8(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 24 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			out := rows[q51X8Block*(g*nb+b) : q51X8Block*(g*nb+b+1)]
+			clear(out[160:])
+			for r := 0; r < x8Rows; r++ {
+				blk := tmp[rb*(x8Rows*g+r)+24*b:][:24]
+				copy(out[2*r:2*r+2], blk[0:2])
+				copy(out[16+2*r:16+2*r+2], blk[2:4])
+				q := q5Quants(binary.LittleEndian.Uint32(blk[4:]), blk[8:])
+				spreadQ5(out[32:], &q, r)
+			}
+		}
+	}
+}
+
+// unpackQ5_1X8 is packQ5_1X8's inverse: it writes the sixteen Q5_1 rows of
+// the unit src into dst.
+func unpackQ5_1X8(dst, src []byte, nb int) {
+	rb := 24 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			in := src[q51X8Block*(g*nb+b) : q51X8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := dst[rb*(x8Rows*g+r)+24*b:][:24]
+				copy(blk[0:2], in[2*r:])
+				copy(blk[2:4], in[16+2*r:])
+				q := gatherQ5(in[32:], r)
+				binary.LittleEndian.PutUint32(blk[4:], q5Blocks(&q, blk[8:]))
+			}
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 // q5Types are the legacy types with a layout in interleave_q5.go.
-var q5Types = []dtype.Type{dtype.Q5_0, dtype.Q4_1}
+var q5Types = []dtype.Type{dtype.Q5_0, dtype.Q4_1, dtype.Q5_1}
 
 // TestInterleaveQ5Extreme checks the eight-row loops of the legacy types
 // and their row loops against the portable kernels bit for bit on blocks

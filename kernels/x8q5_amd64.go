@@ -17,8 +17,14 @@ func vecQ5_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 //go:noescape
 func vecQ4_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
-// On CPUs with AVX2 but not AVX-512, Q5_0 and Q4_1 matrices kept in
-// memory are packed as q50X8 and q41X8: on a core that splits 256-bit
+// vecQ5_1X8AVX2 is the AVX2 loop of q51X8 units against actQ8_0
+// activations.
+//
+//go:noescape
+func vecQ5_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+// On CPUs with AVX2 but not AVX-512, Q5_0, Q4_1 and Q5_1 matrices kept
+// in memory are packed as q50X8, q41X8 and q51X8: on a core that splits 256-bit
 // operations (Zen 1) the row loops, which sum each block's lanes (and
 // spread its fifth bits), could not keep up with the memory; the
 // interleaved loops share each block's float steps among eight rows, need
@@ -41,4 +47,8 @@ var _ = addInstaller(func(avx512 bool) {
 	packings[dtype.Q4_1] = packing{packed: q41X8, packUnit: packQ4_1X8}
 	setVecPF(q41X8, vecQ4_1X8AVX2)
 	packedFast[q41X8] = true
+	// Q5_1: the Q5_0 loop's quants with the mins, against actQ8_0.
+	packings[dtype.Q5_1] = packing{packed: q51X8, packUnit: packQ5_1X8}
+	setVecPF(q51X8, vecQ5_1X8AVX2)
+	packedFast[q51X8] = true
 })

@@ -68,16 +68,16 @@
 	VPADDW Y9, Y7, Y7
 
 // X5_ISUM leaves in Y7 each row's integer sum of the products of its
-// block's quants (0-31, steps at 16(R10), top bits at 144(R10)) with the
-// activations' quants (actQ8_0X, at R11): two pairs of steps, each pair's
+// block's quants (0-31, steps at wo(R10), top bits at wo+128(R10)) with
+// the activations' quants (at xo(R11)): two pairs of steps, each pair's
 // words added in pairs by VPMADDWD (Y14 words of 1). Y6 is scratch.
-#define X5_ISUM \
-	VMOVDQU 144(R10), Y8; \
-	X5_STEP0(16, 0, VPSLLW, 3); \
-	X5_STEP(48, 4, VPSLLW, 1); \
+#define X5_ISUM(wo, xo) \
+	VMOVDQU wo+128(R10), Y8; \
+	X5_STEP0(wo, xo, VPSLLW, 3); \
+	X5_STEP(wo+32, xo+4, VPSLLW, 1); \
 	VPMADDWD Y14, Y7, Y6; \
-	X5_STEP0(80, 8, VPSRLW, 1); \
-	X5_STEP(112, 12, VPSRLW, 3); \
+	X5_STEP0(wo+64, xo+8, VPSRLW, 1); \
+	X5_STEP(wo+96, xo+12, VPSRLW, 3); \
 	VPMADDWD Y14, Y7, Y7; \
 	VPADDD Y6, Y7, Y7
 
@@ -148,7 +148,7 @@ x5q50group:
 	X5_GROUP
 x5q50block:
 	PFLINES3(R14)
-	X5_ISUM
+	X5_ISUM(16, 0)
 	VPBROADCASTD 32(R11), Y5
 	VPSRAD $3, Y5, Y5
 	VPADDD Y5, Y7, Y7
@@ -196,5 +196,30 @@ x5q41block:
 	ADDQ $32, DI
 	DECQ R9
 	JNZ x5q41group
+	VZEROUPPER
+	RET
+
+// func vecQ5_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q51X8 units against actQ8_0 activations (d @0, s @4, the quants @8), a
+// group of eight rows at a time: the Q5_0 loop's steps, with the quants
+// (0..31) unsigned, then each row's sum += (d_w*d_x)*isum + m_w*s_x as the
+// portable kernel does, block after block.
+TEXT ·vecQ5_1X8AVX2(SB), NOSPLIT, $0-56
+	X5_ARGS
+	X5_CONSTS
+x5q51group:
+	X5_GROUP
+x5q51block:
+	PFLINES3(R14)
+	X5_ISUM(32, 8)
+	XM_FLOATS
+	ADDQ $192, R10
+	ADDQ $40, R11
+	DECQ R12
+	JNZ x5q51block
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x5q51group
 	VZEROUPPER
 	RET
