@@ -19,7 +19,7 @@ const numGGUFTypes = 32
 
 // numTypes is the size of the kernel table: GGUF types and the packed
 // (interleaved) types.
-const numTypes = numGGUFTypes + 10
+const numTypes = numGGUFTypes + 13
 
 // packing describes the packed layout of a GGUF type: the type value that
 // names it, packUnit, which rewrites one unit (interleaveRows rows of nb
@@ -40,8 +40,8 @@ type packing struct {
 // packings holds the types that have a packed layout. An installer may
 // replace an entry with the layout its loops read (Q4_K's is q4KX16 for
 // the AVX-512 loop, q4KX8 for the AVX2 one; Q8_0's q8X16 and q8X8; Q6_K's
-// q6KX16 and q6KX8; Q5_K has q5KX8 and Q4_0 q40X8, for the AVX2 loops
-// only).
+// q6KX16 and q6KX8; Q5_K has q5KX8, Q4_0 q40X8, Q5_0 q50X8, Q4_1 q41X8
+// and Q5_1 q51X8, for the AVX2 loops only).
 var packings = map[dtype.Type]packing{
 	dtype.Q4_K: {packed: q4KX16, packUnit: packQ4_KX16},
 	dtype.Q8_0: {packed: q8X16, packUnit: packQ8_0X16},

@@ -1,21 +1,23 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
+#include "prefetch_amd64.h"
 
 // Assembly row loops for Q4_1, Q5_0 and Q5_1 weights against actQ8_0
 // activations (installed by q4q5_amd64.go). As the loops of
 // kernels_amd64.s, each computes y[i], i < rows, the dot product of the
-// row at w + i*rb (nb blocks) with the activations at xq. Unlike most of
-// those, they keep float accumulators across blocks (a fused multiply-add
-// of each block's lanes by its scale), so their sums equal the portable
-// kernels' only within float rounding.
+// row at w + i*rb (nb blocks) with the activations at xq. The AVX2 loops
+// sum as the portable kernels do (each block's exact integer sum, then
+// sum += (d_w*d_x)*isum (+ m_w*s_x), block after block); the AVX-512 ones
+// keep float accumulators across blocks (a fused multiply-add of each
+// block's lanes by its scale), so their sums equal the portable kernels'
+// only within float rounding.
 //
 // A block's 32 quants q are taken unsigned: the nibble (Q4_1), or the
 // nibble plus 16 times its high bit (Q5_0, Q5_1). The integer products of
 // q with the activations' int8 quants are summed in lanes of four; Q5_0's
-// values being q-16, 16 times the activations are taken off (all of them
-// in the AVX-512 loop; in the AVX2 one, q holds just the nibbles and the
-// activations whose high bit is clear are taken off). The lanes, as
-// floats, are scaled by d_w*d_x, and Q4_1 and Q5_1 add m_w*s_x per block.
+// values being q-16, 16 times the activations are taken off in the
+// AVX-512 loop, while the AVX2 one takes the values q-16 as signed bytes.
+// Q4_1 and Q5_1 add m_w*s_x per block.
 
 // q4srl: VPSRLVQ counts [0 0 4 4] per 256 bits. A block's 16 bytes of
 // nibbles broadcast to both 128-bit halves, shifted by these and masked
@@ -483,15 +485,12 @@ TEXT ·vecQ5_0AVX512(SB), NOSPLIT, $0-48
 
 // AVX2 loops: one block per YMM register, its 32 quants in value order
 // (QNIB2); VPMADDUBSW and VPMADDWD give eight lanes of four products each,
-// which, as floats, are scaled by d_w*d_x into two float accumulators, Y0
-// for even blocks and Y1 for odd ones. Q4_1 and Q5_1 sum m_w*s_x in X14
-// (even blocks) and X7 (odd ones). The scales are formed in two ways,
-// whichever measured faster for the type: converted by VCVTPH2PS (Q4_1),
-// or looked up in f16Table (Q5_0, Q5_1; address in R8), which leaves the
-// vector units less work but costs more loads.
+// and the lanes of a pair of blocks are added up together (VPHADDD), as
+// the Q4_0 loop does: each block's exact integer sum is then added to the
+// row's sum in the portable kernel's order.
 //
 // Constants: Y15 q4srl, Y13 0x0f bytes, Y12 int16 ones, Y11 q5shuf, Y10
-// q5bit, Y9 all ones, Y8 0x10 bytes.
+// q5bit, Y9 all ones, Y8 0x10 bytes (0xf0 in the Q5_0 loop).
 
 // q5shuf: VPSHUFB indices spreading the four bytes of qh (broadcast to
 // every dword) so that byte j holds qh byte j/8.
@@ -530,72 +529,22 @@ GLOBL q2ones16<>(SB), RODATA|NOPTR, $32
 	VPOR Y10, Y3, Y3; \
 	VPCMPEQB Y9, Y3, Y3
 
-// QDOT2 sets Y4 to the eight lanes of products of the quants in Y2 with
-// the activations at R11, as floats.
-#define QDOT2 \
-	VPMADDUBSW 8(R11), Y2, Y4; \
-	VPMADDWD Y12, Y4, Y4; \
-	VCVTDQ2PS Y4, Y4
-
-// QSCALEM2CVT adds the lanes in Y4 times d_w*d_x to acc and [d_w*d_x,
-// m_w*s_x] to the first two lanes of macc (d_w, m_w at R10; d_x, s_x at
-// R11), converting d_w and m_w with VCVTPH2PS.
-#define QSCALEM2CVT(acc, macc) \
-	VMOVD 0(R10), X6; \
-	VCVTPH2PS X6, X6; \
-	VMOVQ 0(R11), X5; \
-	VMULPS X5, X6, X6; \
-	VADDPS X6, macc, macc; \
-	VBROADCASTSS X6, Y6; \
-	VFMADD231PS Y6, Y4, acc
-
-// QSCALEM2TAB adds the lanes in Y4 times d_x and d_w to acc and m_w*s_x
-// to lane 0 of macc, looking d_w and m_w up in f16Table: d_x and d_w
-// reach the lanes as broadcast loads.
-#define QSCALEM2TAB(acc, macc) \
-	MOVL 0(R10), AX; \
-	MOVWLZX AX, BX; \
-	SHRL $16, AX; \
-	VBROADCASTSS 0(R11), Y5; \
-	VMULPS Y5, Y4, Y4; \
-	VBROADCASTSS (R8)(BX*4), Y6; \
-	VFMADD231PS Y6, Y4, acc; \
-	VMOVSS (R8)(AX*4), X6; \
-	VFMADD231SS 4(R11), X6, macc
-
-// Q41BLK2, Q51BLK2, Q50BLK2: one block (w at R10, activations at R11)
-// into acc and macc.
-#define Q41BLK2(acc, macc) \
-	QNIB2(4); \
-	QDOT2; \
-	QSCALEM2CVT(acc, macc)
-
-// Q51BLK2: the quants are nibble | 16*high bit.
-#define Q51BLK2(acc, macc) \
-	QNIB2(8); \
-	QH2(4); \
-	VPAND Y8, Y3, Y3; \
-	VPOR Y3, Y2, Y2; \
-	QDOT2; \
-	QSCALEM2TAB(acc, macc)
-
-// Q50BLK2: the quants are nibble + 16*high bit - 16, so the products are
-// those of the nibbles less those of 16 where the high bit is clear (Y3).
-#define Q50BLK2(acc, macc) \
-	QNIB2(6); \
-	QH2(2); \
+// Q50_ISUM leaves in Y(dst) the integer sums of the Q5_0 block at
+// woff(R10) (nibbles at woff+6, qh at woff+2) against the actQ8_0 quants
+// at xoff(R11), eight dwords whose total is the block's: the values q-16
+// as signed bytes (the nibble, or-ed with 0xf0 where the high bit is
+// clear), multiplied by the activations through their signs (VPSIGNB, as
+// the Q4_0 loop does). Y2 and Y3 are scratch.
+#define Q50_ISUM(woff, xoff, dst) \
+	QNIB2(woff+6); \
+	QH2(woff+2); \
 	VPANDN Y8, Y3, Y3; \
-	VMOVDQU 8(R11), Y5; \
-	VPMADDUBSW Y5, Y2, Y4; \
-	VPMADDUBSW Y5, Y3, Y3; \
-	VPSUBW Y3, Y4, Y4; \
-	VPMADDWD Y12, Y4, Y4; \
-	VCVTDQ2PS Y4, Y4; \
-	MOVWLZX 0(R10), AX; \
-	VMOVSS (R8)(AX*4), X6; \
-	VMULSS 0(R11), X6, X6; \
-	VBROADCASTSS X6, Y6; \
-	VFMADD231PS Y6, Y4, acc
+	VPOR Y3, Y2, Y2; \
+	VMOVDQU xoff(R11), dst; \
+	VPABSB Y2, Y3; \
+	VPSIGNB Y2, dst, dst; \
+	VPMADDUBSW dst, Y3, dst; \
+	VPMADDWD Y12, dst, dst
 
 // CONSTS2 loads the AVX2 loops' constants.
 #define CONSTS2 \
@@ -609,45 +558,83 @@ GLOBL q2ones16<>(SB), RODATA|NOPTR, $32
 	VPCMPEQB Y9, Y9, Y9; \
 	MOVL $0x10101010, AX; \
 	VMOVD AX, X8; \
-	VPBROADCASTD X8, Y8; \
-	LEAQ ·f16Table(SB), R8
+	VPBROADCASTD X8, Y8
 
-// ROWS2 is the row loop of the AVX2 loops (R10, R11: the row's blocks and
-// activations; R12: blocks left): blocks in pairs, then a last odd block
-// (bb bytes each), then the sum of the lanes of Y0 and Y1 (and, by withm,
-// the m_w*s_x), stored at DI.
-#define ROWS2(BLK, bb, row, pair, tail, done, withm) \
+// Q41_ISUM leaves in Y(dst) the integer sums of the Q4_1 block at
+// woff(R10) (nibbles at woff+4) against the actQ8_0 quants at xoff(R11),
+// eight dwords whose total is the block's: the nibbles, unsigned, times
+// the activations.
+#define Q41_ISUM(woff, xoff, dst) \
+	QNIB2(woff+4); \
+	VPMADDUBSW xoff(R11), Y2, dst; \
+	VPMADDWD Y12, dst, dst
+
+// Q51_ISUM is Q41_ISUM for the Q5_1 block at woff(R10) (nibbles at
+// woff+8, qh at woff+4): the quants are nibble | 16*high bit (below
+// 32, so two products of a word stay within 2*31*128).
+#define Q51_ISUM(woff, xoff, dst) \
+	QNIB2(woff+8); \
+	QH2(woff+4); \
+	VPAND Y8, Y3, Y3; \
+	VPOR Y3, Y2, Y2; \
+	VPMADDUBSW xoff(R11), Y2, dst; \
+	VPMADDWD Y12, dst, dst
+
+// QM_FLOATS ends a block of the Q4_1 and Q5_1 loops as the portable kernel
+// does: X0 += (d_w*d_x)*isum + m_w*s_x, given d_w, m_w (fp16) at
+// woff(R10), d_x, s_x at xoff(R11) and isum (float) in lane 0 of isum.
+// d_w*d_x and m_w*s_x are the two lanes of one multiply. X5-X7 are
+// scratch.
+#define QM_FLOATS(woff, xoff, isum) \
+	VMOVD woff(R10), X6; \
+	VCVTPH2PS X6, X6; \
+	VMOVQ xoff(R11), X5; \
+	VMULPS X5, X6, X6; \
+	VMULSS isum, X6, X7; \
+	VMOVSHDUP X6, X6; \
+	VADDSS X6, X7, X7; \
+	VADDSS X7, X0, X0
+
+// ROWSM is the row loop of the Q4_1 and Q5_1 loops (ISUM the type's
+// integer sums of a block, bb bytes): blocks in pairs, whose sums are
+// reduced together, then a last odd block, each ended by QM_FLOATS in
+// turn; the row's sum is stored at DI.
+#define ROWSM(ISUM, bb, row, pair, tail, done) \
 row: \
 	MOVQ SI, R10; \
 	MOVQ R13, R11; \
 	MOVQ nb+40(FP), R12; \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS X14, X14, X14; \
-	VXORPS X7, X7, X7; \
+	VXORPS X0, X0, X0; \
 	CMPQ R12, $2; \
 	JB tail; \
 pair: \
-	PREFETCHT0 8192(R10); \
-	BLK(Y0, X14); \
-	ADDQ $bb, R10; \
-	ADDQ $40, R11; \
-	BLK(Y1, X7); \
-	ADDQ $bb, R10; \
-	ADDQ $40, R11; \
+	PFLINES1(R14); \
+	ISUM(0, 8, Y4); \
+	ISUM(bb, 48, Y5); \
+	VPHADDD Y5, Y4, Y4; \
+	VEXTRACTI128 $1, Y4, X5; \
+	VPADDD X5, X4, X4; \
+	VPHADDD X4, X4, X4; \
+	VCVTDQ2PS X4, X4; \
+	QM_FLOATS(0, 0, X4); \
+	VMOVSHDUP X4, X4; \
+	QM_FLOATS(bb, 40, X4); \
+	ADDQ $(2*bb), R10; \
+	ADDQ $80, R11; \
 	SUBQ $2, R12; \
 	CMPQ R12, $2; \
 	JAE pair; \
 tail: \
 	TESTQ R12, R12; \
 	JZ done; \
-	BLK(Y0, X14); \
+	ISUM(0, 8, Y4); \
+	VEXTRACTI128 $1, Y4, X5; \
+	VPADDD X5, X4, X4; \
+	VPHADDD X4, X4, X4; \
+	VPHADDD X4, X4, X4; \
+	VCVTDQ2PS X4, X4; \
+	QM_FLOATS(0, 0, X4); \
 done: \
-	VADDPS Y1, Y0, Y0; \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	withm; \
-	HSUM4(X0, X1); \
 	VMOVSS X0, (DI); \
 	ADDQ $4, DI; \
 	ADDQ rb+16(FP), SI; \
@@ -656,31 +643,91 @@ done: \
 	VZEROUPPER; \
 	RET
 
-// ADDMCVT adds the m_w*s_x summed by QSCALEM2CVT (lane 1 of X14 and X7)
-// to X0; ADDMTAB those summed by QSCALEM2TAB (lane 0).
-#define ADDMCVT \
-	VADDPS X7, X14, X14; \
-	VMOVSHDUP X14, X14; \
-	VADDSS X14, X0, X0
-
-#define ADDMTAB \
-	VADDSS X7, X14, X14; \
-	VADDSS X14, X0, X0
-
-// func vecQ4_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-TEXT ·vecQ4_1AVX2(SB), NOSPLIT, $0-48
+// func vecQ4_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// Q4_1 rows against actQ8_0 activations, two blocks at a time: each
+// block's integer sum is exact and added to the row's sum as the portable
+// kernel does, sum += (d_w*d_x)*isum + m_w*s_x block after block, so that
+// its results are the portable kernel's and the interleaved loop's
+// (q41X8). pf is the prefetch setting (PFLINES1, a line a pair of blocks).
+TEXT ·vecQ4_1AVX2(SB), NOSPLIT, $0-56
 	ARGS
+	MOVQ pf+48(FP), R14
 	CONSTS2
-	ROWS2(Q41BLK2, 20, q41r2, q41p2, q41t2, q41d2, ADDMCVT)
+	ROWSM(Q41_ISUM, 20, q41row, q41pair, q41tail, q41done)
 
-// func vecQ5_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-TEXT ·vecQ5_1AVX2(SB), NOSPLIT, $0-48
+// func vecQ5_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// Q5_1 rows against actQ8_0 activations, as the Q4_1 loop takes Q4_1
+// rows: sum += (d_w*d_x)*isum + m_w*s_x block after block, as the
+// portable kernel and the interleaved loop (q51X8) do.
+TEXT ·vecQ5_1AVX2(SB), NOSPLIT, $0-56
 	ARGS
+	MOVQ pf+48(FP), R14
 	CONSTS2
-	ROWS2(Q51BLK2, 24, q51r2, q51p2, q51t2, q51d2, ADDMTAB)
+	ROWSM(Q51_ISUM, 24, q51row, q51pair, q51tail, q51done)
 
-// func vecQ5_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
-TEXT ·vecQ5_0AVX2(SB), NOSPLIT, $0-48
+// func vecQ5_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// Q5_0 rows against actQ8_0 activations, two blocks at a time, as the
+// Q4_0 loop does: each block's integer sum is exact and added to the row's
+// sum as the portable kernel does, sum += (d_w*d_x)*isum block after
+// block, so that its results are the portable kernel's and the
+// interleaved loop's (q50X8). pf is the prefetch setting (PFLINES1, a line
+// a pair of blocks).
+TEXT ·vecQ5_0AVX2(SB), NOSPLIT, $0-56
 	ARGS
+	MOVQ pf+48(FP), R14
 	CONSTS2
-	ROWS2(Q50BLK2, 22, q50r2, q50p2, q50t2, q50d2, NOM)
+	MOVL $0xf0f0f0f0, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+q50row:
+	MOVQ SI, R10
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VXORPS X0, X0, X0
+	CMPQ R12, $2
+	JB q50tail
+q50pair:
+	PFLINES1(R14)
+	Q50_ISUM(0, 8, Y4)
+	Q50_ISUM(22, 48, Y5)
+	// The two blocks' sums: [i0, i1] in the low lanes of X4.
+	VPHADDD Y5, Y4, Y4
+	VEXTRACTI128 $1, Y4, X5
+	VPADDD X5, X4, X4
+	VPHADDD X4, X4, X4
+	VCVTDQ2PS X4, X4
+	VCVTPH2PS 0(R10), X6
+	VMULSS 0(R11), X6, X6
+	VCVTPH2PS 22(R10), X7
+	VMULSS 40(R11), X7, X7
+	VMULSS X4, X6, X6
+	VMOVSHDUP X4, X4
+	VMULSS X4, X7, X7
+	VADDSS X6, X0, X0
+	VADDSS X7, X0, X0
+	ADDQ $44, R10
+	ADDQ $80, R11
+	SUBQ $2, R12
+	CMPQ R12, $2
+	JAE q50pair
+q50tail:
+	TESTQ R12, R12
+	JZ q50done
+	Q50_ISUM(0, 8, Y4)
+	VEXTRACTI128 $1, Y4, X5
+	VPADDD X5, X4, X4
+	VPHADDD X4, X4, X4
+	VPHADDD X4, X4, X4
+	VCVTDQ2PS X4, X4
+	VCVTPH2PS 0(R10), X6
+	VMULSS 0(R11), X6, X6
+	VMULSS X4, X6, X6
+	VADDSS X6, X0, X0
+q50done:
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ rb+16(FP), SI
+	DECQ R9
+	JNZ q50row
+	VZEROUPPER
+	RET

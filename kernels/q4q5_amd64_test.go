@@ -19,9 +19,9 @@ type q4q5Loop struct {
 }
 
 var q4q5Loops = []q4q5Loop{
-	{"AVX2", dtype.Q4_1, &hasAVX2, vecQ4_1AVX2},
-	{"AVX2", dtype.Q5_0, &hasAVX2, vecQ5_0AVX2},
-	{"AVX2", dtype.Q5_1, &hasAVX2, vecQ5_1AVX2},
+	{"AVX2", dtype.Q4_1, &hasAVX2, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) { vecQ4_1AVX2(y, w, rb, rows, xq, nb, 0) }},
+	{"AVX2", dtype.Q5_0, &hasAVX2, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) { vecQ5_0AVX2(y, w, rb, rows, xq, nb, 0) }},
+	{"AVX2", dtype.Q5_1, &hasAVX2, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) { vecQ5_1AVX2(y, w, rb, rows, xq, nb, 0) }},
 	{"AVX512", dtype.Q4_1, &hasAVX512VNNI, vecQ4_1AVX512},
 	{"AVX512", dtype.Q5_0, &hasAVX512VNNI, vecQ5_0AVX512},
 	{"AVX512", dtype.Q5_1, &hasAVX512VNNI, vecQ5_1AVX512},

@@ -11,42 +11,20 @@ import (
 // so that the assembly kernels, which do the same operations in the same
 // order, give bit-identical results:
 //
-//   - Q8_0 and Q4_0 reduce each block to its integer sum isum and add
-//     (d_w*d_x)*isum to a scalar, block by block, as K-quants do: the
-//     AVX2 loops, which take eight rows at a time in their interleaved
-//     layouts (q8X8, q40X8), keep each row's sum in one lane.
-//   - Other types with 32-value blocks (Q4_1, Q5_0, Q5_1) keep two
-//     sets of eight float32 lanes, for even and odd blocks: lane l takes
-//     the integer sum over values 4l..4l+3 of each block, converted to
-//     float32 and multiplied by d_w*d_x, then added to the lane. The two
-//     sets are added lane by lane and reduced by hsum8 at the end. Q4_1
-//     and Q5_1 add m_w*s_x per block into one scalar.
+//   - Q8_0, Q4_0 and Q5_0 reduce each block to its integer sum isum and
+//     add (d_w*d_x)*isum to a scalar, block by block, as K-quants do:
+//     the AVX2 loops, which take eight rows at a time in their
+//     interleaved layouts (q8X8, q40X8, q50X8), keep each row's sum in
+//     one lane.
+//   - Q4_1 and Q5_1 likewise add, block by block, sum += (d_w*d_x)*isum
+//     + m_w*s_x: the two products rounded each (no fused multiply-add:
+//     the conversions to float32 say so to the compiler), added, and the
+//     result added to the sum (q41X8, q51X8), as ggml's scalar kernels
+//     do.
 //   - K-quants reduce each 256-value block to integers isum (and summs, the
 //     min correction) and add d*isum (- dmin*summs) to a scalar.
 
 func f32at(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
-
-// hsum8 adds the two lane sets and reduces them in the order of the
-// assembly's reduction.
-func hsum8(acc *[2][8]float32) float32 {
-	var a [8]float32
-	for l := range a {
-		a[l] = acc[0][l] + acc[1][l]
-	}
-	return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
-}
-
-// lanes32 adds the eight lane sums of one 32-value block, with weights
-// q (as ints) and activation quants a, scaled by d.
-func lanes32(acc *[8]float32, q *[32]int32, a *[q8Block]byte, d float32) {
-	for l := 0; l < 8; l++ {
-		var s int32
-		for k := 4 * l; k < 4*l+4; k++ {
-			s += q[k] * int32(int8(a[8+k]))
-		}
-		acc[l] += float32(s) * d
-	}
-}
 
 func qdotQ8_0(row, xq []byte) float32 {
 	var sumf float32
@@ -78,54 +56,50 @@ func qdotQ4_0(row, xq []byte) float32 {
 }
 
 func qdotQ4_1(row, xq []byte) float32 {
-	var acc [2][8]float32
-	var q [32]int32
-	var summ float32
+	var sumf float32
 	for i := 0; i < len(row)/20; i++ {
 		b := (*[20]byte)(row[20*i:])
 		a := (*[q8Block]byte)(xq[q8Block*i:])
+		var isum int32
 		for j := 0; j < 16; j++ {
-			q[j] = int32(b[4+j] & 0xf)
-			q[j+16] = int32(b[4+j] >> 4)
+			isum += int32(b[4+j]&0xf) * int32(int8(a[8+j]))
+			isum += int32(b[4+j]>>4) * int32(int8(a[24+j]))
 		}
-		lanes32(&acc[i&1], &q, a, f16at(b[0:])*f32at(a[0:]))
-		summ += f16at(b[2:]) * f32at(a[4:])
+		sumf += float32(f16at(b[0:])*f32at(a[0:])*float32(isum)) + float32(f16at(b[2:])*f32at(a[4:]))
 	}
-	return hsum8(&acc) + summ
+	return sumf
 }
 
 func qdotQ5_0(row, xq []byte) float32 {
-	var acc [2][8]float32
-	var q [32]int32
+	var sumf float32
 	for i := 0; i < len(row)/22; i++ {
 		b := (*[22]byte)(row[22*i:])
 		a := (*[q8Block]byte)(xq[q8Block*i:])
 		qh := binary.LittleEndian.Uint32(b[2:])
+		var isum int32
 		for j := 0; j < 16; j++ {
-			q[j] = int32(b[6+j]&0xf|byte(qh>>j&1)<<4) - 16
-			q[j+16] = int32(b[6+j]>>4|byte(qh>>(j+16)&1)<<4) - 16
+			isum += (int32(b[6+j]&0xf|byte(qh>>j&1)<<4) - 16) * int32(int8(a[8+j]))
+			isum += (int32(b[6+j]>>4|byte(qh>>(j+16)&1)<<4) - 16) * int32(int8(a[24+j]))
 		}
-		lanes32(&acc[i&1], &q, a, f16at(b[0:])*f32at(a[0:]))
+		sumf += f16at(b[0:]) * f32at(a[0:]) * float32(isum)
 	}
-	return hsum8(&acc)
+	return sumf
 }
 
 func qdotQ5_1(row, xq []byte) float32 {
-	var acc [2][8]float32
-	var q [32]int32
-	var summ float32
+	var sumf float32
 	for i := 0; i < len(row)/24; i++ {
 		b := (*[24]byte)(row[24*i:])
 		a := (*[q8Block]byte)(xq[q8Block*i:])
 		qh := binary.LittleEndian.Uint32(b[4:])
+		var isum int32
 		for j := 0; j < 16; j++ {
-			q[j] = int32(b[8+j]&0xf | byte(qh>>j&1)<<4)
-			q[j+16] = int32(b[8+j]>>4 | byte(qh>>(j+16)&1)<<4)
+			isum += int32(b[8+j]&0xf|byte(qh>>j&1)<<4) * int32(int8(a[8+j]))
+			isum += int32(b[8+j]>>4|byte(qh>>(j+16)&1)<<4) * int32(int8(a[24+j]))
 		}
-		lanes32(&acc[i&1], &q, a, f16at(b[0:])*f32at(a[0:]))
-		summ += f16at(b[2:]) * f32at(a[4:])
+		sumf += float32(f16at(b[0:])*f32at(a[0:])*float32(isum)) + float32(f16at(b[2:])*f32at(a[4:]))
 	}
-	return hsum8(&acc) + summ
+	return sumf
 }
 
 // bsum returns bsums[j] of a Q8_K activation block.
