@@ -22,14 +22,12 @@ func vecQ5_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 func spreadQ8_KBAVX2(out *byte)
 
 //go:noescape
-func vecQ4_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
-
-//go:noescape
 func vecQ6_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
-// On CPUs with AVX2 but not AVX-512, Q4_K, Q8_0, Q6_K, Q5_K and Q4_0
-// matrices kept in memory are packed as q4KX8 (q4KX8B for rows of up to
-// 2048 values), q8X8, q6KX8, q5KX8 and q40X8. On a core that splits 256-bit
+// On CPUs with AVX2 but not AVX-512, Q4_K, Q8_0, Q6_K and Q5_K matrices
+// kept in memory are packed as q4KX8 (q4KX8B for rows of up to 2048
+// values), q8X8, q6KX8 and q5KX8 (the legacy types' layouts are
+// x8legacy_amd64.go's). On a core that splits 256-bit
 // operations (Zen 1) the row loops, at 0.6-0.8 vector operations a byte,
 // could not keep up with the memory; the interleaved loops share each
 // block's scales, mins and float steps among eight rows and need no
@@ -64,11 +62,4 @@ var _ = addInstaller(func(avx512 bool) {
 	kernelTable[q5KX8].act = actQ8_KP
 	setVecPF(q5KX8, vecQ5_KX8AVX2)
 	packedFast[q5KX8] = true
-	// Q4_0: q8X8's loop with two quants a byte, against activations
-	// that carry their sums (actQ8_0X): from L2 on a Zen 1 core about
-	// four times the row loop's speed.
-	packings[dtype.Q4_0] = packing{packed: q40X8, packUnit: packQ4_0X8}
-	kernelTable[q40X8].act = actQ8_0X
-	setVecPF(q40X8, vecQ4_0X8AVX2)
-	packedFast[q40X8] = true
 })

@@ -9,7 +9,7 @@ import (
 	"ferry/dtype"
 )
 
-// q5Types are the legacy types with a layout in interleave_q5.go.
+// q5Types are the legacy types with a layout in interleave_legacy.go.
 var q5Types = []dtype.Type{dtype.Q5_0, dtype.Q4_1, dtype.Q5_1}
 
 // TestInterleaveQ5Extreme checks the eight-row loops of the legacy types

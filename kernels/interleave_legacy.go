@@ -6,15 +6,61 @@ import (
 	"ferry/dtype"
 )
 
-// Layouts of the legacy types Q5_0, Q4_1 and Q5_1 interleaved by eight
-// rows, for the AVX2 loops (x8q5_amd64.s), as q40X8 is for Q4_0. Q4_1's
-// is q40X8's with the mins. In the 5-bit ones, a block's 32 quants q
+// Layouts of the legacy types Q4_0, Q5_0, Q4_1 and Q5_1 interleaved by
+// eight rows, for the AVX2 loops (x8legacy_amd64.s). Q4_0's is q8X8's
+// with two quants a byte, Q4_1's q40X8's with the mins. In the 5-bit ones, a block's 32 quants q
 // (0-31, the nibble and 16 times its bit of qh) are kept five bits apart
 // from the nibbles' order: q40X8's steps, each byte holding a whole quant
 // of the low half of the block and three bits of the high half's, and the
 // remaining two bits of the high half's gathered in one more 32-byte
 // plane, so that the loop forms a step's quants with masks and shifts,
 // without spreading qh bit by bit.
+
+// q40X8 is Q4_0 interleaved by eight rows, for the AVX2 loop: q8X8's
+// layout with two quants a byte, as in the file. A unit of sixteen rows is
+// two groups of eight (rows 0-7, then 8-15); a group of nb blocks holds,
+// for each block index b in turn, 144 bytes (the eight rows' block b, in
+// the same space): @0 the eight rows' d (fp16, row r at 2r); @16 the
+// quants, 32 bytes per step t in 0..3: row r's qs bytes 4t..4t+3 at 4r,
+// whose low nibbles are values 4t..4t+3 and high nibbles values
+// 16+4t..16+4t+3.
+const q40X8 = dtype.Type(numGGUFTypes + 9)
+
+// q40X8Block is the size of one block index of a q40X8 group.
+const q40X8Block = x8Rows * 18
+
+// packQ4_0X8 packs one unit, sixteen Q4_0 rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ4_0X8(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 18 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			out := rows[q40X8Block*(g*nb+b) : q40X8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := tmp[rb*(x8Rows*g+r)+18*b:][:18]
+				copy(out[2*r:2*r+2], blk[0:2])
+				spread4(out[16:], blk[2:], r, 4)
+			}
+		}
+	}
+}
+
+// unpackQ4_0X8 is packQ4_0X8's inverse: it writes the sixteen Q4_0 rows of
+// the unit src into dst.
+func unpackQ4_0X8(dst, src []byte, nb int) {
+	rb := 18 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			in := src[q40X8Block*(g*nb+b) : q40X8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := dst[rb*(x8Rows*g+r)+18*b:][:18]
+				copy(blk[0:2], in[2*r:])
+				gather4(blk[2:], in[16:], r, 4)
+			}
+		}
+	}
+}
 
 // q50X8 is Q5_0 interleaved by eight rows, for the AVX2 loop. A unit of
 // sixteen rows is two groups of eight (rows 0-7, then 8-15); a group of nb

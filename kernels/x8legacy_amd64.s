@@ -2,7 +2,7 @@
 #include "prefetch_amd64.h"
 
 // The AVX2 loops of the legacy types' layouts interleaved by eight rows
-// (interleave_q5.go), as those of x8_amd64.s: eight rows at a time, each
+// (interleave_legacy.go), as those of x8_amd64.s: eight rows at a time, each
 // 32-bit lane one row, each block's sums added as the portable kernel
 // adds them.
 
@@ -132,6 +132,46 @@
 	X5_BYTES(0x07070707, X13, Y13); \
 	X5_BYTES(0x18181818, X12, Y12); \
 	X5_BYTES(0x00010001, X14, Y14)
+
+// func vecQ4_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q40X8 units against actQ8_0X activations (40-byte blocks: the quants @0,
+// -128 times their sum @32, d @36), a group of eight rows at a time. Each
+// row's products of the quants (0..15) are exact words, added in pairs
+// into its lane, and its block sum is that less 8 times the activations'
+// sum (the -128 times, shifted right by 4); then each row's sum +=
+// (d_w*d_x)*isum as the portable kernel does, block after block.
+TEXT ·vecQ4_0X8AVX2(SB), NOSPLIT, $0-56
+	X5_ARGS
+	X5_BYTES(0x0f0f0f0f, X15, Y15)
+	X5_BYTES(0x00010001, X14, Y14)
+x8q4group:
+	X5_GROUP
+x8q4block:
+	PFLINES3(R14)
+	X4_STEP0(16, 0)
+	X4_STEP(48, 4)
+	X4_STEP(80, 8)
+	X4_STEP(112, 12)
+	VPMADDWD Y14, Y7, Y7
+	VPBROADCASTD 32(R11), Y8
+	VPSRAD $4, Y8, Y8
+	VPADDD Y8, Y7, Y7
+	VCVTDQ2PS Y7, Y7
+	VCVTPH2PS 0(R10), Y4
+	VBROADCASTSS 36(R11), Y5
+	VMULPS Y5, Y4, Y4
+	VMULPS Y7, Y4, Y4
+	VADDPS Y4, Y0, Y0
+	ADDQ $144, R10
+	ADDQ $40, R11
+	DECQ R12
+	JNZ x8q4block
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x8q4group
+	VZEROUPPER
+	RET
 
 // func vecQ5_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q50X8 units against actQ8_0X activations (40-byte blocks: the quants @0,
