@@ -70,6 +70,17 @@ const (
 	// a fifth of its operations), at eight times the bytes: a 2048-value
 	// input takes 16 KiB of the L1.
 	actQ8_KB
+	// actQ8_0B is actQ8_0 with every four quants broadcast, for the AVX2
+	// loops of the 32-value types' rows of at most 2048 values
+	// interleaved by eight (q40X8B, q50X8B, q41X8B, q51X8B), which take
+	// quants 4t..4t+3 and 16+4t..16+4t+3 of eight rows against the same
+	// activations: 272-byte blocks, @64t for step t in 0..3 quants
+	// 4t..4t+3 repeated eight times (32 bytes), then quants
+	// 16+4t..16+4t+3 likewise; @256 -128 times the sum of the quants
+	// (int32), @260 d and @264 s (actQ8_0's), then four bytes of zeros.
+	// As with actQ8_KB, the loops take the activations as operands of
+	// their multiplies: a 2048-value input takes 17 KiB of the L1.
+	actQ8_0B
 	numActKinds
 )
 
@@ -80,6 +91,7 @@ const (
 	q8KBlock    = 292  // bytes per actQ8_K block
 	q8K6Block   = 336  // bytes per actQ8_K6 block
 	q8KBBlock   = 2080 // bytes per actQ8_KB block
+	q8BBlock    = 272  // bytes per actQ8_0B block
 )
 
 // actBytes returns the bytes of the prepared form of n activations.
@@ -101,27 +113,30 @@ func actBytes(a actKind, n int) int {
 		return n / 32 * q8Block
 	case actQ8_KB:
 		return n / 256 * q8KBBlock
+	case actQ8_0B:
+		return n / 32 * q8BBlock
 	}
 	return 4 * n
 }
 
 // prepare writes the prepared form of x into dst (actBytes(a, len(x)) bytes).
 func prepare(a actKind, dst []byte, x []float32) {
-	prepareWith(a, dst, x, quantizers{quantizeQ8_0, quantizeQ8_K, quantizeQ8_0P, quantizeQ8_KR, spreadQ8_KB})
+	prepareWith(a, dst, x, quantizers{quantizeQ8_0, quantizeQ8_K, quantizeQ8_0P, quantizeQ8_KR, spreadQ8_KB, spreadQ8_0B})
 }
 
 // quantizeGo is prepare with the portable quantizers.
 func quantizeGo(a actKind, dst []byte, x []float32) {
-	prepareWith(a, dst, x, quantizers{quantizeQ8_0Go, quantizeQ8_KGo, quantizeQ8_0PGo, quantizeQ8_KRGo, spreadQ8_KBGo})
+	prepareWith(a, dst, x, quantizers{quantizeQ8_0Go, quantizeQ8_KGo, quantizeQ8_0PGo, quantizeQ8_KRGo, spreadQ8_KBGo, spreadQ8_0BGo})
 }
 
 // quantizers are the activation quantizers prepareWith uses: for actQ8_0,
-// actQ8_K, actQ8_0P and the reordered Q8_K forms, and the spreading of an
-// actQ8_KP block into the actQ8_KB form.
+// actQ8_K, actQ8_0P and the reordered Q8_K forms, and the spreading of
+// actQ8_KP and actQ8_0 blocks into the actQ8_KB and actQ8_0B forms.
 type quantizers struct {
 	q8_0, q8_K, q8_0P func(dst []byte, x []float32)
 	q8_KR             func(qs, sums, d []byte, nd int, x []float32)
 	spreadKB          func(out *[q8KBBlock]byte)
+	spreadB           func(dst []byte, at, nb int)
 }
 
 // prepareWith is prepare with the quantizers q.
@@ -152,6 +167,8 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 		compactQ8_0(dst, x, q.q8_0)
 	case actQ8_KB:
 		broadcastQ8_K(dst, x, q.q8_KR, q.spreadKB)
+	case actQ8_0B:
+		broadcastQ8_0(dst, x, q.q8_0, q.spreadB)
 	}
 }
 
@@ -270,6 +287,41 @@ func spreadQ8_KBGo(out *[q8KBBlock]byte) {
 	}
 	copy(out[2048:2068], p[256:276])
 	clear(out[2068:])
+}
+
+// broadcastQ8_0 writes the actQ8_0B form of x: its actQ8_0 blocks,
+// quantized with q at the end of dst, are spread forward with spread (a
+// block's output never reaches a later block's actQ8_0 bytes, though the
+// last one's overlaps its own, which spread reads first).
+func broadcastQ8_0(dst []byte, x []float32, q func(dst []byte, x []float32), spread func(dst []byte, at, nb int)) {
+	nb := len(x) / 32
+	dst = dst[:nb*q8BBlock]
+	at := len(dst) - nb*q8Block
+	q(dst[at:], x[:32*nb])
+	spread(dst, at, nb)
+}
+
+// spreadQ8_0B rewrites the nb actQ8_0 blocks at dst[at:] into the actQ8_0B
+// form at dst[0:] (see broadcastQ8_0). An assembly version may replace
+// it; it must give the same bytes as spreadQ8_0BGo.
+var spreadQ8_0B = spreadQ8_0BGo
+
+// spreadQ8_0BGo is the portable spreadQ8_0B.
+func spreadQ8_0BGo(dst []byte, at, nb int) {
+	for k := 0; k < nb; k++ {
+		in := *(*[q8Block]byte)(dst[at+q8Block*k:])
+		qs := (*[32]byte)(in[8:])
+		out := (*[q8BBlock]byte)(dst[q8BBlock*k:])
+		for t := 0; t < 4; t++ {
+			for r := 0; r < 32; r += 4 {
+				copy(out[64*t+r:][:4], qs[4*t:])
+				copy(out[64*t+32+r:][:4], qs[16+4*t:])
+			}
+		}
+		binary.LittleEndian.PutUint32(out[256:], uint32(-128*sumInt8x32(qs)))
+		copy(out[260:268], in[0:8])
+		clear(out[268:])
+	}
 }
 
 // spreadQ8_K6 writes the actQ8_K6 form of x, quantizing with q. The
@@ -432,7 +484,7 @@ type scratch struct{ buf []uint64 }
 // vectors of at most cols values runs: its prepared activations, a buffer
 // for each of up to three forms at once (a job of several products, such
 // as Q, K and V of different types), each at most the largest form's size
-// (actQ8_KB's eight bytes a value, F32's four), and the batch loop's tile
+// (actQ8_0B's 8.5 bytes a value, actQ8_KB's 8.1, F32's four), and the batch loop's tile
 // of a group of rows (twice rowGroupBytes). Engines count it in a memory
 // budget.
 func ScratchBytes(n, cols int) int64 {

@@ -75,6 +75,31 @@ func TestActLayouts(t *testing.T) {
 			t.Fatalf("n=%d: actQ8_0X through the portable quantizer differs from its definition", n)
 		}
 
+		// actQ8_0B: each four quants of a step broadcast eight times,
+		// then the sum's correction, d and s.
+		wantB0 := make([]byte, actBytes(actQ8_0B, n))
+		for b := 0; b < nb; b++ {
+			blk, out := plain[q8Block*b:], wantB0[q8BBlock*b:]
+			for t := 0; t < 4; t++ {
+				for r := 0; r < 8; r++ {
+					copy(out[64*t+4*r:][:4], blk[8+4*t:])
+					copy(out[64*t+32+4*r:][:4], blk[24+4*t:])
+				}
+			}
+			copy(out[256:260], wantX[q8Block*b+32:])
+			copy(out[260:268], blk[0:8])
+		}
+		for _, quant := range []func(actKind, []byte, []float32){prepare, quantizeGo} {
+			gotB0 := make([]byte, len(wantB0))
+			for i := range gotB0 {
+				gotB0[i] = 0xee
+			}
+			quant(actQ8_0B, gotB0, x)
+			if !bytes.Equal(gotB0, wantB0) {
+				t.Fatalf("n=%d: actQ8_0B differs from its definition", n)
+			}
+		}
+
 		// actQ8_KP: Q8_K blocks reordered.
 		plain = make([]byte, actBytes(actQ8_K, n))
 		prepare(actQ8_K, plain, x)

@@ -62,6 +62,17 @@ func unpackQ4_0X8(dst, src []byte, nb int) {
 	}
 }
 
+// The legacy layouts again, for rows of at most x8BroadcastCols values:
+// the same bytes, read by loops that take the actQ8_0B activations
+// (broadcast, as operands of their multiplies) where those of q40X8,
+// q50X8, q41X8 and q51X8 broadcast them (see q4KX8B).
+const (
+	q40X8B = dtype.Type(numGGUFTypes + 13)
+	q50X8B = dtype.Type(numGGUFTypes + 14)
+	q41X8B = dtype.Type(numGGUFTypes + 15)
+	q51X8B = dtype.Type(numGGUFTypes + 16)
+)
+
 // q50X8 is Q5_0 interleaved by eight rows, for the AVX2 loop. A unit of
 // sixteen rows is two groups of eight (rows 0-7, then 8-15); a group of nb
 // blocks holds, for each block index b in turn, 176 bytes (the eight rows'

@@ -128,6 +128,7 @@ func registerPortable() {
 	quantizeQ8_KR = quantizeQ8_KRVia
 	quantizeQ8_0P = quantizeQ8_0PVia
 	spreadQ8_KB = spreadQ8_KBGo
+	spreadQ8_0B = spreadQ8_0BGo
 }
 
 func init() {

@@ -29,6 +29,28 @@ func vecQ4_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 //go:noescape
 func vecQ5_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
+// vecQ4_0X8BAVX2, vecQ5_0X8BAVX2, vecQ4_1X8BAVX2 and vecQ5_1X8BAVX2 are
+// the loops of the same layouts (q40X8B, q50X8B, q41X8B, q51X8B) against
+// actQ8_0B activations.
+//
+//go:noescape
+func vecQ4_0X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+//go:noescape
+func vecQ5_0X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+//go:noescape
+func vecQ4_1X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+//go:noescape
+func vecQ5_1X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+// spreadQ8_0BAVX2 is spreadQ8_0B for the nb actQ8_0 blocks at src, into
+// dst.
+//
+//go:noescape
+func spreadQ8_0BAVX2(dst, src *byte, nb int)
+
 // On CPUs with AVX2 but not AVX-512, Q4_0, Q5_0, Q4_1 and Q5_1 matrices
 // kept in memory are packed as q40X8, q50X8, q41X8 and q51X8: on a core
 // that splits 256-bit operations (Zen 1) the row loops, which sum each
@@ -45,23 +67,38 @@ var _ = addInstaller(func(avx512 bool) {
 	// Q4_0: q8X8's loop with two quants a byte, against activations
 	// that carry their sums (actQ8_0X): from L2 on a Zen 1 core about
 	// four times the row loop's speed.
-	packings[dtype.Q4_0] = packing{packed: q40X8, packUnit: packQ4_0X8}
+	packings[dtype.Q4_0] = packing{packed: q40X8, packUnit: packQ4_0X8, narrow: q40X8B, narrowCols: x8BroadcastCols}
 	kernelTable[q40X8].act = actQ8_0X
 	setVecPF(q40X8, vecQ4_0X8AVX2)
 	packedFast[q40X8] = true
 	// Q5_0: q40X8's loop with five-bit quants, against activations that
 	// carry their sums (actQ8_0X).
-	packings[dtype.Q5_0] = packing{packed: q50X8, packUnit: packQ5_0X8}
+	packings[dtype.Q5_0] = packing{packed: q50X8, packUnit: packQ5_0X8, narrow: q50X8B, narrowCols: x8BroadcastCols}
 	kernelTable[q50X8].act = actQ8_0X
 	setVecPF(q50X8, vecQ5_0X8AVX2)
 	packedFast[q50X8] = true
 	// Q4_1: q40X8's loop with the mins, against actQ8_0 (whose s is the
 	// fp16 of d_x times the sum of the quants, as m_w*s_x needs).
-	packings[dtype.Q4_1] = packing{packed: q41X8, packUnit: packQ4_1X8}
+	packings[dtype.Q4_1] = packing{packed: q41X8, packUnit: packQ4_1X8, narrow: q41X8B, narrowCols: x8BroadcastCols}
 	setVecPF(q41X8, vecQ4_1X8AVX2)
 	packedFast[q41X8] = true
 	// Q5_1: the Q5_0 loop's quants with the mins, against actQ8_0.
-	packings[dtype.Q5_1] = packing{packed: q51X8, packUnit: packQ5_1X8}
+	packings[dtype.Q5_1] = packing{packed: q51X8, packUnit: packQ5_1X8, narrow: q51X8B, narrowCols: x8BroadcastCols}
 	setVecPF(q51X8, vecQ5_1X8AVX2)
 	packedFast[q51X8] = true
+	// Rows of at most x8BroadcastCols values: the same loops against
+	// activations broadcast once per product (actQ8_0B), which their
+	// multiplies take as operands; a 2048-value input takes 17 KiB of
+	// the L1.
+	spreadQ8_0B = func(dst []byte, at, nb int) {
+		if nb > 0 {
+			_ = dst[at+nb*q8Block-1]
+			spreadQ8_0BAVX2(&dst[0], &dst[at], nb)
+		}
+	}
+	for t, loop := range map[dtype.Type]rowLoopPF{q40X8B: vecQ4_0X8BAVX2, q50X8B: vecQ5_0X8BAVX2, q41X8B: vecQ4_1X8BAVX2, q51X8B: vecQ5_1X8BAVX2} {
+		kernelTable[t].act = actQ8_0B
+		setVecPF(t, loop)
+		packedFast[t] = true
+	}
 })

@@ -45,83 +45,133 @@
 	VPAND Y12, Y11, Y11; \
 	VPOR Y11, Y9, Y9
 
-// X5_STEP0 and X5_STEP multiply step t's quants (X5_QUANTS) by the
-// activations' quants 4t..4t+3 at xoff(R11) and 16+4t..16+4t+3 at
-// xoff+16, each row's two words of products in Y7: the first step of a
-// pair sets them, the second adds (two steps of four products a word,
-// 8*31*128 < 2^15).
-#define X5_STEP0(woff, xoff, shop, cnt) \
+// X5_MUL0 and X5_MUL multiply step t's quants (X5_QUANTS) by the
+// activations' quants 4t..4t+3, broadcast to every row, in A and
+// 16+4t..16+4t+3 in B (registers, or memory in the actQ8_0B form), each
+// row's two words of products in Y7: the first step of a pair sets them,
+// the second adds (two steps of four products a word, 8*31*128 < 2^15).
+#define X5_MUL0(woff, A, B, shop, cnt) \
 	X5_QUANTS(woff, shop, cnt); \
-	VPBROADCASTD xoff(R11), Y1; \
-	VPBROADCASTD xoff+16(R11), Y2; \
-	VPMADDUBSW Y1, Y10, Y10; \
-	VPMADDUBSW Y2, Y9, Y9; \
+	VPMADDUBSW A, Y10, Y10; \
+	VPMADDUBSW B, Y9, Y9; \
 	VPADDW Y10, Y9, Y7
 
-#define X5_STEP(woff, xoff, shop, cnt) \
+#define X5_MUL(woff, A, B, shop, cnt) \
 	X5_QUANTS(woff, shop, cnt); \
-	VPBROADCASTD xoff(R11), Y1; \
-	VPBROADCASTD xoff+16(R11), Y2; \
-	VPMADDUBSW Y1, Y10, Y10; \
-	VPMADDUBSW Y2, Y9, Y9; \
+	VPMADDUBSW A, Y10, Y10; \
+	VPMADDUBSW B, Y9, Y9; \
 	VPADDW Y10, Y7, Y7; \
 	VPADDW Y9, Y7, Y7
 
+// X_BCAST broadcasts the activations' quants 4t..4t+3 at xoff(R11) into
+// Y1 and 16+4t..16+4t+3 at xoff+16 into Y2 (the actQ8_0 forms).
+#define X_BCAST(xoff) \
+	VPBROADCASTD xoff(R11), Y1; \
+	VPBROADCASTD xoff+16(R11), Y2
+
 // X5_ISUM leaves in Y7 each row's integer sum of the products of its
 // block's quants (0-31, steps at wo(R10), top bits at wo+128(R10)) with
-// the activations' quants (at xo(R11)): two pairs of steps, each pair's
-// words added in pairs by VPMADDWD (Y14 words of 1). Y6 is scratch.
+// the activations' quants (actQ8_0's at xo(R11)): two pairs of steps,
+// each pair's words added in pairs by VPMADDWD (Y14 words of 1). Y6 is
+// scratch. X5_ISUMB is X5_ISUM against the actQ8_0B block at R11.
 #define X5_ISUM(wo, xo) \
 	VMOVDQU wo+128(R10), Y8; \
-	X5_STEP0(wo, xo, VPSLLW, 3); \
-	X5_STEP(wo+32, xo+4, VPSLLW, 1); \
+	X_BCAST(xo); \
+	X5_MUL0(wo, Y1, Y2, VPSLLW, 3); \
+	X_BCAST(xo+4); \
+	X5_MUL(wo+32, Y1, Y2, VPSLLW, 1); \
 	VPMADDWD Y14, Y7, Y6; \
-	X5_STEP0(wo+64, xo+8, VPSRLW, 1); \
-	X5_STEP(wo+96, xo+12, VPSRLW, 3); \
+	X_BCAST(xo+8); \
+	X5_MUL0(wo+64, Y1, Y2, VPSRLW, 1); \
+	X_BCAST(xo+12); \
+	X5_MUL(wo+96, Y1, Y2, VPSRLW, 3); \
 	VPMADDWD Y14, Y7, Y7; \
 	VPADDD Y6, Y7, Y7
 
-// X4_STEP0 and X4_STEP take step t of the eight rows' 4-bit quants (the
-// 32 bytes at woff(R10): quants 4t..4t+3 in the low nibbles,
-// 16+4t..16+4t+3 in the high) against the activations' quants 4t..4t+3
-// at xoff(R11) and 16+4t..16+4t+3 at xoff+16: the first step sets each
-// row's two words in Y7, the others add to them (four steps of four
-// products a word, 16*15*128 < 2^15). Y15 holds 0x0f in every byte.
-#define X4_STEP0(woff, xoff) \
+#define X5_ISUMB(wo) \
+	VMOVDQU wo+128(R10), Y8; \
+	X5_MUL0(wo, 0(R11), 32(R11), VPSLLW, 3); \
+	X5_MUL(wo+32, 64(R11), 96(R11), VPSLLW, 1); \
+	VPMADDWD Y14, Y7, Y6; \
+	X5_MUL0(wo+64, 128(R11), 160(R11), VPSRLW, 1); \
+	X5_MUL(wo+96, 192(R11), 224(R11), VPSRLW, 3); \
+	VPMADDWD Y14, Y7, Y7; \
+	VPADDD Y6, Y7, Y7
+
+// X4_MUL0 and X4_MUL take step t of the eight rows' 4-bit quants (the 32
+// bytes at woff(R10): quants 4t..4t+3 in the low nibbles, 16+4t..16+4t+3
+// in the high) against the activations' quants 4t..4t+3, broadcast to
+// every row, in A and 16+4t..16+4t+3 in B (registers, or memory in the
+// actQ8_0B form): the first step sets each row's two words in Y7, the
+// others add to them (four steps of four products a word, 16*15*128 <
+// 2^15). Y15 holds 0x0f in every byte. X4_ISUM and X4_ISUMB leave in Y7
+// each row's integer sum of the products of a block's quants at wo(R10)
+// with the actQ8_0 quants at xo(R11), or the actQ8_0B block at R11 (Y14
+// words of 1).
+#define X4_MUL0(woff, A, B) \
 	VMOVDQU woff(R10), Y9; \
 	VPSRLW $4, Y9, Y10; \
 	VPAND Y15, Y9, Y9; \
 	VPAND Y15, Y10, Y10; \
-	VPBROADCASTD xoff(R11), Y1; \
-	VPBROADCASTD xoff+16(R11), Y2; \
-	VPMADDUBSW Y1, Y9, Y9; \
-	VPMADDUBSW Y2, Y10, Y10; \
+	VPMADDUBSW A, Y9, Y9; \
+	VPMADDUBSW B, Y10, Y10; \
 	VPADDW Y10, Y9, Y7
 
-#define X4_STEP(woff, xoff) \
+#define X4_MUL(woff, A, B) \
 	VMOVDQU woff(R10), Y9; \
 	VPSRLW $4, Y9, Y10; \
 	VPAND Y15, Y9, Y9; \
 	VPAND Y15, Y10, Y10; \
-	VPBROADCASTD xoff(R11), Y1; \
-	VPBROADCASTD xoff+16(R11), Y2; \
-	VPMADDUBSW Y1, Y9, Y9; \
-	VPMADDUBSW Y2, Y10, Y10; \
+	VPMADDUBSW A, Y9, Y9; \
+	VPMADDUBSW B, Y10, Y10; \
 	VPADDW Y9, Y7, Y7; \
 	VPADDW Y10, Y7, Y7
+
+#define X4_ISUM(wo, xo) \
+	X_BCAST(xo); \
+	X4_MUL0(wo, Y1, Y2); \
+	X_BCAST(xo+4); \
+	X4_MUL(wo+32, Y1, Y2); \
+	X_BCAST(xo+8); \
+	X4_MUL(wo+64, Y1, Y2); \
+	X_BCAST(xo+12); \
+	X4_MUL(wo+96, Y1, Y2); \
+	VPMADDWD Y14, Y7, Y7
+
+#define X4_ISUMB(wo) \
+	X4_MUL0(wo, 0(R11), 32(R11)); \
+	X4_MUL(wo+32, 64(R11), 96(R11)); \
+	X4_MUL(wo+64, 128(R11), 160(R11)); \
+	X4_MUL(wo+96, 192(R11), 224(R11)); \
+	VPMADDWD Y14, Y7, Y7
+
+// XS_FLOATS ends a block of the Q4_0 and Q5_0 loops as the portable
+// kernel does, each lane one row: isum (Y7) += the activations' -128 times
+// their sum at corr, shifted right by sh (-8 or -16 times the sum), then
+// Y0 += (d_w*d_x)*isum, the rows' d_w (fp16) at 0(R10), d_x at dx.
+#define XS_FLOATS(corr, sh, dx) \
+	VPBROADCASTD corr, Y5; \
+	VPSRAD $sh, Y5, Y5; \
+	VPADDD Y5, Y7, Y7; \
+	VCVTDQ2PS Y7, Y7; \
+	VCVTPH2PS 0(R10), Y4; \
+	VBROADCASTSS dx, Y5; \
+	VMULPS Y5, Y4, Y4; \
+	VMULPS Y7, Y4, Y4; \
+	VADDPS Y4, Y0, Y0
 
 // XM_FLOATS ends a block of the Q4_1 and Q5_1 loops as the portable
 // kernel does, each lane one row: Y0 += (d_w*d_x)*isum + m_w*s_x, the
 // rows' d_w and m_w (fp16) at 0(R10) and 16(R10), the activations' d_x
-// and s_x (actQ8_0) at 0(R11) and 4(R11), isum in Y7.
-#define XM_FLOATS \
+// and s_x at dx and sx, isum in Y7.
+#define XM_FLOATS(dx, sx) \
 	VCVTDQ2PS Y7, Y7; \
 	VCVTPH2PS 0(R10), Y4; \
-	VBROADCASTSS 0(R11), Y5; \
+	VBROADCASTSS dx, Y5; \
 	VMULPS Y5, Y4, Y4; \
 	VMULPS Y7, Y4, Y4; \
 	VCVTPH2PS 16(R10), Y6; \
-	VBROADCASTSS 4(R11), Y5; \
+	VBROADCASTSS sx, Y5; \
 	VMULPS Y5, Y6, Y6; \
 	VADDPS Y6, Y4, Y4; \
 	VADDPS Y4, Y0, Y0
@@ -144,32 +194,45 @@ TEXT ·vecQ4_0X8AVX2(SB), NOSPLIT, $0-56
 	X5_ARGS
 	X5_BYTES(0x0f0f0f0f, X15, Y15)
 	X5_BYTES(0x00010001, X14, Y14)
-x8q4group:
+x4q40group:
 	X5_GROUP
-x8q4block:
+x4q40block:
 	PFLINES3(R14)
-	X4_STEP0(16, 0)
-	X4_STEP(48, 4)
-	X4_STEP(80, 8)
-	X4_STEP(112, 12)
-	VPMADDWD Y14, Y7, Y7
-	VPBROADCASTD 32(R11), Y8
-	VPSRAD $4, Y8, Y8
-	VPADDD Y8, Y7, Y7
-	VCVTDQ2PS Y7, Y7
-	VCVTPH2PS 0(R10), Y4
-	VBROADCASTSS 36(R11), Y5
-	VMULPS Y5, Y4, Y4
-	VMULPS Y7, Y4, Y4
-	VADDPS Y4, Y0, Y0
+	X4_ISUM(16, 0)
+	XS_FLOATS(32(R11), 4, 36(R11))
 	ADDQ $144, R10
 	ADDQ $40, R11
 	DECQ R12
-	JNZ x8q4block
+	JNZ x4q40block
 	VMOVUPS Y0, (DI)
 	ADDQ $32, DI
 	DECQ R9
-	JNZ x8q4group
+	JNZ x4q40group
+	VZEROUPPER
+	RET
+
+// func vecQ4_0X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// vecQ4_0X8AVX2 against actQ8_0B activations (272-byte blocks: the
+// quants broadcast @0, -128 times their sum @256, d @260), taken as the
+// multiplies' operands.
+TEXT ·vecQ4_0X8BAVX2(SB), NOSPLIT, $0-56
+	X5_ARGS
+	X5_BYTES(0x0f0f0f0f, X15, Y15)
+	X5_BYTES(0x00010001, X14, Y14)
+x4q40bgroup:
+	X5_GROUP
+x4q40bblock:
+	PFLINES3(R14)
+	X4_ISUMB(16)
+	XS_FLOATS(256(R11), 4, 260(R11))
+	ADDQ $144, R10
+	ADDQ $272, R11
+	DECQ R12
+	JNZ x4q40bblock
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x4q40bgroup
 	VZEROUPPER
 	RET
 
@@ -189,15 +252,7 @@ x5q50group:
 x5q50block:
 	PFLINES3(R14)
 	X5_ISUM(16, 0)
-	VPBROADCASTD 32(R11), Y5
-	VPSRAD $3, Y5, Y5
-	VPADDD Y5, Y7, Y7
-	VCVTDQ2PS Y7, Y7
-	VCVTPH2PS 0(R10), Y4
-	VBROADCASTSS 36(R11), Y5
-	VMULPS Y5, Y4, Y4
-	VMULPS Y7, Y4, Y4
-	VADDPS Y4, Y0, Y0
+	XS_FLOATS(32(R11), 3, 36(R11))
 	ADDQ $176, R10
 	ADDQ $40, R11
 	DECQ R12
@@ -206,6 +261,30 @@ x5q50block:
 	ADDQ $32, DI
 	DECQ R9
 	JNZ x5q50group
+	VZEROUPPER
+	RET
+
+// func vecQ5_0X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// vecQ5_0X8AVX2 against actQ8_0B activations (272-byte blocks: the
+// quants broadcast @0, -128 times their sum @256, d @260), taken as the
+// multiplies' operands.
+TEXT ·vecQ5_0X8BAVX2(SB), NOSPLIT, $0-56
+	X5_ARGS
+	X5_CONSTS
+x5q50bgroup:
+	X5_GROUP
+x5q50bblock:
+	PFLINES3(R14)
+	X5_ISUMB(16)
+	XS_FLOATS(256(R11), 3, 260(R11))
+	ADDQ $176, R10
+	ADDQ $272, R11
+	DECQ R12
+	JNZ x5q50bblock
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x5q50bgroup
 	VZEROUPPER
 	RET
 
@@ -218,24 +297,45 @@ TEXT ·vecQ4_1X8AVX2(SB), NOSPLIT, $0-56
 	X5_ARGS
 	X5_BYTES(0x0f0f0f0f, X15, Y15)
 	X5_BYTES(0x00010001, X14, Y14)
-x5q41group:
+x4q41group:
 	X5_GROUP
-x5q41block:
+x4q41block:
 	PFLINES3(R14)
-	X4_STEP0(32, 8)
-	X4_STEP(64, 12)
-	X4_STEP(96, 16)
-	X4_STEP(128, 20)
-	VPMADDWD Y14, Y7, Y7
-	XM_FLOATS
+	X4_ISUM(32, 8)
+	XM_FLOATS(0(R11), 4(R11))
 	ADDQ $160, R10
 	ADDQ $40, R11
 	DECQ R12
-	JNZ x5q41block
+	JNZ x4q41block
 	VMOVUPS Y0, (DI)
 	ADDQ $32, DI
 	DECQ R9
-	JNZ x5q41group
+	JNZ x4q41group
+	VZEROUPPER
+	RET
+
+// func vecQ4_1X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// vecQ4_1X8AVX2 against actQ8_0B activations (272-byte blocks: the
+// quants broadcast @0, d @260, s @264), taken as the multiplies'
+// operands.
+TEXT ·vecQ4_1X8BAVX2(SB), NOSPLIT, $0-56
+	X5_ARGS
+	X5_BYTES(0x0f0f0f0f, X15, Y15)
+	X5_BYTES(0x00010001, X14, Y14)
+x4q41bgroup:
+	X5_GROUP
+x4q41bblock:
+	PFLINES3(R14)
+	X4_ISUMB(32)
+	XM_FLOATS(260(R11), 264(R11))
+	ADDQ $160, R10
+	ADDQ $272, R11
+	DECQ R12
+	JNZ x4q41bblock
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x4q41bgroup
 	VZEROUPPER
 	RET
 
@@ -252,7 +352,7 @@ x5q51group:
 x5q51block:
 	PFLINES3(R14)
 	X5_ISUM(32, 8)
-	XM_FLOATS
+	XM_FLOATS(0(R11), 4(R11))
 	ADDQ $192, R10
 	ADDQ $40, R11
 	DECQ R12
@@ -261,5 +361,82 @@ x5q51block:
 	ADDQ $32, DI
 	DECQ R9
 	JNZ x5q51group
+	VZEROUPPER
+	RET
+
+// func vecQ5_1X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// vecQ5_1X8AVX2 against actQ8_0B activations (272-byte blocks: the
+// quants broadcast @0, d @260, s @264), taken as the multiplies'
+// operands.
+TEXT ·vecQ5_1X8BAVX2(SB), NOSPLIT, $0-56
+	X5_ARGS
+	X5_CONSTS
+x5q51bgroup:
+	X5_GROUP
+x5q51bblock:
+	PFLINES3(R14)
+	X5_ISUMB(32)
+	XM_FLOATS(260(R11), 264(R11))
+	ADDQ $192, R10
+	ADDQ $272, R11
+	DECQ R12
+	JNZ x5q51bblock
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ R9
+	JNZ x5q51bgroup
+	VZEROUPPER
+	RET
+
+// func spreadQ8_0BAVX2(dst, src *byte, nb int)
+// spreadQ8_0BGo in assembly: the nb actQ8_0 blocks at src (40 bytes each)
+// into actQ8_0B blocks at dst (272 bytes each). Each block is read before
+// its output is written (the frame holds its quants), so the last
+// block's source may lie in its output's place.
+TEXT ·spreadQ8_0BAVX2(SB), NOSPLIT, $32-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ nb+16(FP), CX
+	X5_BYTES(0x01010101, X14, Y14)
+	X5_BYTES(0x00010001, X13, Y13)
+x0bblock:
+	VMOVDQU 8(SI), Y0
+	MOVQ 0(SI), R8
+	VMOVDQU Y0, 0(SP)
+	// -128 times the sum of the quants.
+	VPMADDUBSW Y0, Y14, Y1
+	VPMADDWD Y13, Y1, Y1
+	VEXTRACTI128 $1, Y1, X2
+	VPADDD X2, X1, X1
+	VPSHUFD $0x4e, X1, X2
+	VPADDD X2, X1, X1
+	VPSHUFD $0xb1, X1, X2
+	VPADDD X2, X1, X1
+	VMOVD X1, AX
+	SHLL $7, AX
+	NEGL AX
+	VPBROADCASTD 0(SP), Y1
+	VPBROADCASTD 16(SP), Y2
+	VMOVDQU Y1, 0(DI)
+	VMOVDQU Y2, 32(DI)
+	VPBROADCASTD 4(SP), Y1
+	VPBROADCASTD 20(SP), Y2
+	VMOVDQU Y1, 64(DI)
+	VMOVDQU Y2, 96(DI)
+	VPBROADCASTD 8(SP), Y1
+	VPBROADCASTD 24(SP), Y2
+	VMOVDQU Y1, 128(DI)
+	VMOVDQU Y2, 160(DI)
+	VPBROADCASTD 12(SP), Y1
+	VPBROADCASTD 28(SP), Y2
+	VMOVDQU Y1, 192(DI)
+	VMOVDQU Y2, 224(DI)
+	MOVL AX, 256(DI)
+	MOVQ R8, 260(DI)
+	MOVL $0, 268(DI)
+	ADDQ $272, DI
+	ADDQ $40, SI
+	DECQ CX
+	JNZ x0bblock
 	VZEROUPPER
 	RET
