@@ -799,26 +799,26 @@ y4partial:
 	VZEROUPPER
 	RET
 
-// AXG8Y adds, for one position, its eight values at (DX), converted once,
-// times each of eight heads' probabilities at (R8) + r*SI (R13 = R8 + 3
-// SI, BX = R8 + 6 SI) into Y0-Y7.
-#define AXG8Y \
-	VCVTPH2PS (DX), Y8; \
-	VBROADCASTSS (R8), Y9; \
+// AXG8Y adds, for one position, its eight values at vaddr, converted
+// once, times each of eight heads' probabilities at poff(R8) + r*SI (R13 =
+// R8 + 3 SI, BX = R8 + 6 SI) into Y0-Y7.
+#define AXG8Y(poff, vaddr) \
+	VCVTPH2PS vaddr, Y8; \
+	VBROADCASTSS poff(R8), Y9; \
 	VFMADD231PS Y8, Y9, Y0; \
-	VBROADCASTSS (R8)(SI*1), Y10; \
+	VBROADCASTSS poff(R8)(SI*1), Y10; \
 	VFMADD231PS Y8, Y10, Y1; \
-	VBROADCASTSS (R8)(SI*2), Y11; \
+	VBROADCASTSS poff(R8)(SI*2), Y11; \
 	VFMADD231PS Y8, Y11, Y2; \
-	VBROADCASTSS (R13), Y12; \
+	VBROADCASTSS poff(R13), Y12; \
 	VFMADD231PS Y8, Y12, Y3; \
-	VBROADCASTSS (R8)(SI*4), Y13; \
+	VBROADCASTSS poff(R8)(SI*4), Y13; \
 	VFMADD231PS Y8, Y13, Y4; \
-	VBROADCASTSS (R13)(SI*2), Y14; \
+	VBROADCASTSS poff(R13)(SI*2), Y14; \
 	VFMADD231PS Y8, Y14, Y5; \
-	VBROADCASTSS (BX), Y15; \
+	VBROADCASTSS poff(BX), Y15; \
 	VFMADD231PS Y8, Y15, Y6; \
-	VBROADCASTSS (BX)(SI*1), Y9; \
+	VBROADCASTSS poff(BX)(SI*1), Y9; \
 	VFMADD231PS Y8, Y9, Y7
 
 // LOAD8ROWS and STORE8ROWS move Y0-Y7 from and to eight rows of out, R15
@@ -867,8 +867,8 @@ y4partial:
 // up to 64 (8 KiB of values at hd 64, kept in L1); for each chunk, each
 // slice of eight channels is one register per head, Y0-Y7, loaded from
 // out, summed over the chunk's positions, each value converted once for
-// the eight heads, and stored back. hd is a positive multiple of 8, n
-// positive.
+// the eight heads, and stored back; two positions a step, then the odd
+// one. hd is a positive multiple of 8, n positive.
 TEXT ·axpysF16G8AVX2(SB), NOSPLIT, $0-48
 	MOVQ out+0(FP), DI
 	MOVQ p+8(FP), R9
@@ -894,14 +894,22 @@ a8slice:
 	LEAQ (R13)(SI*2), BX
 	ADDQ SI, BX
 	MOVQ AX, CX
-a8pos:
-	AXG8Y
-	ADDQ $4, R8
-	ADDQ $4, R13
-	ADDQ $4, BX
-	ADDQ R14, DX
+	SHRQ $1, CX
+	JZ a8odd
+a8pair:
+	AXG8Y(0, (DX))
+	AXG8Y(4, (DX)(R14*1))
+	ADDQ $8, R8
+	ADDQ $8, R13
+	ADDQ $8, BX
+	LEAQ (DX)(R14*2), DX
 	DECQ CX
-	JNZ a8pos
+	JNZ a8pair
+a8odd:
+	TESTQ $1, AX
+	JZ a8end
+	AXG8Y(0, (DX))
+a8end:
 	STORE8ROWS
 	ADDQ $8, R11
 	CMPQ R11, hd+32(FP)
