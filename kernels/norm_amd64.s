@@ -553,6 +553,464 @@ g4chan:
 	VZEROUPPER
 	RET
 
+// Masks for the grouped AVX2 loops' last, partial stores: the 32 bytes at
+// g2mask<>+4(8-k) have their first k lanes set (k = 0 to 8).
+DATA g2mask<>+0(SB)/8, $-1
+DATA g2mask<>+8(SB)/8, $-1
+DATA g2mask<>+16(SB)/8, $-1
+DATA g2mask<>+24(SB)/8, $-1
+DATA g2mask<>+32(SB)/8, $0
+DATA g2mask<>+40(SB)/8, $0
+DATA g2mask<>+48(SB)/8, $0
+DATA g2mask<>+56(SB)/8, $0
+GLOBL g2mask<>(SB), RODATA|NOPTR, $64
+
+// G2MASK sets Y15 to the mask of the first k lanes, k in CX (0 to 8);
+// it takes AX.
+#define G2MASK \
+	NEGQ CX; \
+	LEAQ g2mask<>+32(SB), AX; \
+	VMOVDQU (AX)(CX*4), Y15
+
+// DTG8Y does channel c of eight positions for eight heads: the keys
+// (eight halves) at koff(R11), the query of head r at channel c at
+// qoff(R8) + r*SI (DX = R8 + 3 SI, BX = R8 + 6 SI), into Y0-Y7.
+#define DTG8Y(koff, qoff) \
+	VCVTPH2PS koff(R11), Y8; \
+	VBROADCASTSS qoff(R8), Y9; \
+	VFMADD231PS Y8, Y9, Y0; \
+	VBROADCASTSS qoff(R8)(SI*1), Y10; \
+	VFMADD231PS Y8, Y10, Y1; \
+	VBROADCASTSS qoff(R8)(SI*2), Y11; \
+	VFMADD231PS Y8, Y11, Y2; \
+	VBROADCASTSS qoff(DX), Y12; \
+	VFMADD231PS Y8, Y12, Y3; \
+	VBROADCASTSS qoff(R8)(SI*4), Y13; \
+	VFMADD231PS Y8, Y13, Y4; \
+	VBROADCASTSS qoff(DX)(SI*2), Y14; \
+	VFMADD231PS Y8, Y14, Y5; \
+	VBROADCASTSS qoff(BX), Y9; \
+	VFMADD231PS Y8, Y9, Y6; \
+	VBROADCASTSS qoff(BX)(SI*1), Y10; \
+	VFMADD231PS Y8, Y10, Y7
+
+// func dotsF16TG8AVX2(dst *float32, n int, q *float32, kt *uint16, hd, stride int)
+// dotsF16TG8AVX512 with YMM registers (dst holds eight rows of n scores,
+// q[r*hd+c] is channel c of head r): each half of a block (eight
+// positions) is one register per head, Y0-Y7, and each channel's eight
+// keys are converted once for the eight heads, whose query values are
+// broadcast (from memory; on a Zen 1 the conversion, not the broadcast,
+// is the costly operation: one 256-bit VCVTPH2PS takes about three
+// cycles, and DotsF16T converts each key once per head). Score j of head
+// r is the sum over the channels in order, as the portable loop's, but
+// with one rounding per fused multiply-add. The second half of a block
+// reads its keys again, from L1. The last half with positions left is
+// stored under a mask (VMASKMOVPS). hd is a positive even number, n
+// positive.
+TEXT ·dotsF16TG8AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), R12
+	MOVQ q+16(FP), R9
+	MOVQ kt+24(FP), R10
+	MOVQ stride+40(FP), R14
+	SHLQ $1, R14
+	MOVQ R12, R15
+	SHLQ $2, R15 // row stride in bytes
+	MOVQ hd+32(FP), SI
+	SHLQ $2, SI // one head's query in bytes
+	XORQ R13, R13 // the half's offset in the block: 0 or 16 bytes
+y8half:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ (R10)(R13*1), R11
+	MOVQ R9, R8
+	LEAQ (R9)(SI*2), DX
+	ADDQ SI, DX
+	LEAQ (DX)(SI*2), BX
+	ADDQ SI, BX
+	MOVQ hd+32(FP), CX
+y8chan:
+	DTG8Y(0, 0)
+	DTG8Y(32, 4)
+	ADDQ $64, R11
+	ADDQ $8, R8
+	ADDQ $8, DX
+	ADDQ $8, BX
+	SUBQ $2, CX
+	JNZ y8chan
+	CMPQ R12, $8
+	JB y8partial
+	MOVQ DI, BX
+	VMOVUPS Y0, (BX)
+	ADDQ R15, BX
+	VMOVUPS Y1, (BX)
+	ADDQ R15, BX
+	VMOVUPS Y2, (BX)
+	ADDQ R15, BX
+	VMOVUPS Y3, (BX)
+	ADDQ R15, BX
+	VMOVUPS Y4, (BX)
+	ADDQ R15, BX
+	VMOVUPS Y5, (BX)
+	ADDQ R15, BX
+	VMOVUPS Y6, (BX)
+	ADDQ R15, BX
+	VMOVUPS Y7, (BX)
+	ADDQ $32, DI
+	XORQ $16, R13
+	JNZ y8next // to the block's second half
+	ADDQ R14, R10
+y8next:
+	SUBQ $8, R12
+	JNZ y8half
+	VZEROUPPER
+	RET
+y8partial:
+	MOVQ R12, CX
+	G2MASK
+	MOVQ DI, BX
+	VMASKMOVPS Y0, Y15, (BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y1, Y15, (BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y2, Y15, (BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y3, Y15, (BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y4, Y15, (BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y5, Y15, (BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y6, Y15, (BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y7, Y15, (BX)
+	VZEROUPPER
+	RET
+
+// DTG4Y does channel c of a block (16 positions) for four heads: the keys
+// at koff(R11) and koff+16(R11) (positions 0-7 and 8-15; koff2 =
+// koff+16), the query of head r at channel c at qoff(R8) + r*SI (DX = R8 +
+// 3 SI), into Y(2r) (positions 0-7) and Y(2r+1) (8-15).
+#define DTG4Y(koff, koff2, qoff) \
+	VCVTPH2PS koff(R11), Y8; \
+	VCVTPH2PS koff2(R11), Y9; \
+	VBROADCASTSS qoff(R8), Y10; \
+	VFMADD231PS Y8, Y10, Y0; \
+	VFMADD231PS Y9, Y10, Y1; \
+	VBROADCASTSS qoff(R8)(SI*1), Y11; \
+	VFMADD231PS Y8, Y11, Y2; \
+	VFMADD231PS Y9, Y11, Y3; \
+	VBROADCASTSS qoff(R8)(SI*2), Y12; \
+	VFMADD231PS Y8, Y12, Y4; \
+	VFMADD231PS Y9, Y12, Y5; \
+	VBROADCASTSS qoff(DX), Y13; \
+	VFMADD231PS Y8, Y13, Y6; \
+	VFMADD231PS Y9, Y13, Y7
+
+// func dotsF16TG4AVX2(dst *float32, n int, q *float32, kt *uint16, hd, stride int)
+// dotsF16TG8AVX2 for four heads: a whole block (16 positions) at a time,
+// two registers per head, each channel's 16 keys converted once for the
+// four; the sums are in the same order. A last partial block is stored
+// under masks. hd is a positive even number, n positive.
+TEXT ·dotsF16TG4AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), R12
+	MOVQ q+16(FP), R9
+	MOVQ kt+24(FP), R10
+	MOVQ hd+32(FP), R13
+	MOVQ stride+40(FP), R14
+	SHLQ $1, R14
+	MOVQ R12, R15
+	SHLQ $2, R15
+	MOVQ R13, SI
+	SHLQ $2, SI
+y4block:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ R10, R11
+	MOVQ R9, R8
+	LEAQ (R9)(SI*2), DX
+	ADDQ SI, DX
+	MOVQ R13, CX
+y4chan:
+	DTG4Y(0, 16, 0)
+	DTG4Y(32, 48, 4)
+	ADDQ $64, R11
+	ADDQ $8, R8
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JNZ y4chan
+	CMPQ R12, $16
+	JB y4partial
+	MOVQ DI, BX
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	ADDQ R15, BX
+	VMOVUPS Y2, (BX)
+	VMOVUPS Y3, 32(BX)
+	ADDQ R15, BX
+	VMOVUPS Y4, (BX)
+	VMOVUPS Y5, 32(BX)
+	ADDQ R15, BX
+	VMOVUPS Y6, (BX)
+	VMOVUPS Y7, 32(BX)
+	ADDQ $64, DI
+	ADDQ R14, R10
+	SUBQ $16, R12
+	JNZ y4block
+	VZEROUPPER
+	RET
+y4partial:
+	// Y14: the first min(n, 8) lanes; Y15: the first max(n-8, 0).
+	MOVQ $8, CX
+	CMPQ R12, CX
+	CMOVQLT R12, CX
+	G2MASK
+	VMOVDQU Y15, Y14
+	XORQ CX, CX
+	MOVQ R12, DX
+	SUBQ $8, DX
+	CMOVQGT DX, CX
+	G2MASK
+	MOVQ DI, BX
+	VMASKMOVPS Y0, Y14, (BX)
+	VMASKMOVPS Y1, Y15, 32(BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y2, Y14, (BX)
+	VMASKMOVPS Y3, Y15, 32(BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y4, Y14, (BX)
+	VMASKMOVPS Y5, Y15, 32(BX)
+	ADDQ R15, BX
+	VMASKMOVPS Y6, Y14, (BX)
+	VMASKMOVPS Y7, Y15, 32(BX)
+	VZEROUPPER
+	RET
+
+// AXG8Y adds, for one position, its eight values at vaddr, converted
+// once, times each of eight heads' probabilities at poff(R8) + r*SI (R13 =
+// R8 + 3 SI, BX = R8 + 6 SI) into Y0-Y7.
+#define AXG8Y(poff, vaddr) \
+	VCVTPH2PS vaddr, Y8; \
+	VBROADCASTSS poff(R8), Y9; \
+	VFMADD231PS Y8, Y9, Y0; \
+	VBROADCASTSS poff(R8)(SI*1), Y10; \
+	VFMADD231PS Y8, Y10, Y1; \
+	VBROADCASTSS poff(R8)(SI*2), Y11; \
+	VFMADD231PS Y8, Y11, Y2; \
+	VBROADCASTSS poff(R13), Y12; \
+	VFMADD231PS Y8, Y12, Y3; \
+	VBROADCASTSS poff(R8)(SI*4), Y13; \
+	VFMADD231PS Y8, Y13, Y4; \
+	VBROADCASTSS poff(R13)(SI*2), Y14; \
+	VFMADD231PS Y8, Y14, Y5; \
+	VBROADCASTSS poff(BX), Y15; \
+	VFMADD231PS Y8, Y15, Y6; \
+	VBROADCASTSS poff(BX)(SI*1), Y9; \
+	VFMADD231PS Y8, Y9, Y7
+
+// LOAD8ROWS and STORE8ROWS move Y0-Y7 from and to eight rows of out, R15
+// bytes apart, from (DI)(R11*4) on; they take BX.
+#define LOAD8ROWS \
+	LEAQ (DI)(R11*4), BX; \
+	VMOVUPS (BX), Y0; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y1; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y2; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y3; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y4; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y5; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y6; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y7
+
+#define STORE8ROWS \
+	LEAQ (DI)(R11*4), BX; \
+	VMOVUPS Y0, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y1, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y2, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y3, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y4, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y5, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y6, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y7, (BX)
+
+// func axpysF16G8AVX2(out *float32, p *float32, n int, v *uint16, hd, stride int)
+// For eight heads of width hd sharing a KV head: out[r*hd+c] += the sum
+// over positions j < n of p[r*n+j] * v[j*stride+c], position after
+// position with one fused multiply-add each (the order of axpysF16AVX2,
+// so the sums are AxpysF16's bit for bit). The positions go in chunks of
+// up to 64 (8 KiB of values at hd 64, kept in L1); for each chunk, each
+// slice of eight channels is one register per head, Y0-Y7, loaded from
+// out, summed over the chunk's positions, each value converted once for
+// the eight heads, and stored back; two positions a step, then the odd
+// one. hd is a positive multiple of 8, n positive.
+TEXT ·axpysF16G8AVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ p+8(FP), R9
+	MOVQ n+16(FP), R12
+	MOVQ v+24(FP), R10
+	MOVQ stride+40(FP), R14
+	SHLQ $1, R14
+	MOVQ R12, SI
+	SHLQ $2, SI // a row of p in bytes
+	MOVQ hd+32(FP), R15
+	SHLQ $2, R15 // a row of out in bytes
+a8chunk:
+	MOVQ $64, AX
+	CMPQ R12, AX
+	CMOVQLT R12, AX // the chunk's positions
+	XORQ R11, R11 // the slice's first channel
+a8slice:
+	LOAD8ROWS
+	LEAQ (R10)(R11*2), DX
+	MOVQ R9, R8
+	LEAQ (R8)(SI*2), R13
+	ADDQ SI, R13
+	LEAQ (R13)(SI*2), BX
+	ADDQ SI, BX
+	MOVQ AX, CX
+	SHRQ $1, CX
+	JZ a8odd
+a8pair:
+	AXG8Y(0, (DX))
+	AXG8Y(4, (DX)(R14*1))
+	ADDQ $8, R8
+	ADDQ $8, R13
+	ADDQ $8, BX
+	LEAQ (DX)(R14*2), DX
+	DECQ CX
+	JNZ a8pair
+a8odd:
+	TESTQ $1, AX
+	JZ a8end
+	AXG8Y(0, (DX))
+a8end:
+	STORE8ROWS
+	ADDQ $8, R11
+	CMPQ R11, hd+32(FP)
+	JB a8slice
+	SUBQ AX, R12
+	LEAQ (R9)(AX*4), R9
+	IMULQ R14, AX
+	ADDQ AX, R10
+	TESTQ R12, R12
+	JNZ a8chunk
+	VZEROUPPER
+	RET
+
+// AXG4Y adds, for one position, its 16 values at (DX) (two registers once
+// converted) times each of four heads' probabilities at (R8) + r*SI (R13
+// = R8 + 3 SI) into Y(2r) and Y(2r+1).
+#define AXG4Y \
+	VCVTPH2PS (DX), Y8; \
+	VCVTPH2PS 16(DX), Y9; \
+	VBROADCASTSS (R8), Y10; \
+	VFMADD231PS Y8, Y10, Y0; \
+	VFMADD231PS Y9, Y10, Y1; \
+	VBROADCASTSS (R8)(SI*1), Y11; \
+	VFMADD231PS Y8, Y11, Y2; \
+	VFMADD231PS Y9, Y11, Y3; \
+	VBROADCASTSS (R8)(SI*2), Y12; \
+	VFMADD231PS Y8, Y12, Y4; \
+	VFMADD231PS Y9, Y12, Y5; \
+	VBROADCASTSS (R13), Y13; \
+	VFMADD231PS Y8, Y13, Y6; \
+	VFMADD231PS Y9, Y13, Y7
+
+// func axpysF16G4AVX2(out *float32, p *float32, n int, v *uint16, hd, stride int)
+// axpysF16G8AVX2 for four heads, in slices of 16 channels (two registers
+// per head); the sums are the same, bit for bit. hd is a positive
+// multiple of 16, n positive.
+TEXT ·axpysF16G4AVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ p+8(FP), R9
+	MOVQ n+16(FP), R12
+	MOVQ v+24(FP), R10
+	MOVQ stride+40(FP), R14
+	SHLQ $1, R14
+	MOVQ R12, SI
+	SHLQ $2, SI
+	MOVQ hd+32(FP), R15
+	SHLQ $2, R15
+a4chunk:
+	MOVQ $64, AX
+	CMPQ R12, AX
+	CMOVQLT R12, AX
+	XORQ R11, R11
+a4slice:
+	LEAQ (DI)(R11*4), BX
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	ADDQ R15, BX
+	VMOVUPS (BX), Y2
+	VMOVUPS 32(BX), Y3
+	ADDQ R15, BX
+	VMOVUPS (BX), Y4
+	VMOVUPS 32(BX), Y5
+	ADDQ R15, BX
+	VMOVUPS (BX), Y6
+	VMOVUPS 32(BX), Y7
+	LEAQ (R10)(R11*2), DX
+	MOVQ R9, R8
+	LEAQ (R8)(SI*2), R13
+	ADDQ SI, R13
+	MOVQ AX, CX
+a4pos:
+	AXG4Y
+	ADDQ $4, R8
+	ADDQ $4, R13
+	ADDQ R14, DX
+	DECQ CX
+	JNZ a4pos
+	LEAQ (DI)(R11*4), BX
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	ADDQ R15, BX
+	VMOVUPS Y2, (BX)
+	VMOVUPS Y3, 32(BX)
+	ADDQ R15, BX
+	VMOVUPS Y4, (BX)
+	VMOVUPS Y5, 32(BX)
+	ADDQ R15, BX
+	VMOVUPS Y6, (BX)
+	VMOVUPS Y7, 32(BX)
+	ADDQ $16, R11
+	CMPQ R11, hd+32(FP)
+	JB a4slice
+	SUBQ AX, R12
+	LEAQ (R9)(AX*4), R9
+	IMULQ R14, AX
+	ADDQ AX, R10
+	TESTQ R12, R12
+	JNZ a4chunk
+	VZEROUPPER
+	RET
+
 // Lane indices that spread four values to pairs: [0 0 1 1 2 2 3 3] and
 // [4 4 5 5 6 6 7 7], and the sign of every even lane.
 DATA ropeLo<>+0(SB)/4, $0

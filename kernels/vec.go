@@ -176,9 +176,11 @@ func DotsF16TGroup(dst []float32, n int, q []float32, g int, kt []uint16, stride
 
 // AxpysF16Group is AxpysF16 for g heads that share a KV head: for each r
 // < g, out[r*hd:(r+1)*hd] += p[r*n+j] * values[j*stride:j*stride+hd] for
-// every j < n, in order, with hd = len(out)/g. With four or eight heads of
-// width 64 each value is converted once for four heads; the sums are
-// AxpysF16's, bit for bit.
+// every j < n, in order, with hd = len(out)/g. The vector paths convert
+// each value once for several heads: with AVX-512, for four heads of
+// width 64 (g a multiple of 4); with AVX2, for eight heads (g a multiple
+// of 8) or four (g a multiple of 4) of a width that is a multiple of 16.
+// The sums are AxpysF16's, bit for bit.
 func AxpysF16Group(out, p []float32, n, g int, values []uint16, stride int) {
 	if n == 0 || g == 0 {
 		return
@@ -190,6 +192,17 @@ func AxpysF16Group(out, p []float32, n, g int, values []uint16, stride int) {
 	if hd == 64 && g%4 == 0 && axpysF16G4x64SIMD != nil {
 		for r := 0; r < g; r += 4 {
 			axpysF16G4x64SIMD(out[r*64:(r+4)*64], p[r*n:(r+4)*n], n, values, stride)
+		}
+		return
+	}
+	// AxpysF16's vector path, which these sum as, takes such widths.
+	if hd > 0 && hd%16 == 0 && g%4 == 0 && axpysF16G8SIMD != nil {
+		r := 0
+		for ; r+8 <= g; r += 8 {
+			axpysF16G8SIMD(out[r*hd:(r+8)*hd], p[r*n:(r+8)*n], n, values, stride)
+		}
+		if r < g {
+			axpysF16G4SIMD(out[r*hd:(r+4)*hd], p[r*n:(r+4)*n], n, values, stride)
 		}
 		return
 	}
@@ -379,6 +392,11 @@ var (
 	dotsF16TSIMD        func(dst, q []float32, kt []uint16, stride int)
 	// axpysF16G4x64SIMD is AxpysF16Group for four heads of width 64.
 	axpysF16G4x64SIMD func(out, p []float32, n int, v []uint16, stride int)
+	// axpysF16G8SIMD and axpysF16G4SIMD are AxpysF16Group for eight and
+	// four heads of a width that is a multiple of 16 (AVX2); both are set
+	// or neither.
+	axpysF16G8SIMD func(out, p []float32, n int, v []uint16, stride int)
+	axpysF16G4SIMD func(out, p []float32, n int, v []uint16, stride int)
 	// dotsF16TG4SIMD is DotsF16TGroup for g = 4 and a head width that is a
 	// multiple of 4.
 	dotsF16TG4SIMD func(dst []float32, n int, q []float32, kt []uint16, stride int)

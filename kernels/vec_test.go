@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -353,14 +354,16 @@ func TestDotsF16T(t *testing.T) {
 }
 
 // TestDotsF16TGroup checks the grouped scores, vector and portable, against
-// DotsF16T head by head.
+// DotsF16T head by head, for counts of positions around the blocks (16)
+// and the AVX2 loop's halves of them (8), and keys of the second of three
+// KV heads (a stride of three heads' blocks).
 func TestDotsF16TGroup(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, g := range []int{8, 4} {
-		for _, hd := range []int{64, 128, 6, 12} {
-			kvHeads := 2
+		for _, hd := range []int{64, 128, 6, 12, 2} {
+			kvHeads := 3
 			dim := kvHeads * hd
-			for _, n := range []int{1, 15, 16, 17, 50} {
+			for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33, 50, 100, 300} {
 				kt := make([]uint16, (n+15)/16*dim*16)
 				for i := range kt {
 					kt[i] = F32ToF16(float32(r.NormFloat64()))
@@ -398,13 +401,15 @@ func TestDotsF16TGroup(t *testing.T) {
 }
 
 // TestAxpysF16Group checks the grouped value sums against AxpysF16 head by
-// head, bit for bit.
+// head, bit for bit, for counts of positions around the AVX2 loops'
+// chunks (64), widths the vector paths take (multiples of 16) and one
+// they do not, and twelve heads (the AVX2 loops of eight and of four).
 func TestAxpysF16Group(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	for _, g := range []int{8, 4, 2} {
-		for _, hd := range []int{64, 128} {
+	for _, g := range []int{8, 4, 2, 12} {
+		for _, hd := range []int{64, 128, 16, 48, 8} {
 			const kvdim = 256
-			for _, n := range []int{1, 7, 33} {
+			for _, n := range []int{1, 7, 15, 16, 17, 33, 63, 64, 65, 100, 300} {
 				values := make([]uint16, n*kvdim)
 				for i := range values {
 					values[i] = F32ToF16(float32(r.NormFloat64()))
@@ -413,13 +418,13 @@ func TestAxpysF16Group(t *testing.T) {
 				for i := range p {
 					p[i] = r.Float32()
 				}
-				out := make([]float32, g*hd)
-				want := make([]float32, g*hd)
+				out := make([]float32, g*hd+1)
+				want := make([]float32, g*hd+1)
 				for i := range out {
 					out[i] = float32(r.NormFloat64())
 					want[i] = out[i]
 				}
-				AxpysF16Group(out, p, n, g, values[hd:], kvdim)
+				AxpysF16Group(out[:g*hd], p, n, g, values[hd:], kvdim)
 				for rr := 0; rr < g; rr++ {
 					AxpysF16(want[rr*hd:(rr+1)*hd], p[rr*n:(rr+1)*n], values[hd:], kvdim)
 				}
@@ -429,6 +434,78 @@ func TestAxpysF16Group(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkAttentionGroup times the decode attention of one KV head and
+// its eight query heads (head width 64, as TinyLlama's) over n cached
+// positions: the scores, the softmax and the sums of values, grouped
+// (DotsF16TGroup, SoftmaxF16Rows of eight rows, AxpysF16Group, the path
+// model takes where GroupedScores(8)) and head by head (DotsF16T,
+// SoftmaxF16Rows, AxpysF16, eight times), and each path's scores and
+// value sums alone.
+func BenchmarkAttentionGroup(b *testing.B) {
+	const g, hd = 8, 64
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{96, 512} {
+		kt := make([]uint16, (n+15)/16*16*hd) // one head's key blocks
+		vals := make([]uint16, n*hd)
+		for i := range kt {
+			kt[i] = F32ToF16(float32(r.NormFloat64()))
+		}
+		for i := range vals {
+			vals[i] = F32ToF16(float32(r.NormFloat64()))
+		}
+		q := make([]float32, g*hd)
+		for i := range q {
+			q[i] = F16ToF32(F32ToF16(float32(r.NormFloat64())))
+		}
+		scores := make([]float32, g*n)
+		out := make([]float32, g*hd)
+		const scale = 0.125
+		grouped := func(scoresOnly, valuesOnly bool) {
+			if !valuesOnly {
+				DotsF16TGroup(scores, n, q, g, kt, 16*hd)
+				SoftmaxF16Rows(scores, g, scale)
+			}
+			if !scoresOnly {
+				clear(out)
+				AxpysF16Group(out, scores, n, g, vals, hd)
+			}
+		}
+		heads := func(scoresOnly, valuesOnly bool) {
+			for h := 0; h < g; h++ {
+				sc := scores[h*n : (h+1)*n]
+				if !valuesOnly {
+					DotsF16T(sc, q[h*hd:(h+1)*hd], kt, 16*hd)
+					SoftmaxF16Rows(sc, 1, scale)
+				}
+				if !scoresOnly {
+					o := out[h*hd : (h+1)*hd]
+					clear(o)
+					AxpysF16(o, sc, vals, hd)
+				}
+			}
+		}
+		grouped(true, false) // probabilities for the value sums alone
+		for _, c := range []struct {
+			name                   string
+			run                    func(bool, bool)
+			scoresOnly, valuesOnly bool
+		}{
+			{"grouped", grouped, false, false},
+			{"heads", heads, false, false},
+			{"grouped-scores", grouped, true, false},
+			{"heads-scores", heads, true, false},
+			{"grouped-values", grouped, false, true},
+			{"heads-values", heads, false, true},
+		} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, c.name), func(b *testing.B) {
+				for b.Loop() {
+					c.run(c.scoresOnly, c.valuesOnly)
+				}
+			})
 		}
 	}
 }
