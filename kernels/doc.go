@@ -35,8 +35,12 @@
 //     Q4_K, Q6_K, F16 and F32 and AVX2 ones for Q8_0, Q4_0, Q4_K, Q5_K,
 //     Q6_K and F16, the activation quantizers, SumBytes and the vector
 //     helpers. q4q5_amd64.*, q40_amd64.*, k23_amd64.* and bf16q5k_amd64.*
-//     hold the loops of the other types, installed through addInstaller;
-//     hsum_amd64.h, the horizontal sums they share.
+//     hold the loops of the other types, and interleave*_amd64.*,
+//     x8_amd64.* and x8legacy_amd64.* those of the interleaved layouts,
+//     installed through addInstaller; hsum_amd64.h holds the horizontal
+//     sums they share, rowpair_amd64.h the AVX2 row loop of the 32-value
+//     types (two blocks at a time) and x8_amd64.h the frame of the loops
+//     interleaved by eight rows.
 //     FERRY_NOAVX512=1 keeps to AVX2; FERRY_NOSIMD=1 forces the portable
 //     code. Loops that keep the portable kernels' order of float operations
 //     are bit-identical to them; those that keep float accumulators across

@@ -1,6 +1,7 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
 #include "prefetch_amd64.h"
+#include "rowpair_amd64.h"
 
 // Assembly row loops for MatVec/MatMul (see simd_amd64.go). Each computes
 // y[i], i < rows, for the weight row at w + i*rb against the prepared
@@ -74,86 +75,27 @@ DATA ones16<>+16(SB)/8, $0x0001000100010001
 DATA ones16<>+24(SB)/8, $0x0001000100010001
 GLOBL ones16<>(SB), RODATA|NOPTR, $32
 
+// Q80_ISUM leaves in Y(dst) the integer sums of the Q8_0 block at
+// woff(R10) (its quants at woff+2) against the actQ8_0 quants at
+// xoff(R11), eight dwords whose total is the block's: the weights'
+// absolute values times the activations with the weights' signs (a weight
+// of -128 stays right). Y15 holds words of 1; Y2 and Y3 are scratch.
+#define Q80_ISUM(woff, xoff, dst) \
+	VMOVDQU woff+2(R10), Y2; \
+	VMOVDQU xoff(R11), dst; \
+	VPABSB Y2, Y3; \
+	VPSIGNB Y2, dst, dst; \
+	VPMADDUBSW dst, Y3, dst; \
+	VPMADDWD Y15, dst, dst
+
 // func vecQ8_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
-// Q8_0 rows against actQ8_0 activations, two blocks at a time: each
-// block's integer sum is exact (the two added up together by VPHADDD) and
-// added to the row's sum as the portable kernel does, sum += (d_w*d_x)*isum
-// block after block, so that its results are the portable kernel's and
-// the interleaved loop's (q8X8).
+// Q8_0 rows against actQ8_0 activations (rowpair_amd64.h): sum +=
+// (d_w*d_x)*isum block after block, as the portable kernel and the
+// interleaved loop (q8X8) do.
 TEXT ·vecQ8_0AVX2(SB), NOSPLIT, $0-56
-	MOVQ y+0(FP), DI
-	MOVQ pf+48(FP), R14
-	MOVQ w+8(FP), SI
-	MOVQ rows+24(FP), R9
-	MOVQ xq+32(FP), R13
+	ROW_ARGS
 	VMOVDQU ones16<>(SB), Y15
-q80row:
-	MOVQ SI, R10
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS X0, X0, X0
-	CMPQ R12, $2
-	JB q80tail
-q80pair:
-	PFLINES1(R14)
-	VMOVDQU 2(R10), Y2
-	VMOVDQU 8(R11), Y4
-	VPABSB Y2, Y3
-	VPSIGNB Y2, Y4, Y4
-	VPMADDUBSW Y4, Y3, Y4
-	VPMADDWD Y15, Y4, Y4
-	VMOVDQU 36(R10), Y2
-	VMOVDQU 48(R11), Y5
-	VPABSB Y2, Y3
-	VPSIGNB Y2, Y5, Y5
-	VPMADDUBSW Y5, Y3, Y5
-	VPMADDWD Y15, Y5, Y5
-	// The two blocks' sums: [i0, i1] in the low lanes of X4.
-	VPHADDD Y5, Y4, Y4
-	VEXTRACTI128 $1, Y4, X5
-	VPADDD X5, X4, X4
-	VPHADDD X4, X4, X4
-	VCVTDQ2PS X4, X4
-	VCVTPH2PS 0(R10), X6
-	VMULSS 0(R11), X6, X6
-	VCVTPH2PS 34(R10), X7
-	VMULSS 40(R11), X7, X7
-	VMULSS X4, X6, X6
-	VMOVSHDUP X4, X4
-	VMULSS X4, X7, X7
-	VADDSS X6, X0, X0
-	VADDSS X7, X0, X0
-	ADDQ $68, R10
-	ADDQ $80, R11
-	SUBQ $2, R12
-	CMPQ R12, $2
-	JAE q80pair
-q80tail:
-	TESTQ R12, R12
-	JZ q80done
-	VMOVDQU 2(R10), Y2
-	VMOVDQU 8(R11), Y4
-	VPABSB Y2, Y3
-	VPSIGNB Y2, Y4, Y4
-	VPMADDUBSW Y4, Y3, Y4
-	VPMADDWD Y15, Y4, Y4
-	VEXTRACTI128 $1, Y4, X5
-	VPADDD X5, X4, X4
-	VPHADDD X4, X4, X4
-	VPHADDD X4, X4, X4
-	VCVTDQ2PS X4, X4
-	VCVTPH2PS 0(R10), X6
-	VMULSS 0(R11), X6, X6
-	VMULSS X4, X6, X6
-	VADDSS X6, X0, X0
-q80done:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q80row
-	VZEROUPPER
-	RET
+	ROWS(Q80_ISUM, QD_FLOATS, 34, q80row, q80pair, q80tail, q80done)
 
 // The Q5_K loop's steps (the AVX2 Q4_K loop has its own, K4X_*): unpack a
 // super-block's 6-bit scales and mins (ggml's utmp shuffle; bytes 0-7 of X1
@@ -1020,93 +962,36 @@ q8kdone:
 	RET
 
 // Q40_ISUM leaves in Y(dst) the integer sums of the Q4_0 block at
-// woff(R10) (its sixteen bytes of quants) against the actQ8_0 quants at
-// xoff(R11), eight dwords whose total is the block's: the low nibbles
-// (values 0-15) in the low lane and the high nibbles (16-31) in the high,
-// less 8, multiplied by the activations through their signs (VPSIGNB,
-// as the Q8_0 loop does). Y(t) is scratch; Y13 holds 8 in every byte, Y14
-// the nibble mask, Y15 words of 1.
-#define Q40_ISUM(woff, xoff, dst, t) \
-	VMOVDQU woff(R10), X2; \
+// woff(R10) (its sixteen bytes of quants at woff+2) against the actQ8_0
+// quants at xoff(R11), eight dwords whose total is the block's: the low
+// nibbles (values 0-15) in the low lane and the high nibbles (16-31) in
+// the high, less 8, multiplied by the activations through their signs
+// (VPSIGNB, as the Q8_0 loop does). Y13 holds 8 in every byte, Y14 the
+// nibble mask, Y15 words of 1; Y2 and Y3 are scratch.
+#define Q40_ISUM(woff, xoff, dst) \
+	VMOVDQU woff+2(R10), X2; \
 	VPSRLW $4, X2, X3; \
 	VINSERTI128 $1, X3, Y2, Y2; \
 	VPAND Y14, Y2, Y2; \
 	VPSUBB Y13, Y2, Y2; \
 	VMOVDQU xoff(R11), dst; \
-	VPABSB Y2, t; \
+	VPABSB Y2, Y3; \
 	VPSIGNB Y2, dst, dst; \
-	VPMADDUBSW dst, t, dst; \
+	VPMADDUBSW dst, Y3, dst; \
 	VPMADDWD Y15, dst, dst
 
 // func vecQ4_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
-// Q4_0 rows against actQ8_0 activations, two blocks at a time, as the Q8_0
-// loop does: each block's integer sum is exact and added to the row's sum
-// as the portable kernel does, sum += (d_w*d_x)*isum block after block, so
-// that its results are the portable kernel's and the interleaved loop's
-// (q40X8).
+// Q4_0 rows against actQ8_0 activations (rowpair_amd64.h): sum +=
+// (d_w*d_x)*isum block after block, as the portable kernel and the
+// interleaved loop (q40X8) do.
 TEXT ·vecQ4_0AVX2(SB), NOSPLIT, $0-56
-	MOVQ y+0(FP), DI
-	MOVQ pf+48(FP), R14
-	MOVQ w+8(FP), SI
-	MOVQ rows+24(FP), R9
-	MOVQ xq+32(FP), R13
+	ROW_ARGS
 	VMOVDQU ones16<>(SB), Y15
 	VMOVDQU nib<>(SB), Y14
 	MOVL $0x08080808, AX
 	VMOVD AX, X13
 	VPBROADCASTD X13, Y13
-q40row:
-	MOVQ SI, R10
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS X0, X0, X0
-	CMPQ R12, $2
-	JB q40tail
-q40pair:
-	PFLINES1(R14)
-	Q40_ISUM(2, 8, Y4, Y3)
-	Q40_ISUM(20, 48, Y5, Y3)
-	// The two blocks' sums: [i0, i1] in the low lanes of X4.
-	VPHADDD Y5, Y4, Y4
-	VEXTRACTI128 $1, Y4, X5
-	VPADDD X5, X4, X4
-	VPHADDD X4, X4, X4
-	VCVTDQ2PS X4, X4
-	VCVTPH2PS 0(R10), X6
-	VMULSS 0(R11), X6, X6
-	VCVTPH2PS 18(R10), X7
-	VMULSS 40(R11), X7, X7
-	VMULSS X4, X6, X6
-	VMOVSHDUP X4, X4
-	VMULSS X4, X7, X7
-	VADDSS X6, X0, X0
-	VADDSS X7, X0, X0
-	ADDQ $36, R10
-	ADDQ $80, R11
-	SUBQ $2, R12
-	CMPQ R12, $2
-	JAE q40pair
-q40tail:
-	TESTQ R12, R12
-	JZ q40done
-	Q40_ISUM(2, 8, Y4, Y3)
-	VEXTRACTI128 $1, Y4, X5
-	VPADDD X5, X4, X4
-	VPHADDD X4, X4, X4
-	VPHADDD X4, X4, X4
-	VCVTDQ2PS X4, X4
-	VCVTPH2PS 0(R10), X6
-	VMULSS 0(R11), X6, X6
-	VMULSS X4, X6, X6
-	VADDSS X6, X0, X0
-q40done:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q40row
-	VZEROUPPER
-	RET
+	ROWS(Q40_ISUM, QD_FLOATS, 18, q40row, q40pair, q40tail, q40done)
 
 // func vecQ5_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 TEXT ·vecQ5_KAVX2(SB), NOSPLIT, $0-48

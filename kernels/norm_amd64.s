@@ -3,6 +3,23 @@
 
 // Vector helpers for the per-token serial work (norms, the KV cache).
 
+// DTG_ARGS loads the arguments of the grouped score loops, (dst *float32,
+// n int, q *float32, kt *uint16, hd, stride int): dst in DI, n in R12, q
+// in R9, kt in R10, hd in R13; the key blocks' stride (R14), a row of
+// dst (R15) and one head's query (SI) in bytes.
+#define DTG_ARGS \
+	MOVQ dst+0(FP), DI; \
+	MOVQ n+8(FP), R12; \
+	MOVQ q+16(FP), R9; \
+	MOVQ kt+24(FP), R10; \
+	MOVQ hd+32(FP), R13; \
+	MOVQ stride+40(FP), R14; \
+	SHLQ $1, R14; \
+	MOVQ R12, R15; \
+	SHLQ $2, R15; \
+	MOVQ R13, SI; \
+	SHLQ $2, SI
+
 // func f32ToF16AVX2(dst *uint16, src *float32, n int)
 // dst[i] = the half nearest src[i] (ties to even), n a positive multiple
 // of 16.
@@ -218,17 +235,7 @@ dtpartial:
 // follow, and at a few thousand positions the loop otherwise waits on
 // memory. hd is a positive even number, n positive.
 TEXT ·dotsF16TG8AVX512(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ n+8(FP), R12
-	MOVQ q+16(FP), R9
-	MOVQ kt+24(FP), R10
-	MOVQ hd+32(FP), R13
-	MOVQ stride+40(FP), R14
-	SHLQ $1, R14
-	MOVQ R12, R15
-	SHLQ $2, R15 // row stride in bytes
-	MOVQ R13, SI
-	SHLQ $2, SI // one head's query in bytes
+	DTG_ARGS
 	MOVQ $0xffff, AX
 	KMOVW AX, K1
 g8block:
@@ -489,17 +496,7 @@ axg4loop:
 // four channels per step into sixteen accumulators. hd is a positive
 // multiple of 4, n positive.
 TEXT ·dotsF16TG4AVX512(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ n+8(FP), R12
-	MOVQ q+16(FP), R9
-	MOVQ kt+24(FP), R10
-	MOVQ hd+32(FP), R13
-	MOVQ stride+40(FP), R14
-	SHLQ $1, R14
-	MOVQ R12, R15
-	SHLQ $2, R15
-	MOVQ R13, SI
-	SHLQ $2, SI
+	DTG_ARGS
 	MOVQ $0xffff, AX
 	KMOVW AX, K1
 g4block:
@@ -572,27 +569,33 @@ GLOBL g2mask<>(SB), RODATA|NOPTR, $64
 	LEAQ g2mask<>+32(SB), AX; \
 	VMOVDQU (AX)(CX*4), Y15
 
-// DTG8Y does channel c of eight positions for eight heads: the keys
-// (eight halves) at koff(R11), the query of head r at channel c at
-// qoff(R8) + r*SI (DX = R8 + 3 SI, BX = R8 + 6 SI), into Y0-Y7.
-#define DTG8Y(koff, qoff) \
-	VCVTPH2PS koff(R11), Y8; \
-	VBROADCASTSS qoff(R8), Y9; \
+// H8FMA adds the eight values at src, converted once, times each of
+// eight heads' scalars at off(R8) + r*SI (b3 = R8 + 3 SI, BX = R8 + 6 SI)
+// into Y0-Y7; Y8-Y14 are scratch. DTG8Y does channel c of eight positions
+// for eight heads (the keys at koff(R11), the query of head r at channel
+// c at qoff(R8) + r*SI, DX = R8 + 3 SI); AXG8Y one position's eight
+// values (at vaddr) times eight heads' probabilities (at poff(R8) + r*SI,
+// R13 = R8 + 3 SI).
+#define H8FMA(src, off, b3) \
+	VCVTPH2PS src, Y8; \
+	VBROADCASTSS off(R8), Y9; \
 	VFMADD231PS Y8, Y9, Y0; \
-	VBROADCASTSS qoff(R8)(SI*1), Y10; \
+	VBROADCASTSS off(R8)(SI*1), Y10; \
 	VFMADD231PS Y8, Y10, Y1; \
-	VBROADCASTSS qoff(R8)(SI*2), Y11; \
+	VBROADCASTSS off(R8)(SI*2), Y11; \
 	VFMADD231PS Y8, Y11, Y2; \
-	VBROADCASTSS qoff(DX), Y12; \
+	VBROADCASTSS off(b3), Y12; \
 	VFMADD231PS Y8, Y12, Y3; \
-	VBROADCASTSS qoff(R8)(SI*4), Y13; \
+	VBROADCASTSS off(R8)(SI*4), Y13; \
 	VFMADD231PS Y8, Y13, Y4; \
-	VBROADCASTSS qoff(DX)(SI*2), Y14; \
+	VBROADCASTSS off(b3)(SI*2), Y14; \
 	VFMADD231PS Y8, Y14, Y5; \
-	VBROADCASTSS qoff(BX), Y9; \
+	VBROADCASTSS off(BX), Y9; \
 	VFMADD231PS Y8, Y9, Y6; \
-	VBROADCASTSS qoff(BX)(SI*1), Y10; \
+	VBROADCASTSS off(BX)(SI*1), Y10; \
 	VFMADD231PS Y8, Y10, Y7
+
+#define DTG8Y(koff, qoff) H8FMA(koff(R11), qoff, DX)
 
 // func dotsF16TG8AVX2(dst *float32, n int, q *float32, kt *uint16, hd, stride int)
 // dotsF16TG8AVX512 with YMM registers (dst holds eight rows of n scores,
@@ -719,17 +722,7 @@ y8partial:
 // four; the sums are in the same order. A last partial block is stored
 // under masks. hd is a positive even number, n positive.
 TEXT ·dotsF16TG4AVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ n+8(FP), R12
-	MOVQ q+16(FP), R9
-	MOVQ kt+24(FP), R10
-	MOVQ hd+32(FP), R13
-	MOVQ stride+40(FP), R14
-	SHLQ $1, R14
-	MOVQ R12, R15
-	SHLQ $2, R15
-	MOVQ R13, SI
-	SHLQ $2, SI
+	DTG_ARGS
 y4block:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -799,27 +792,7 @@ y4partial:
 	VZEROUPPER
 	RET
 
-// AXG8Y adds, for one position, its eight values at vaddr, converted
-// once, times each of eight heads' probabilities at poff(R8) + r*SI (R13 =
-// R8 + 3 SI, BX = R8 + 6 SI) into Y0-Y7.
-#define AXG8Y(poff, vaddr) \
-	VCVTPH2PS vaddr, Y8; \
-	VBROADCASTSS poff(R8), Y9; \
-	VFMADD231PS Y8, Y9, Y0; \
-	VBROADCASTSS poff(R8)(SI*1), Y10; \
-	VFMADD231PS Y8, Y10, Y1; \
-	VBROADCASTSS poff(R8)(SI*2), Y11; \
-	VFMADD231PS Y8, Y11, Y2; \
-	VBROADCASTSS poff(R13), Y12; \
-	VFMADD231PS Y8, Y12, Y3; \
-	VBROADCASTSS poff(R8)(SI*4), Y13; \
-	VFMADD231PS Y8, Y13, Y4; \
-	VBROADCASTSS poff(R13)(SI*2), Y14; \
-	VFMADD231PS Y8, Y14, Y5; \
-	VBROADCASTSS poff(BX), Y15; \
-	VFMADD231PS Y8, Y15, Y6; \
-	VBROADCASTSS poff(BX)(SI*1), Y9; \
-	VFMADD231PS Y8, Y9, Y7
+#define AXG8Y(poff, vaddr) H8FMA(vaddr, poff, R13)
 
 // LOAD8ROWS and STORE8ROWS move Y0-Y7 from and to eight rows of out, R15
 // bytes apart, from (DI)(R11*4) on; they take BX.

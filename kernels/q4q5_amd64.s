@@ -1,6 +1,7 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
 #include "prefetch_amd64.h"
+#include "rowpair_amd64.h"
 
 // Assembly row loops for Q4_1, Q5_0 and Q5_1 weights against actQ8_0
 // activations (installed by q4q5_amd64.go). As the loops of
@@ -580,69 +581,6 @@ GLOBL q2ones16<>(SB), RODATA|NOPTR, $32
 	VPMADDUBSW xoff(R11), Y2, dst; \
 	VPMADDWD Y12, dst, dst
 
-// QM_FLOATS ends a block of the Q4_1 and Q5_1 loops as the portable kernel
-// does: X0 += (d_w*d_x)*isum + m_w*s_x, given d_w, m_w (fp16) at
-// woff(R10), d_x, s_x at xoff(R11) and isum (float) in lane 0 of isum.
-// d_w*d_x and m_w*s_x are the two lanes of one multiply. X5-X7 are
-// scratch.
-#define QM_FLOATS(woff, xoff, isum) \
-	VMOVD woff(R10), X6; \
-	VCVTPH2PS X6, X6; \
-	VMOVQ xoff(R11), X5; \
-	VMULPS X5, X6, X6; \
-	VMULSS isum, X6, X7; \
-	VMOVSHDUP X6, X6; \
-	VADDSS X6, X7, X7; \
-	VADDSS X7, X0, X0
-
-// ROWSM is the row loop of the Q4_1 and Q5_1 loops (ISUM the type's
-// integer sums of a block, bb bytes): blocks in pairs, whose sums are
-// reduced together, then a last odd block, each ended by QM_FLOATS in
-// turn; the row's sum is stored at DI.
-#define ROWSM(ISUM, bb, row, pair, tail, done) \
-row: \
-	MOVQ SI, R10; \
-	MOVQ R13, R11; \
-	MOVQ nb+40(FP), R12; \
-	VXORPS X0, X0, X0; \
-	CMPQ R12, $2; \
-	JB tail; \
-pair: \
-	PFLINES1(R14); \
-	ISUM(0, 8, Y4); \
-	ISUM(bb, 48, Y5); \
-	VPHADDD Y5, Y4, Y4; \
-	VEXTRACTI128 $1, Y4, X5; \
-	VPADDD X5, X4, X4; \
-	VPHADDD X4, X4, X4; \
-	VCVTDQ2PS X4, X4; \
-	QM_FLOATS(0, 0, X4); \
-	VMOVSHDUP X4, X4; \
-	QM_FLOATS(bb, 40, X4); \
-	ADDQ $(2*bb), R10; \
-	ADDQ $80, R11; \
-	SUBQ $2, R12; \
-	CMPQ R12, $2; \
-	JAE pair; \
-tail: \
-	TESTQ R12, R12; \
-	JZ done; \
-	ISUM(0, 8, Y4); \
-	VEXTRACTI128 $1, Y4, X5; \
-	VPADDD X5, X4, X4; \
-	VPHADDD X4, X4, X4; \
-	VPHADDD X4, X4, X4; \
-	VCVTDQ2PS X4, X4; \
-	QM_FLOATS(0, 0, X4); \
-done: \
-	VMOVSS X0, (DI); \
-	ADDQ $4, DI; \
-	ADDQ rb+16(FP), SI; \
-	DECQ R9; \
-	JNZ row; \
-	VZEROUPPER; \
-	RET
-
 // func vecQ4_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q4_1 rows against actQ8_0 activations, two blocks at a time: each
 // block's integer sum is exact and added to the row's sum as the portable
@@ -650,20 +588,18 @@ done: \
 // its results are the portable kernel's and the interleaved loop's
 // (q41X8). pf is the prefetch setting (PFLINES1, a line a pair of blocks).
 TEXT ·vecQ4_1AVX2(SB), NOSPLIT, $0-56
-	ARGS
-	MOVQ pf+48(FP), R14
+	ROW_ARGS
 	CONSTS2
-	ROWSM(Q41_ISUM, 20, q41row, q41pair, q41tail, q41done)
+	ROWS(Q41_ISUM, QM_FLOATS, 20, q41row, q41pair, q41tail, q41done)
 
 // func vecQ5_1AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q5_1 rows against actQ8_0 activations, as the Q4_1 loop takes Q4_1
 // rows: sum += (d_w*d_x)*isum + m_w*s_x block after block, as the
 // portable kernel and the interleaved loop (q51X8) do.
 TEXT ·vecQ5_1AVX2(SB), NOSPLIT, $0-56
-	ARGS
-	MOVQ pf+48(FP), R14
+	ROW_ARGS
 	CONSTS2
-	ROWSM(Q51_ISUM, 24, q51row, q51pair, q51tail, q51done)
+	ROWS(Q51_ISUM, QM_FLOATS, 24, q51row, q51pair, q51tail, q51done)
 
 // func vecQ5_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q5_0 rows against actQ8_0 activations, two blocks at a time, as the
@@ -673,61 +609,9 @@ TEXT ·vecQ5_1AVX2(SB), NOSPLIT, $0-56
 // interleaved loop's (q50X8). pf is the prefetch setting (PFLINES1, a line
 // a pair of blocks).
 TEXT ·vecQ5_0AVX2(SB), NOSPLIT, $0-56
-	ARGS
-	MOVQ pf+48(FP), R14
+	ROW_ARGS
 	CONSTS2
 	MOVL $0xf0f0f0f0, AX
 	VMOVD AX, X8
 	VPBROADCASTD X8, Y8
-q50row:
-	MOVQ SI, R10
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS X0, X0, X0
-	CMPQ R12, $2
-	JB q50tail
-q50pair:
-	PFLINES1(R14)
-	Q50_ISUM(0, 8, Y4)
-	Q50_ISUM(22, 48, Y5)
-	// The two blocks' sums: [i0, i1] in the low lanes of X4.
-	VPHADDD Y5, Y4, Y4
-	VEXTRACTI128 $1, Y4, X5
-	VPADDD X5, X4, X4
-	VPHADDD X4, X4, X4
-	VCVTDQ2PS X4, X4
-	VCVTPH2PS 0(R10), X6
-	VMULSS 0(R11), X6, X6
-	VCVTPH2PS 22(R10), X7
-	VMULSS 40(R11), X7, X7
-	VMULSS X4, X6, X6
-	VMOVSHDUP X4, X4
-	VMULSS X4, X7, X7
-	VADDSS X6, X0, X0
-	VADDSS X7, X0, X0
-	ADDQ $44, R10
-	ADDQ $80, R11
-	SUBQ $2, R12
-	CMPQ R12, $2
-	JAE q50pair
-q50tail:
-	TESTQ R12, R12
-	JZ q50done
-	Q50_ISUM(0, 8, Y4)
-	VEXTRACTI128 $1, Y4, X5
-	VPADDD X5, X4, X4
-	VPHADDD X4, X4, X4
-	VPHADDD X4, X4, X4
-	VCVTDQ2PS X4, X4
-	VCVTPH2PS 0(R10), X6
-	VMULSS 0(R11), X6, X6
-	VMULSS X4, X6, X6
-	VADDSS X6, X0, X0
-q50done:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q50row
-	VZEROUPPER
-	RET
+	ROWS(Q50_ISUM, QD_FLOATS, 22, q50row, q50pair, q50tail, q50done)

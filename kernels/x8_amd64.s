@@ -1,27 +1,10 @@
 #include "textflag.h"
 #include "prefetch_amd64.h"
+#include "x8_amd64.h"
 
 // The AVX2 loops of the layouts interleaved by eight rows, q4KX8 (and
 // q4KX8B), q8X8, q6KX8 and q5KX8 (interleave.go): eight rows at a time,
 // each 32-bit lane one row.
-
-// X8_ARGS loads the arguments every loop here takes, (y *float32, w
-// *byte, rb, units int, xq *byte, nb, pf int): y in DI, w in R10, the
-// groups of eight rows (two a unit) in R9, xq in R13, pf in R14.
-#define X8_ARGS \
-	MOVQ y+0(FP), DI; \
-	MOVQ w+8(FP), R10; \
-	MOVQ units+24(FP), R9; \
-	SHLQ $1, R9; \
-	MOVQ xq+32(FP), R13; \
-	MOVQ pf+48(FP), R14
-
-// X8_GROUP starts a group: the activations from the start (R11), nb
-// blocks to go (R12), the eight rows' sums (Y0) zero.
-#define X8_GROUP \
-	MOVQ R13, R11; \
-	MOVQ nb+40(FP), R12; \
-	VXORPS Y0, Y0, Y0
 
 // X8_FLOATS ends a block of the Q4_K and Q5_K loops as the portable
 // kernel does, each lane one row: Y0 += d*dx*isum - dmin*dx*summs, the
@@ -194,15 +177,7 @@ x8block:
 	X8_CHUNK(160, 224, Y2, 64)
 	VPADDD Y7, Y6, Y6
 	X8_FLOATS(-1152(R10), -1136(R10), 272(R11))
-	ADDQ $320, R11
-	DECQ R12
-	JNZ x8block
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x8group
-	VZEROUPPER
-	RET
+	X8_NEXT(320, x8block, x8group)
 
 // X8B_STEP0, X8B_STEP and X8B_CHUNK are X8_STEP0, X8_STEP and X8_CHUNK
 // over actQ8_KB activations: step t of chunk c's two sub-blocks at
@@ -266,15 +241,7 @@ x8bblock:
 	X8B_CHUNK(1536, Y2, 64)
 	VPADDD Y7, Y6, Y6
 	X8_FLOATS(-1152(R10), -1136(R10), 2064(R11))
-	ADDQ $2080, R11
-	DECQ R12
-	JNZ x8bblock
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x8bgroup
-	VZEROUPPER
-	RET
+	X8_NEXT(2080, x8bblock, x8bgroup)
 
 // KB_STEP broadcasts step t of a chunk: the activations' quants 4t..4t+3
 // of its two sub-blocks, at lo and hi in the frame, to the 32 bytes at
@@ -383,15 +350,7 @@ x8q8block:
 	VMULPS Y6, Y4, Y4
 	VADDPS Y4, Y0, Y0
 	ADDQ $272, R10
-	ADDQ $40, R11
-	DECQ R12
-	JNZ x8q8block
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x8q8group
-	VZEROUPPER
-	RET
+	X8_NEXT(40, x8q8block, x8q8group)
 
 // VPSHUFB indices of the Q6_K loop over the scales of a pair of
 // sub-blocks widened to words (rows 0-3's scales of sub-block 2p, then of
@@ -506,15 +465,7 @@ x6block:
 	VMULPS Y6, Y7, Y7
 	VADDPS Y7, Y0, Y0
 	ADDQ $1680, R10
-	ADDQ $292, R11
-	DECQ R12
-	JNZ x6block
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x6group
-	VZEROUPPER
-	RET
+	X8_NEXT(292, x6block, x6group)
 
 DATA x5m10<>+0(SB)/8, $0x1010101010101010
 DATA x5m10<>+8(SB)/8, $0x1010101010101010
@@ -608,12 +559,4 @@ x5block:
 	X5_CHUNK(128, 192, Y2, 0, VPSRLW, 0, VPSRLW, 1)
 	X5_CHUNK(160, 224, Y2, 64, VPSRLW, 2, VPSRLW, 3)
 	X8_FLOATS(0(BX), 16(BX), 272(R11))
-	ADDQ $320, R11
-	DECQ R12
-	JNZ x5block
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x5group
-	VZEROUPPER
-	RET
+	X8_NEXT(320, x5block, x5group)

@@ -1,34 +1,11 @@
 #include "textflag.h"
 #include "prefetch_amd64.h"
+#include "x8_amd64.h"
 
 // The AVX2 loops of the legacy types' layouts interleaved by eight rows
 // (interleave_legacy.go), as those of x8_amd64.s: eight rows at a time, each
 // 32-bit lane one row, each block's sums added as the portable kernel
 // adds them.
-
-// X5_ARGS loads the arguments every loop here takes, (y *float32, w
-// *byte, rb, units int, xq *byte, nb, pf int): y in DI, w in R10, the
-// groups of eight rows (two a unit) in R9, xq in R13, pf in R14.
-#define X5_ARGS \
-	MOVQ y+0(FP), DI; \
-	MOVQ w+8(FP), R10; \
-	MOVQ units+24(FP), R9; \
-	SHLQ $1, R9; \
-	MOVQ xq+32(FP), R13; \
-	MOVQ pf+48(FP), R14
-
-// X5_GROUP starts a group: the activations from the start (R11), nb
-// blocks to go (R12), the eight rows' sums (Y0) zero.
-#define X5_GROUP \
-	MOVQ R13, R11; \
-	MOVQ nb+40(FP), R12; \
-	VXORPS Y0, Y0, Y0
-
-// X5_BYTES sets ymm (whose low half is xmm) to the dword b in every dword.
-#define X5_BYTES(b, xmm, ymm) \
-	MOVL $b, AX; \
-	VMOVD AX, xmm; \
-	VPBROADCASTD xmm, ymm
 
 // X5_QUANTS forms step t of the eight rows' 5-bit quants from its 32
 // bytes at woff(R10) and the plane of top bits in Y8 (shifted by the
@@ -178,10 +155,10 @@
 
 // X5_CONSTS loads the constants of X5_QUANTS and X5_ISUM.
 #define X5_CONSTS \
-	X5_BYTES(0x1f1f1f1f, X15, Y15); \
-	X5_BYTES(0x07070707, X13, Y13); \
-	X5_BYTES(0x18181818, X12, Y12); \
-	X5_BYTES(0x00010001, X14, Y14)
+	X8_BYTES(0x1f1f1f1f, X15, Y15); \
+	X8_BYTES(0x07070707, X13, Y13); \
+	X8_BYTES(0x18181818, X12, Y12); \
+	X8_BYTES(0x00010001, X14, Y14)
 
 // func vecQ4_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q40X8 units against actQ8_0X activations (40-byte blocks: the quants @0,
@@ -191,50 +168,34 @@
 // sum (the -128 times, shifted right by 4); then each row's sum +=
 // (d_w*d_x)*isum as the portable kernel does, block after block.
 TEXT ·vecQ4_0X8AVX2(SB), NOSPLIT, $0-56
-	X5_ARGS
-	X5_BYTES(0x0f0f0f0f, X15, Y15)
-	X5_BYTES(0x00010001, X14, Y14)
+	X8_ARGS
+	X8_BYTES(0x0f0f0f0f, X15, Y15)
+	X8_BYTES(0x00010001, X14, Y14)
 x4q40group:
-	X5_GROUP
+	X8_GROUP
 x4q40block:
 	PFLINES3(R14)
 	X4_ISUM(16, 0)
 	XS_FLOATS(32(R11), 4, 36(R11))
 	ADDQ $144, R10
-	ADDQ $40, R11
-	DECQ R12
-	JNZ x4q40block
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x4q40group
-	VZEROUPPER
-	RET
+	X8_NEXT(40, x4q40block, x4q40group)
 
 // func vecQ4_0X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // vecQ4_0X8AVX2 against actQ8_0B activations (272-byte blocks: the
 // quants broadcast @0, -128 times their sum @256, d @260), taken as the
 // multiplies' operands.
 TEXT ·vecQ4_0X8BAVX2(SB), NOSPLIT, $0-56
-	X5_ARGS
-	X5_BYTES(0x0f0f0f0f, X15, Y15)
-	X5_BYTES(0x00010001, X14, Y14)
+	X8_ARGS
+	X8_BYTES(0x0f0f0f0f, X15, Y15)
+	X8_BYTES(0x00010001, X14, Y14)
 x4q40bgroup:
-	X5_GROUP
+	X8_GROUP
 x4q40bblock:
 	PFLINES3(R14)
 	X4_ISUMB(16)
 	XS_FLOATS(256(R11), 4, 260(R11))
 	ADDQ $144, R10
-	ADDQ $272, R11
-	DECQ R12
-	JNZ x4q40bblock
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x4q40bgroup
-	VZEROUPPER
-	RET
+	X8_NEXT(272, x4q40bblock, x4q40bgroup)
 
 // func vecQ5_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q50X8 units against actQ8_0X activations (40-byte blocks: the quants @0,
@@ -245,48 +206,32 @@ x4q40bblock:
 // activations. Then each row's sum += (d_w*d_x)*isum as the portable
 // kernel does, block after block.
 TEXT ·vecQ5_0X8AVX2(SB), NOSPLIT, $0-56
-	X5_ARGS
+	X8_ARGS
 	X5_CONSTS
 x5q50group:
-	X5_GROUP
+	X8_GROUP
 x5q50block:
 	PFLINES3(R14)
 	X5_ISUM(16, 0)
 	XS_FLOATS(32(R11), 3, 36(R11))
 	ADDQ $176, R10
-	ADDQ $40, R11
-	DECQ R12
-	JNZ x5q50block
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x5q50group
-	VZEROUPPER
-	RET
+	X8_NEXT(40, x5q50block, x5q50group)
 
 // func vecQ5_0X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // vecQ5_0X8AVX2 against actQ8_0B activations (272-byte blocks: the
 // quants broadcast @0, -128 times their sum @256, d @260), taken as the
 // multiplies' operands.
 TEXT ·vecQ5_0X8BAVX2(SB), NOSPLIT, $0-56
-	X5_ARGS
+	X8_ARGS
 	X5_CONSTS
 x5q50bgroup:
-	X5_GROUP
+	X8_GROUP
 x5q50bblock:
 	PFLINES3(R14)
 	X5_ISUMB(16)
 	XS_FLOATS(256(R11), 3, 260(R11))
 	ADDQ $176, R10
-	ADDQ $272, R11
-	DECQ R12
-	JNZ x5q50bblock
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x5q50bgroup
-	VZEROUPPER
-	RET
+	X8_NEXT(272, x5q50bblock, x5q50bgroup)
 
 // func vecQ4_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q41X8 units against actQ8_0 activations (40-byte blocks: d @0, s @4, the
@@ -294,50 +239,34 @@ x5q50bblock:
 // quants (0..15) unsigned, then each row's sum += (d_w*d_x)*isum +
 // m_w*s_x as the portable kernel does, block after block.
 TEXT ·vecQ4_1X8AVX2(SB), NOSPLIT, $0-56
-	X5_ARGS
-	X5_BYTES(0x0f0f0f0f, X15, Y15)
-	X5_BYTES(0x00010001, X14, Y14)
+	X8_ARGS
+	X8_BYTES(0x0f0f0f0f, X15, Y15)
+	X8_BYTES(0x00010001, X14, Y14)
 x4q41group:
-	X5_GROUP
+	X8_GROUP
 x4q41block:
 	PFLINES3(R14)
 	X4_ISUM(32, 8)
 	XM_FLOATS(0(R11), 4(R11))
 	ADDQ $160, R10
-	ADDQ $40, R11
-	DECQ R12
-	JNZ x4q41block
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x4q41group
-	VZEROUPPER
-	RET
+	X8_NEXT(40, x4q41block, x4q41group)
 
 // func vecQ4_1X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // vecQ4_1X8AVX2 against actQ8_0B activations (272-byte blocks: the
 // quants broadcast @0, d @260, s @264), taken as the multiplies'
 // operands.
 TEXT ·vecQ4_1X8BAVX2(SB), NOSPLIT, $0-56
-	X5_ARGS
-	X5_BYTES(0x0f0f0f0f, X15, Y15)
-	X5_BYTES(0x00010001, X14, Y14)
+	X8_ARGS
+	X8_BYTES(0x0f0f0f0f, X15, Y15)
+	X8_BYTES(0x00010001, X14, Y14)
 x4q41bgroup:
-	X5_GROUP
+	X8_GROUP
 x4q41bblock:
 	PFLINES3(R14)
 	X4_ISUMB(32)
 	XM_FLOATS(260(R11), 264(R11))
 	ADDQ $160, R10
-	ADDQ $272, R11
-	DECQ R12
-	JNZ x4q41bblock
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x4q41bgroup
-	VZEROUPPER
-	RET
+	X8_NEXT(272, x4q41bblock, x4q41bgroup)
 
 // func vecQ5_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q51X8 units against actQ8_0 activations (d @0, s @4, the quants @8), a
@@ -345,48 +274,32 @@ x4q41bblock:
 // (0..31) unsigned, then each row's sum += (d_w*d_x)*isum + m_w*s_x as the
 // portable kernel does, block after block.
 TEXT ·vecQ5_1X8AVX2(SB), NOSPLIT, $0-56
-	X5_ARGS
+	X8_ARGS
 	X5_CONSTS
 x5q51group:
-	X5_GROUP
+	X8_GROUP
 x5q51block:
 	PFLINES3(R14)
 	X5_ISUM(32, 8)
 	XM_FLOATS(0(R11), 4(R11))
 	ADDQ $192, R10
-	ADDQ $40, R11
-	DECQ R12
-	JNZ x5q51block
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x5q51group
-	VZEROUPPER
-	RET
+	X8_NEXT(40, x5q51block, x5q51group)
 
 // func vecQ5_1X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // vecQ5_1X8AVX2 against actQ8_0B activations (272-byte blocks: the
 // quants broadcast @0, d @260, s @264), taken as the multiplies'
 // operands.
 TEXT ·vecQ5_1X8BAVX2(SB), NOSPLIT, $0-56
-	X5_ARGS
+	X8_ARGS
 	X5_CONSTS
 x5q51bgroup:
-	X5_GROUP
+	X8_GROUP
 x5q51bblock:
 	PFLINES3(R14)
 	X5_ISUMB(32)
 	XM_FLOATS(260(R11), 264(R11))
 	ADDQ $192, R10
-	ADDQ $272, R11
-	DECQ R12
-	JNZ x5q51bblock
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x5q51bgroup
-	VZEROUPPER
-	RET
+	X8_NEXT(272, x5q51bblock, x5q51bgroup)
 
 // func spreadQ8_0BAVX2(dst, src *byte, nb int)
 // spreadQ8_0BGo in assembly: the nb actQ8_0 blocks at src (40 bytes each)
@@ -397,8 +310,8 @@ TEXT ·spreadQ8_0BAVX2(SB), NOSPLIT, $32-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ nb+16(FP), CX
-	X5_BYTES(0x01010101, X14, Y14)
-	X5_BYTES(0x00010001, X13, Y13)
+	X8_BYTES(0x01010101, X14, Y14)
+	X8_BYTES(0x00010001, X13, Y13)
 x0bblock:
 	VMOVDQU 8(SI), Y0
 	MOVQ 0(SI), R8

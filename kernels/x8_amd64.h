@@ -1,0 +1,42 @@
+// The frame of the AVX2 loops of the layouts interleaved by eight rows
+// (x8_amd64.s, x8legacy_amd64.s), included by their .s files: each takes
+// (y *float32, w *byte, rb, units int, xq *byte, nb, pf int) and computes
+// eight rows at a time, each 32-bit lane one row.
+
+// X8_ARGS loads the arguments every x8 loop takes, (y *float32, w
+// *byte, rb, units int, xq *byte, nb, pf int): y in DI, w in R10, the
+// groups of eight rows (two a unit) in R9, xq in R13, pf in R14.
+#define X8_ARGS \
+	MOVQ y+0(FP), DI; \
+	MOVQ w+8(FP), R10; \
+	MOVQ units+24(FP), R9; \
+	SHLQ $1, R9; \
+	MOVQ xq+32(FP), R13; \
+	MOVQ pf+48(FP), R14
+
+// X8_GROUP starts a group: the activations from the start (R11), nb
+// blocks to go (R12), the eight rows' sums (Y0) zero.
+#define X8_GROUP \
+	MOVQ R13, R11; \
+	MOVQ nb+40(FP), R12; \
+	VXORPS Y0, Y0, Y0
+
+// X8_BYTES sets ymm (whose low half is xmm) to the dword b in every dword.
+#define X8_BYTES(b, xmm, ymm) \
+	MOVL $b, AX; \
+	VMOVD AX, xmm; \
+	VPBROADCASTD xmm, ymm
+
+// X8_NEXT ends a block: the activations xstep bytes on (R11), the next
+// block (at label block) while any are left, then the group's eight sums
+// (Y0) stored and the next group (at label group) while any are left.
+#define X8_NEXT(xstep, block, group) \
+	ADDQ $xstep, R11; \
+	DECQ R12; \
+	JNZ block; \
+	VMOVUPS Y0, (DI); \
+	ADDQ $32, DI; \
+	DECQ R9; \
+	JNZ group; \
+	VZEROUPPER; \
+	RET
