@@ -342,18 +342,53 @@ func unpackQ4_KX8(dst, src []byte, nb int) {
 }
 
 // q5KX8 is Q5_K interleaved by eight rows, for the AVX2 loop: q4KX8's
-// layout with each row's fifth bits beside its quants. A unit of sixteen
+// header with the quants whole, as q50X8 keeps them. A unit of sixteen
 // rows is two groups of eight; a group of nb blocks holds, for each block
 // index b in turn, 1408 bytes (the eight rows' block b, in the same
 // space): @0-127 as q4KX8's (d, dmin, the three parts of the scales);
-// @128 the high bits, 32 bytes per step t in 0..7: row r's qh bytes
-// 4t..4t+3 at 4r (bit 2c of qh byte l is value 64c+l's fifth bit, bit
-// 2c+1 value 64c+32+l's); @384 the quants as q4KX8's @128. The words of a
+// @128+320c for each 64-value chunk c, 32 bytes per step t in 0..7 (at
+// 32t), whose byte 4r+k holds row r's 5-bit quant of value 64c+4t+k
+// (sub-block 2c) in bits 0-4 and the low three bits of its quant of value
+// 64c+32+4t+k (sub-block 2c+1) in bits 5-7, then two planes of 32 bytes
+// (@256 steps 0-3, @288 steps 4-7) whose byte 4r+k holds, in bits 2(t%4)
+// and 2(t%4)+1, the top two bits of that second quant. A step's quants
+// take a mask, two shifts, two more masks and an or (X5Q), where the
+// file's split nibbles and fifth bits took three more. The words of a
 // sub-block add up over four steps (4*2*31*128 < 2^15), not eight.
 const q5KX8 = dtype.Type(numGGUFTypes + 8)
 
+// q5KX8B is q5KX8 for rows of at most x8BroadcastCols values, whose loop
+// takes the actQ8_KB activations (see q4KX8B).
+const q5KX8B = dtype.Type(numGGUFTypes + 17)
+
 // q5KX8Block is the size of one block index of a q5KX8 group.
 const q5KX8Block = x8Rows * 176
+
+// q5KQuants returns the 256 quants (0-31) of a Q5_K block: the nibble and
+// 16 times its bit of qh.
+func q5KQuants(b *[176]byte) (q [256]byte) {
+	for c := 0; c < 4; c++ {
+		for l := 0; l < 32; l++ {
+			n, h := b[48+32*c+l], b[16+l]>>(2*c)
+			q[64*c+l] = n&0xf | (h&1)<<4
+			q[64*c+32+l] = n>>4 | (h&2)<<3
+		}
+	}
+	return q
+}
+
+// setQ5KQuants is q5KQuants' inverse: it writes the quants q into the
+// block's qh and qs.
+func setQ5KQuants(b *[176]byte, q *[256]byte) {
+	clear(b[16:48])
+	for c := 0; c < 4; c++ {
+		for l := 0; l < 32; l++ {
+			lo, hi := q[64*c+l], q[64*c+32+l]
+			b[48+32*c+l] = lo&0xf | hi<<4
+			b[16+l] |= (lo>>4)<<(2*c) | (hi>>4)<<(2*c+1)
+		}
+	}
+}
 
 // packQ5_KX8 packs one unit, sixteen Q5_K rows of nb blocks each stored one
 // after another in rows, in place; tmp is scratch of the same size.
@@ -363,13 +398,23 @@ func packQ5_KX8(rows, tmp []byte, nb int) {
 	for g := 0; g < interleaveRows/x8Rows; g++ {
 		for b := 0; b < nb; b++ {
 			out := rows[q5KX8Block*(g*nb+b) : q5KX8Block*(g*nb+b+1)]
+			clear(out[128:])
 			for r := 0; r < x8Rows; r++ {
-				blk := tmp[rb*(x8Rows*g+r)+176*b:][:176]
+				blk := (*[176]byte)(tmp[rb*(x8Rows*g+r)+176*b:])
 				copy(out[2*r:2*r+2], blk[0:2])
 				copy(out[16+2*r:16+2*r+2], blk[2:4])
 				spread4(out[32:], blk[4:], r, 3)
-				spread4(out[128:], blk[16:], r, 8)
-				spread4(out[384:], blk[48:], r, 32)
+				q := q5KQuants(blk)
+				for c := 0; c < 4; c++ {
+					ch := out[128+320*c:][:320]
+					for t := 0; t < 8; t++ {
+						for k := 0; k < 4; k++ {
+							lo, hi := q[64*c+4*t+k], q[64*c+32+4*t+k]
+							ch[32*t+4*r+k] = lo | hi<<5
+							ch[256+32*(t/4)+4*r+k] |= hi >> 3 << (2 * (t % 4))
+						}
+					}
+				}
 			}
 		}
 	}
@@ -383,12 +428,22 @@ func unpackQ5_KX8(dst, src []byte, nb int) {
 		for b := 0; b < nb; b++ {
 			in := src[q5KX8Block*(g*nb+b) : q5KX8Block*(g*nb+b+1)]
 			for r := 0; r < x8Rows; r++ {
-				blk := dst[rb*(x8Rows*g+r)+176*b:][:176]
+				blk := (*[176]byte)(dst[rb*(x8Rows*g+r)+176*b:])
 				copy(blk[0:2], in[2*r:])
 				copy(blk[2:4], in[16+2*r:])
 				gather4(blk[4:], in[32:], r, 3)
-				gather4(blk[16:], in[128:], r, 8)
-				gather4(blk[48:], in[384:], r, 32)
+				var q [256]byte
+				for c := 0; c < 4; c++ {
+					ch := in[128+320*c:][:320]
+					for t := 0; t < 8; t++ {
+						for k := 0; k < 4; k++ {
+							v, h := ch[32*t+4*r+k], ch[256+32*(t/4)+4*r+k]>>(2*(t%4))&3
+							q[64*c+4*t+k] = v & 0x1f
+							q[64*c+32+4*t+k] = v>>5 | h<<3
+						}
+					}
+				}
+				setQ5KQuants(blk, &q)
 			}
 		}
 	}
@@ -655,6 +710,7 @@ var interleavings = map[dtype.Type]interleaving{
 	q51X8B: {plain: dtype.Q5_1, unpack: unpackQ5_1X8},
 	q6KX8:  {plain: dtype.Q6_K, unpack: unpackQ6_KX8},
 	q5KX8:  {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
+	q5KX8B: {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
 	f16X16: {plain: dtype.F16, unpack: unpackF16X16},

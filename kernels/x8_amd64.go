@@ -16,6 +16,9 @@ func vecQ8_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 //go:noescape
 func vecQ5_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
+//go:noescape
+func vecQ5_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
 // spreadQ8_KBAVX2 is spreadQ8_KB for the block at out.
 //
 //go:noescape
@@ -25,8 +28,8 @@ func spreadQ8_KBAVX2(out *byte)
 func vecQ6_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 // On CPUs with AVX2 but not AVX-512, Q4_K, Q8_0, Q6_K and Q5_K matrices
-// kept in memory are packed as q4KX8 (q4KX8B for rows of up to 2048
-// values), q8X8, q6KX8 and q5KX8 (the legacy types' layouts are
+// kept in memory are packed as q4KX8 and q5KX8 (q4KX8B and q5KX8B for
+// rows of up to 2048 values), q8X8 and q6KX8 (the legacy types' layouts are
 // x8legacy_amd64.go's). On a core that splits 256-bit
 // operations (Zen 1) the row loops, at 0.6-0.8 vector operations a byte,
 // could not keep up with the memory; the interleaved loops share each
@@ -56,10 +59,14 @@ var _ = addInstaller(func(avx512 bool) {
 	packings[dtype.Q6_K] = packing{packed: q6KX8, packUnit: packQ6_KX8}
 	setVecPF(q6KX8, vecQ6_KX8AVX2)
 	packedFast[q6KX8] = true
-	// Q5_K: q4KX8's steps with the fifth bits or-ed in (from L2 on a Zen
-	// 1 core about twice the row loop's speed).
-	packings[dtype.Q5_K] = packing{packed: q5KX8, packUnit: packQ5_KX8}
+	// Q5_K: q4KX8's header with the quants whole, as q50X8 keeps them
+	// (from L2 on a Zen 1 core about 2.5 times the row loop's speed), and
+	// for rows of at most 2048 values the same against actQ8_KB.
+	packings[dtype.Q5_K] = packing{packed: q5KX8, packUnit: packQ5_KX8, narrow: q5KX8B, narrowCols: x8BroadcastCols}
 	kernelTable[q5KX8].act = actQ8_KP
 	setVecPF(q5KX8, vecQ5_KX8AVX2)
 	packedFast[q5KX8] = true
+	kernelTable[q5KX8B].act = actQ8_KB
+	setVecPF(q5KX8B, vecQ5_KX8BAVX2)
+	packedFast[q5KX8B] = true
 })

@@ -40,3 +40,21 @@
 	JNZ group; \
 	VZEROUPPER; \
 	RET
+
+// X5Q forms step t of eight rows' 5-bit quants laid out as q50X8 and
+// q5KX8 lay them: the step's 32 bytes at woff(R10) hold in each byte a
+// whole quant of the first half (bits 0-4) and the low three bits of the
+// matching quant of the second half (bits 5-7); the plane register holds
+// the second half's top two bits, shifted by the instruction shop $cnt so
+// that step t's are bits 3 and 4 (word shifts of at most three move no
+// bit the masks keep across bytes). Y10 gets the first half's quants, Y9
+// the second's; m1f holds 0x1f in every byte, m07 0x07 and m18 0x18
+// (registers or memory); Y11 is scratch.
+#define X5Q(woff, plane, m1f, m07, m18, shop, cnt) \
+	VMOVDQU woff(R10), Y9; \
+	VPAND m1f, Y9, Y10; \
+	VPSRLW $5, Y9, Y9; \
+	VPAND m07, Y9, Y9; \
+	shop $cnt, plane, Y11; \
+	VPAND m18, Y11, Y11; \
+	VPOR Y11, Y9, Y9

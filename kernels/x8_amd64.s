@@ -467,46 +467,40 @@ x6block:
 	ADDQ $1680, R10
 	X8_NEXT(292, x6block, x6group)
 
-DATA x5m10<>+0(SB)/8, $0x1010101010101010
-DATA x5m10<>+8(SB)/8, $0x1010101010101010
-DATA x5m10<>+16(SB)/8, $0x1010101010101010
-DATA x5m10<>+24(SB)/8, $0x1010101010101010
-GLOBL x5m10<>(SB), RODATA|NOPTR, $32
+DATA x5m1f<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA x5m1f<>+8(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA x5m1f<>+16(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA x5m1f<>+24(SB)/8, $0x1f1f1f1f1f1f1f1f
+GLOBL x5m1f<>(SB), RODATA|NOPTR, $32
+DATA x5m07<>+0(SB)/8, $0x0707070707070707
+DATA x5m07<>+8(SB)/8, $0x0707070707070707
+DATA x5m07<>+16(SB)/8, $0x0707070707070707
+DATA x5m07<>+24(SB)/8, $0x0707070707070707
+GLOBL x5m07<>(SB), RODATA|NOPTR, $32
+DATA x5m18<>+0(SB)/8, $0x1818181818181818
+DATA x5m18<>+8(SB)/8, $0x1818181818181818
+DATA x5m18<>+16(SB)/8, $0x1818181818181818
+DATA x5m18<>+24(SB)/8, $0x1818181818181818
+GLOBL x5m18<>(SB), RODATA|NOPTR, $32
 
-// X5_BITS takes step t of a chunk c: the quants' nibbles (at woff(R10))
-// with their fifth bits from the high bits of step t (at hoff(BX)), moved
-// to bit 4 by LOP $LK (sub-block 2c, bit 2c) and HOP $HK (sub-block 2c+1,
-// bit 2c+1; word shifts of at most four move no bit that the mask keeps
-// across bytes), against the activations' four bytes of each sub-block at
-// loff and hioff (R11), into Y9 and Y10 (the shifts take registers: their
-// memory forms are AVX-512's). X5_STEP0 sets the words of the chunk's two
-// sub-blocks (Y7, Y8) to them, X5_STEP adds them.
-#define X5_BITS(woff, hoff, LOP, LK, HOP, HK, loff, hioff) \
-	VMOVDQU woff(R10), Y9; \
-	VPSRLW $4, Y9, Y10; \
-	VPAND Y15, Y9, Y9; \
-	VPAND Y15, Y10, Y10; \
-	VMOVDQU hoff(BX), Y13; \
-	LOP $LK, Y13, Y11; \
-	VPAND x5m10<>(SB), Y11, Y11; \
-	VPOR Y11, Y9, Y9; \
-	HOP $HK, Y13, Y12; \
-	VPAND x5m10<>(SB), Y12, Y12; \
-	VPOR Y12, Y10, Y10; \
-	VPBROADCASTD loff(R11), Y11; \
-	VPMADDUBSW Y11, Y9, Y9; \
-	VPBROADCASTD hioff(R11), Y12; \
-	VPMADDUBSW Y12, Y10, Y10
+// X5_MUL0 and X5_MUL take step t of a chunk of q5KX8 (its 32 bytes at
+// woff(R10), the plane of its quants' top bits in Y13, shifted by shop
+// $cnt: X5Q, the masks from memory, since Y15 holds the scales' 0x0f)
+// against the activations' four bytes of the chunk's two sub-blocks,
+// broadcast to every row, in A and B (registers, or memory in the
+// actQ8_KB form): the first step of four sets the two sub-blocks' words
+// (Y7, Y8), the others add to them.
+#define X5_MUL0(woff, A, B, shop, cnt) \
+	X5Q(woff, Y13, x5m1f<>(SB), x5m07<>(SB), x5m18<>(SB), shop, cnt); \
+	VPMADDUBSW A, Y10, Y7; \
+	VPMADDUBSW B, Y9, Y8
 
-#define X5_STEP0(woff, hoff, LOP, LK, HOP, HK, loff, hioff) \
-	X5_BITS(woff, hoff, LOP, LK, HOP, HK, loff, hioff); \
-	VMOVDQA Y9, Y7; \
-	VMOVDQA Y10, Y8
-
-#define X5_STEP(woff, hoff, LOP, LK, HOP, HK, loff, hioff) \
-	X5_BITS(woff, hoff, LOP, LK, HOP, HK, loff, hioff); \
-	VPADDW Y9, Y7, Y7; \
-	VPADDW Y10, Y8, Y8
+#define X5_MUL(woff, A, B, shop, cnt) \
+	X5Q(woff, Y13, x5m1f<>(SB), x5m07<>(SB), x5m18<>(SB), shop, cnt); \
+	VPMADDUBSW A, Y10, Y10; \
+	VPMADDUBSW B, Y9, Y9; \
+	VPADDW Y10, Y7, Y7; \
+	VPADDW Y9, Y8, Y8
 
 // X5_APPLY scales four steps' words of the two sub-blocks (Y3, Y4: their
 // scales spread to each row's words) and adds them to the block's sums.
@@ -516,47 +510,100 @@ GLOBL x5m10<>(SB), RODATA|NOPTR, $32
 	VPADDD Y7, Y6, Y6; \
 	VPADDD Y8, Y6, Y6
 
-// X5_CHUNK takes chunk c of the block (quants at R10, advanced past them;
-// high bits at 128(BX)): sub-blocks 2c and 2c+1, activations at lo and hi
-// (R11), scales fields j and j+1 (x8sc offsets jo, jo+32) of S, fifth bits
-// moved by LOP $LK and HOP $HK.
-#define X5_CHUNK(lo, hi, S, jo, LOP, LK, HOP, HK) \
-	PFLINES4(R14); \
+// X5_BC broadcasts the activations' four bytes of the two sub-blocks at
+// lo and hi (R11, actQ8_KP) into Y12 and Y14.
+#define X5_BC(lo, hi) \
+	VPBROADCASTD lo(R11), Y12; \
+	VPBROADCASTD hi(R11), Y14
+
+// X5_HALF takes four steps of a chunk (from woff(R10), their plane at
+// pl(R10)) against the actQ8_KP activations at lo and hi (R11), and X5_HALFB
+// against the actQ8_KB ones at xb (R11), then scales them (X5_APPLY).
+#define X5_HALF(woff, pl, lo, hi) \
+	VMOVDQU pl(R10), Y13; \
+	X5_BC(lo, hi); \
+	X5_MUL0(woff, Y12, Y14, VPSLLW, 3); \
+	X5_BC(lo+4, hi+4); \
+	X5_MUL(woff+32, Y12, Y14, VPSLLW, 1); \
+	X5_BC(lo+8, hi+8); \
+	X5_MUL(woff+64, Y12, Y14, VPSRLW, 1); \
+	X5_BC(lo+12, hi+12); \
+	X5_MUL(woff+96, Y12, Y14, VPSRLW, 3); \
+	X5_APPLY
+
+#define X5_HALFB(woff, pl, xb) \
+	VMOVDQU pl(R10), Y13; \
+	X5_MUL0(woff, xb(R11), xb+32(R11), VPSLLW, 3); \
+	X5_MUL(woff+32, xb+64(R11), xb+96(R11), VPSLLW, 1); \
+	X5_MUL(woff+64, xb+128(R11), xb+160(R11), VPSRLW, 1); \
+	X5_MUL(woff+96, xb+192(R11), xb+224(R11), VPSRLW, 3); \
+	X5_APPLY
+
+// X5_CHUNK takes chunk c of the block (its 320 bytes at R10, which is
+// advanced past them): sub-blocks 2c and 2c+1, whose activations are at lo
+// and hi (R11), scaled by fields j and j+1 (x8sc offsets jo, jo+32) of S.
+// X5_CHUNKB is X5_CHUNK against the actQ8_KB activations of the chunk at
+// xc (R11).
+#define X5_CHUNK(lo, hi, S, jo) \
+	PFLINES5(R14); \
 	VPSHUFB x8sc<>+jo(SB), S, Y3; \
 	VPSHUFB x8sc<>+jo+32(SB), S, Y4; \
-	X5_STEP0(0, 128, LOP, LK, HOP, HK, lo, hi); \
-	X5_STEP(32, 160, LOP, LK, HOP, HK, lo+4, hi+4); \
-	X5_STEP(64, 192, LOP, LK, HOP, HK, lo+8, hi+8); \
-	X5_STEP(96, 224, LOP, LK, HOP, HK, lo+12, hi+12); \
-	X5_APPLY; \
-	X5_STEP0(128, 256, LOP, LK, HOP, HK, lo+16, hi+16); \
-	X5_STEP(160, 288, LOP, LK, HOP, HK, lo+20, hi+20); \
-	X5_STEP(192, 320, LOP, LK, HOP, HK, lo+24, hi+24); \
-	X5_STEP(224, 352, LOP, LK, HOP, HK, lo+28, hi+28); \
-	X5_APPLY; \
-	ADDQ $256, R10
+	X5_HALF(0, 256, lo, hi); \
+	X5_HALF(128, 288, lo+16, hi+16); \
+	ADDQ $320, R10
+
+#define X5_CHUNKB(xc, S, jo) \
+	PFLINES5(R14); \
+	VPSHUFB x8sc<>+jo(SB), S, Y3; \
+	VPSHUFB x8sc<>+jo+32(SB), S, Y4; \
+	X5_HALFB(0, 256, xc); \
+	X5_HALFB(128, 288, xc+256); \
+	ADDQ $320, R10
+
+// X5_HEAD starts a block of the Q5_K loops: the header (R10, kept in BX
+// for the float steps) prefetched, the scales and mins unpacked, the mins
+// term against the activations' sums at so(R11), the sums zero, R10 at the
+// first chunk.
+#define X5_HEAD(so) \
+	MOVQ R10, BX; \
+	PFLINES2(R14); \
+	X8_SCALES; \
+	VPXOR Y14, Y14, Y14; \
+	X8_MINS(so); \
+	VPXOR Y6, Y6, Y6; \
+	ADDQ $128, R10
 
 // func vecQ5_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q5KX8 units against actQ8_KP activations, a group of eight rows at a
-// time: vecQ4_KX8AVX2 with the fifth bits, whose sums are the portable
+// time: vecQ4_KX8AVX2 with the quants whole, whose sums are the portable
 // kernel's in its order.
 TEXT ·vecQ5_KX8AVX2(SB), NOSPLIT, $0-56
 	X8_ARGS
 	VMOVDQU x8nib<>(SB), Y15
-	VPXOR Y14, Y14, Y14
 x5group:
 	X8_GROUP
 x5block:
-	MOVQ R10, BX
-	PFLINES4AT(0, BX, R14)
-	PFLINES2AT(256, BX, R14)
-	X8_SCALES
-	X8_MINS(256)
-	VPXOR Y6, Y6, Y6
-	ADDQ $384, R10
-	X5_CHUNK(0, 64, Y1, 0, VPSLLW, 4, VPSLLW, 3)
-	X5_CHUNK(32, 96, Y1, 64, VPSLLW, 2, VPSLLW, 1)
-	X5_CHUNK(128, 192, Y2, 0, VPSRLW, 0, VPSRLW, 1)
-	X5_CHUNK(160, 224, Y2, 64, VPSRLW, 2, VPSRLW, 3)
+	X5_HEAD(256)
+	X5_CHUNK(0, 64, Y1, 0)
+	X5_CHUNK(32, 96, Y1, 64)
+	X5_CHUNK(128, 192, Y2, 0)
+	X5_CHUNK(160, 224, Y2, 64)
 	X8_FLOATS(0(BX), 16(BX), 272(R11))
 	X8_NEXT(320, x5block, x5group)
+
+// func vecQ5_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// vecQ5_KX8AVX2 against actQ8_KB activations (the quants broadcast, the
+// sub-block sums at 2048, d at 2064), taken as the multiplies' operands.
+TEXT ·vecQ5_KX8BAVX2(SB), NOSPLIT, $0-56
+	X8_ARGS
+	VMOVDQU x8nib<>(SB), Y15
+x5bgroup:
+	X8_GROUP
+x5bblock:
+	X5_HEAD(2048)
+	X5_CHUNKB(0, Y1, 0)
+	X5_CHUNKB(512, Y1, 64)
+	X5_CHUNKB(1024, Y2, 0)
+	X5_CHUNKB(1536, Y2, 64)
+	X8_FLOATS(0(BX), 16(BX), 2064(R11))
+	X8_NEXT(2080, x5bblock, x5bgroup)

@@ -7,20 +7,11 @@
 // 32-bit lane one row, each block's sums added as the portable kernel
 // adds them.
 
-// X5_QUANTS forms step t of the eight rows' 5-bit quants from its 32
-// bytes at woff(R10) and the plane of top bits in Y8 (shifted by the
-// instruction shop $cnt so that step t's bits are bits 3 and 4): Y10 the
-// quants 4t..4t+3 (bits 0-4), Y9 the quants 16+4t..16+4t+3 (bits 5-7 of
-// the step's bytes, then the plane's two bits). Y15 holds 0x1f in every
-// byte, Y13 0x07, Y12 0x18; Y11 is scratch.
-#define X5_QUANTS(woff, shop, cnt) \
-	VMOVDQU woff(R10), Y9; \
-	VPAND Y15, Y9, Y10; \
-	VPSRLW $5, Y9, Y9; \
-	VPAND Y13, Y9, Y9; \
-	shop $cnt, Y8, Y11; \
-	VPAND Y12, Y11, Y11; \
-	VPOR Y11, Y9, Y9
+// X5_QUANTS forms step t of the eight rows' 5-bit quants (X5Q) from its
+// 32 bytes at woff(R10) and the plane of top bits in Y8: Y10 the quants
+// 4t..4t+3, Y9 the quants 16+4t..16+4t+3. Y15 holds 0x1f in every byte,
+// Y13 0x07, Y12 0x18; Y11 is scratch.
+#define X5_QUANTS(woff, shop, cnt) X5Q(woff, Y8, Y15, Y13, Y12, shop, cnt)
 
 // X5_MUL0 and X5_MUL multiply step t's quants (X5_QUANTS) by the
 // activations' quants 4t..4t+3, broadcast to every row, in A and
