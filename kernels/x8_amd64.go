@@ -29,14 +29,14 @@ func vecQ6_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 // On CPUs with AVX2 but not AVX-512, Q4_K, Q8_0, Q6_K and Q5_K matrices
 // kept in memory are packed as q4KX8 and q5KX8 (q4KX8B and q5KX8B for
-// rows of up to 2048 values), q8X8 and q6KX8 (the legacy types' layouts are
-// x8legacy_amd64.go's). On a core that splits 256-bit
-// operations (Zen 1) the row loops, at 0.6-0.8 vector operations a byte,
-// could not keep up with the memory; the interleaved loops share each
-// block's scales, mins and float steps among eight rows and need no
-// horizontal sums. Their sums are the portable kernel's, as the AVX2 row
-// loops' are, so that streamed (file layout) and resident (packed) spans
-// give the same bits.
+// rows of up to 2048 values), q8X8 and q6KX8 (the legacy types' layouts
+// are x8legacy_amd64.go's). On a core that splits 256-bit operations
+// (Zen 1) the row loops, at 0.6-0.8 vector operations a byte, could not
+// keep up with the memory; the interleaved loops share each block's
+// scales, mins and float steps among eight rows and need no horizontal
+// sums. Their sums are the portable kernel's, as the AVX2 row loops' are,
+// so that streamed (file layout) and resident (packed) spans give the
+// same bits.
 var _ = addInstaller(func(avx512 bool) {
 	if avx512 {
 		return
