@@ -449,6 +449,80 @@ func unpackQ5_KX8(dst, src []byte, nb int) {
 	}
 }
 
+// q2KX8 is Q2_K interleaved by eight rows, for the AVX2 loop. A unit of
+// sixteen rows is two groups of eight; a group of nb blocks holds, for
+// each block index b in turn, 672 bytes (the eight rows' block b, in the
+// same space): @0 the eight rows' d and @16 their dmin (fp16, row r at
+// 2r); @32+16p for each pair p of 16-value sub-blocks, the rows' scale
+// bytes of sub-blocks 2p and 2p+1 (scale in the low nibble, min in the
+// high), row r's at 2r and 2r+1, so that widened to words each 32-bit lane
+// holds one row's pair; @160+32j for each sub-block j, its quants: byte
+// 4r+i holds in bits 2k and 2k+1 row r's quant of value 16j+4k+i. One load
+// gives a sub-block's four steps (a shift and a mask each).
+const q2KX8 = dtype.Type(numGGUFTypes + 18)
+
+// q2KX8Block is the size of one block index of a q2KX8 group.
+const q2KX8Block = x8Rows * 84
+
+// q2KQuant returns the 2-bit quant of value v of a Q2_K block.
+func q2KQuant(b *[84]byte, v int) byte {
+	h, s, l := v/128, v%128/32, v%32
+	return b[16+32*h+l] >> (2 * s) & 3
+}
+
+// packQ2_KX8 packs one unit, sixteen Q2_K rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ2_KX8(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 84 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			out := rows[q2KX8Block*(g*nb+b) : q2KX8Block*(g*nb+b+1)]
+			clear(out[160:])
+			for r := 0; r < x8Rows; r++ {
+				blk := (*[84]byte)(tmp[rb*(x8Rows*g+r)+84*b:])
+				copy(out[2*r:2*r+2], blk[80:82])
+				copy(out[16+2*r:16+2*r+2], blk[82:84])
+				for j := 0; j < 16; j++ {
+					out[32+16*(j/2)+2*r+j%2] = blk[j]
+					for k := 0; k < 4; k++ {
+						for i := 0; i < 4; i++ {
+							out[160+32*j+4*r+i] |= q2KQuant(blk, 16*j+4*k+i) << (2 * k)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// unpackQ2_KX8 is packQ2_KX8's inverse: it writes the sixteen Q2_K rows of
+// the unit src into dst.
+func unpackQ2_KX8(dst, src []byte, nb int) {
+	rb := 84 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			in := src[q2KX8Block*(g*nb+b) : q2KX8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := (*[84]byte)(dst[rb*(x8Rows*g+r)+84*b:])
+				copy(blk[80:82], in[2*r:])
+				copy(blk[82:84], in[16+2*r:])
+				clear(blk[16:80])
+				for j := 0; j < 16; j++ {
+					blk[j] = in[32+16*(j/2)+2*r+j%2]
+					for k := 0; k < 4; k++ {
+						for i := 0; i < 4; i++ {
+							v := 16*j + 4*k + i
+							q := in[160+32*j+4*r+i] >> (2 * k) & 3
+							blk[16+32*(v/128)+v%32] |= q << (2 * (v % 128 / 32))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // q8X8 is Q8_0 interleaved by eight rows, for the AVX2 loop: one
 // VPMADDUBSW takes four quants of eight rows (32 bytes) against four
 // activation bytes broadcast to every row, and each row's sum stays in one
@@ -711,6 +785,7 @@ var interleavings = map[dtype.Type]interleaving{
 	q6KX8:  {plain: dtype.Q6_K, unpack: unpackQ6_KX8},
 	q5KX8:  {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q5KX8B: {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
+	q2KX8:  {plain: dtype.Q2_K, unpack: unpackQ2_KX8},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
 	f16X16: {plain: dtype.F16, unpack: unpackF16X16},

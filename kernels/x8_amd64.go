@@ -17,6 +17,9 @@ func vecQ8_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 func vecQ5_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 //go:noescape
+func vecQ2_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+//go:noescape
 func vecQ5_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 // spreadQ8_KBAVX2 is spreadQ8_KB for the block at out.
@@ -69,4 +72,9 @@ var _ = addInstaller(func(avx512 bool) {
 	kernelTable[q5KX8B].act = actQ8_KB
 	setVecPF(q5KX8B, vecQ5_KX8BAVX2)
 	packedFast[q5KX8B] = true
+	// Q2_K: a sub-block's four steps from one load; the scales and mins
+	// shared by eight rows, each row's pair of them in one lane.
+	packings[dtype.Q2_K] = packing{packed: q2KX8, packUnit: packQ2_KX8}
+	setVecPF(q2KX8, vecQ2_KX8AVX2)
+	packedFast[q2KX8] = true
 })

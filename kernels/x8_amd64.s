@@ -607,3 +607,103 @@ x5bblock:
 	X5_CHUNKB(1536, Y2, 64)
 	X8_FLOATS(0(BX), 16(BX), 2064(R11))
 	X8_NEXT(2080, x5bblock, x5bgroup)
+
+// Masks and VPSHUFB indices of the Q2_K loop: 0x03 in every byte, 0x000f
+// in every word, and each dword's first (x2dupe) or second (x2dupo) word
+// in both its words.
+DATA x2m03<>+0(SB)/8, $0x0303030303030303
+DATA x2m03<>+8(SB)/8, $0x0303030303030303
+DATA x2m03<>+16(SB)/8, $0x0303030303030303
+DATA x2m03<>+24(SB)/8, $0x0303030303030303
+GLOBL x2m03<>(SB), RODATA|NOPTR, $32
+DATA x2m0f<>+0(SB)/8, $0x000f000f000f000f
+DATA x2m0f<>+8(SB)/8, $0x000f000f000f000f
+DATA x2m0f<>+16(SB)/8, $0x000f000f000f000f
+DATA x2m0f<>+24(SB)/8, $0x000f000f000f000f
+GLOBL x2m0f<>(SB), RODATA|NOPTR, $32
+DATA x2dupe<>+0(SB)/8, $0x0504050401000100
+DATA x2dupe<>+8(SB)/8, $0x0d0c0d0c09080908
+DATA x2dupe<>+16(SB)/8, $0x0504050401000100
+DATA x2dupe<>+24(SB)/8, $0x0d0c0d0c09080908
+GLOBL x2dupe<>(SB), RODATA|NOPTR, $32
+DATA x2dupo<>+0(SB)/8, $0x0706070603020302
+DATA x2dupo<>+8(SB)/8, $0x0f0e0f0e0b0a0b0a
+DATA x2dupo<>+16(SB)/8, $0x0706070603020302
+DATA x2dupo<>+24(SB)/8, $0x0f0e0f0e0b0a0b0a
+GLOBL x2dupo<>(SB), RODATA|NOPTR, $32
+
+// X2_SUB adds to Y6 sub-block j of the eight rows' Q2_K block at BX,
+// scaled by S (each row's scale in both words of its lane): its 32 bytes
+// of quants give its four steps (shifted by 0, 2, 4, 6 and masked), each
+// taken by VPMADDUBSW against its four activations (actQ8_K) broadcast;
+// the four steps' words are added (4*2*3*128 < 2^15) before VPMADDWD
+// applies the scales.
+#define X2_SUB(j, S) \
+	VMOVDQU (160+32*(j))(BX), Y7; \
+	VPAND Y14, Y7, Y8; \
+	VPSRLW $2, Y7, Y9; \
+	VPAND Y14, Y9, Y9; \
+	VPSRLW $4, Y7, Y10; \
+	VPAND Y14, Y10, Y10; \
+	VPSRLW $6, Y7, Y11; \
+	VPAND Y14, Y11, Y11; \
+	VPBROADCASTD (4+16*(j))(R11), Y12; \
+	VPMADDUBSW Y12, Y8, Y8; \
+	VPBROADCASTD (8+16*(j))(R11), Y12; \
+	VPMADDUBSW Y12, Y9, Y9; \
+	VPBROADCASTD (12+16*(j))(R11), Y12; \
+	VPMADDUBSW Y12, Y10, Y10; \
+	VPBROADCASTD (16+16*(j))(R11), Y12; \
+	VPMADDUBSW Y12, Y11, Y11; \
+	VPADDW Y9, Y8, Y8; \
+	VPADDW Y11, Y10, Y10; \
+	VPADDW Y10, Y8, Y8; \
+	VPMADDWD S, Y8, Y8; \
+	VPADDD Y8, Y6, Y6
+
+// X2_PAIR takes sub-blocks 2p and 2p+1: their scale bytes widened to words
+// (each lane one row's pair), the mins (high nibbles) times the
+// activations' sums of the two sub-blocks added to Y5, the scales (low
+// nibbles) duplicated in each lane for the two sub-blocks' sums.
+#define X2_PAIR(p) \
+	VPMOVZXBW (32+16*(p))(BX), Y1; \
+	VPSRLW $4, Y1, Y2; \
+	VPBROADCASTD (260+4*(p))(R11), Y3; \
+	VPMADDWD Y3, Y2, Y2; \
+	VPADDD Y2, Y5, Y5; \
+	VPAND Y15, Y1, Y1; \
+	VPSHUFB x2dupe<>(SB), Y1, Y2; \
+	VPSHUFB x2dupo<>(SB), Y1, Y3; \
+	X2_SUB(2*(p), Y2); \
+	X2_SUB(2*(p)+1, Y3)
+
+// func vecQ2_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q2KX8 units against actQ8_K activations (d @0, the quants @4, the sums
+// of each 16 @260), a group of eight rows at a time. Each block's integer
+// sums (isum, and summs of the mins) are exact, and each row's sum +=
+// d*dx*isum - dmin*dx*summs as the portable kernel does, block after
+// block.
+TEXT ·vecQ2_KX8AVX2(SB), NOSPLIT, $0-56
+	X8_ARGS
+	VMOVDQU x2m0f<>(SB), Y15
+	VMOVDQU x2m03<>(SB), Y14
+x2group:
+	X8_GROUP
+x2block:
+	MOVQ R10, BX
+	PFLINES4AT(0, BX, R14)
+	PFLINES4AT(256, BX, R14)
+	PFLINES3AT(512, BX, R14)
+	VPXOR Y6, Y6, Y6
+	VPXOR Y5, Y5, Y5
+	X2_PAIR(0)
+	X2_PAIR(1)
+	X2_PAIR(2)
+	X2_PAIR(3)
+	X2_PAIR(4)
+	X2_PAIR(5)
+	X2_PAIR(6)
+	X2_PAIR(7)
+	X8_FLOATS(0(BX), 16(BX), 0(R11))
+	ADDQ $672, R10
+	X8_NEXT(292, x2block, x2group)
