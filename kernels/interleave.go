@@ -523,6 +523,132 @@ func unpackQ2_KX8(dst, src []byte, nb int) {
 	}
 }
 
+// q3KX8 is Q3_K interleaved by eight rows, for the AVX2 loop, with its
+// quants whole (u = the two low bits and 4 times the high one, 0-7; the
+// value is u-4) and its scales re-encoded. A unit of sixteen rows is two
+// groups of eight; a group of nb blocks holds, for each block index b in
+// turn, 880 bytes (the eight rows' block b, in the same space): @0 the
+// eight rows' d (fp16, row r at 2r); @16, @48 and @80 three planes of
+// 32 bytes whose low six bits are the scale bytes n of R0, R1 and R2, and
+// whose top two bits are bits 0-1, 2-3 and 4-5 of R3's byte n, where
+// byte n of Rm is the 6-bit scale (plus 32) of row (n%16)/2 of sub-block
+// 2p+n%2, p = 2m+n/16 (widened to words, each lane one row's pair); @112+96p
+// for each pair p of sub-blocks, three words W1, W2, W3 (32 bytes each)
+// holding at byte 4r+i the whole quants of row r's values 4k+i of the
+// two sub-blocks (a0-a3 of sub-block 2p for k = 0-3, b0-b3 of 2p+1):
+// W1 = a0 | a1<<3 | (a2&3)<<6, W2 = a3 | b0<<3 | (a2>>2)<<6 | (b1&1)<<7,
+// W3 = b2 | b3<<3 | (b1>>1)<<6. A pair's eight steps take 19 operations.
+const q3KX8 = dtype.Type(numGGUFTypes + 19)
+
+// q3KX8Block is the size of one block index of a q3KX8 group.
+const q3KX8Block = x8Rows * 110
+
+// q3KQuant returns the whole quant (0-7, the value plus 4) of value v of a
+// Q3_K block.
+func q3KQuant(b *[110]byte, v int) byte {
+	h, s, l := v/128, v%128/32, v%32
+	return b[32+32*h+l]>>(2*s)&3 | (b[l]>>(4*h+s)&1)<<2
+}
+
+// q3KScale returns the 6-bit scale byte (the scale plus 32) of sub-block j
+// of a Q3_K block's packed scales p.
+func q3KScale(p *[12]byte, j int) byte {
+	lo := p[j%8] >> (4 * (j / 8)) & 0xf
+	return lo | (p[8+j%4]>>(2*(j/4))&3)<<4
+}
+
+// packQ3_KX8 packs one unit, sixteen Q3_K rows of nb blocks each stored one
+// after another in rows, in place; tmp is scratch of the same size.
+func packQ3_KX8(rows, tmp []byte, nb int) {
+	copy(tmp, rows)
+	rb := 110 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			out := rows[q3KX8Block*(g*nb+b) : q3KX8Block*(g*nb+b+1)]
+			clear(out[16:])
+			for r := 0; r < x8Rows; r++ {
+				blk := (*[110]byte)(tmp[rb*(x8Rows*g+r)+110*b:])
+				copy(out[2*r:2*r+2], blk[108:110])
+				for j := 0; j < 16; j++ {
+					u := q3KScale((*[12]byte)(blk[96:]), j)
+					p, e := j/2, j%2
+					m, n := p/2, 16*(p%2)+2*r+e
+					if m < 3 {
+						out[16+32*m+n] |= u
+					} else {
+						for pl := 0; pl < 3; pl++ {
+							out[16+32*pl+n] |= (u >> (2 * pl) & 3) << 6
+						}
+					}
+				}
+				for p := 0; p < 8; p++ {
+					w := out[112+96*p:][:96]
+					for i := 0; i < 4; i++ {
+						var a, c [4]byte
+						for k := 0; k < 4; k++ {
+							a[k] = q3KQuant(blk, 32*p+4*k+i)
+							c[k] = q3KQuant(blk, 32*p+16+4*k+i)
+						}
+						w[4*r+i] = a[0] | a[1]<<3 | (a[2]&3)<<6
+						w[32+4*r+i] = a[3] | c[0]<<3 | (a[2]>>2)<<6 | (c[1]&1)<<7
+						w[64+4*r+i] = c[2] | c[3]<<3 | (c[1]>>1)<<6
+					}
+				}
+			}
+		}
+	}
+}
+
+// unpackQ3_KX8 is packQ3_KX8's inverse: it writes the sixteen Q3_K rows of
+// the unit src into dst.
+func unpackQ3_KX8(dst, src []byte, nb int) {
+	rb := 110 * nb
+	for g := 0; g < interleaveRows/x8Rows; g++ {
+		for b := 0; b < nb; b++ {
+			in := src[q3KX8Block*(g*nb+b) : q3KX8Block*(g*nb+b+1)]
+			for r := 0; r < x8Rows; r++ {
+				blk := (*[110]byte)(dst[rb*(x8Rows*g+r)+110*b:])
+				copy(blk[108:110], in[2*r:])
+				clear(blk[:108])
+				for j := 0; j < 16; j++ {
+					p, e := j/2, j%2
+					m, n := p/2, 16*(p%2)+2*r+e
+					var u byte
+					if m < 3 {
+						u = in[16+32*m+n] & 0x3f
+					} else {
+						for pl := 0; pl < 3; pl++ {
+							u |= (in[16+32*pl+n] >> 6) << (2 * pl)
+						}
+					}
+					blk[96+j%8] |= (u & 0xf) << (4 * (j / 8))
+					blk[96+8+j%4] |= (u >> 4) << (2 * (j / 4))
+				}
+				for p := 0; p < 8; p++ {
+					w := in[112+96*p:][:96]
+					for i := 0; i < 4; i++ {
+						w1, w2, w3 := w[4*r+i], w[32+4*r+i], w[64+4*r+i]
+						a := [4]byte{w1 & 7, w1 >> 3 & 7, w1>>6 | (w2>>6&1)<<2, w2 & 7}
+						c := [4]byte{w2 >> 3 & 7, w2>>7 | (w3>>6)<<1, w3 & 7, w3 >> 3 & 7}
+						for k := 0; k < 4; k++ {
+							setQ3KQuant(blk, 32*p+4*k+i, a[k])
+							setQ3KQuant(blk, 32*p+16+4*k+i, c[k])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// setQ3KQuant stores the whole quant u (0-7) of value v into a Q3_K block
+// whose bits for v are clear.
+func setQ3KQuant(b *[110]byte, v int, u byte) {
+	h, s, l := v/128, v%128/32, v%32
+	b[32+32*h+l] |= (u & 3) << (2 * s)
+	b[l] |= (u >> 2) << (4*h + s)
+}
+
 // q8X8 is Q8_0 interleaved by eight rows, for the AVX2 loop: one
 // VPMADDUBSW takes four quants of eight rows (32 bytes) against four
 // activation bytes broadcast to every row, and each row's sum stays in one
@@ -786,6 +912,7 @@ var interleavings = map[dtype.Type]interleaving{
 	q5KX8:  {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q5KX8B: {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q2KX8:  {plain: dtype.Q2_K, unpack: unpackQ2_KX8},
+	q3KX8:  {plain: dtype.Q3_K, unpack: unpackQ3_KX8},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
 	f16X16: {plain: dtype.F16, unpack: unpackF16X16},

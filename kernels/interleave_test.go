@@ -20,7 +20,7 @@ import (
 // vector and for a batch, from rows that do and do not start on a cache
 // line.
 func TestInterleave(t *testing.T) {
-	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0, dtype.Q6_K, dtype.Q5_K, dtype.Q4_0, dtype.Q5_0, dtype.Q4_1, dtype.Q5_1, dtype.Q2_K, dtype.F16} {
+	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0, dtype.Q6_K, dtype.Q5_K, dtype.Q4_0, dtype.Q5_0, dtype.Q4_1, dtype.Q5_1, dtype.Q2_K, dtype.Q3_K, dtype.F16} {
 		shapes := [][2]int{{16, 256}, {32, 512}, {48, 768}, {160, 2048}, {64, 5632}}
 		if typ == dtype.F16 {
 			// Rows whose length leaves 16-value steps after the 64-value ones.

@@ -20,6 +20,9 @@ func vecQ5_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 func vecQ2_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 //go:noescape
+func vecQ3_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+//go:noescape
 func vecQ5_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 // spreadQ8_KBAVX2 is spreadQ8_KB for the block at out.
@@ -77,4 +80,9 @@ var _ = addInstaller(func(avx512 bool) {
 	packings[dtype.Q2_K] = packing{packed: q2KX8, packUnit: packQ2_KX8}
 	setVecPF(q2KX8, vecQ2_KX8AVX2)
 	packedFast[q2KX8] = true
+	// Q3_K: its quants whole (three words a pair of sub-blocks) and its
+	// scales in three planes, decoded once a block for eight rows.
+	packings[dtype.Q3_K] = packing{packed: q3KX8, packUnit: packQ3_KX8}
+	setVecPF(q3KX8, vecQ3_KX8AVX2)
+	packedFast[q3KX8] = true
 })

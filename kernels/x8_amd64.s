@@ -151,6 +151,125 @@ GLOBL x8sc<>(SB), RODATA|NOPTR, $128
 	VPADDD Y8, Y7, Y7; \
 	ADDQ $256, R10
 
+// Masks of the Q3_K loop, in every byte.
+DATA x3m07<>+0(SB)/8, $0x0707070707070707
+DATA x3m07<>+8(SB)/8, $0x0707070707070707
+DATA x3m07<>+16(SB)/8, $0x0707070707070707
+DATA x3m07<>+24(SB)/8, $0x0707070707070707
+GLOBL x3m07<>(SB), RODATA|NOPTR, $32
+DATA x3m04<>+0(SB)/8, $0x0404040404040404
+DATA x3m04<>+8(SB)/8, $0x0404040404040404
+DATA x3m04<>+16(SB)/8, $0x0404040404040404
+DATA x3m04<>+24(SB)/8, $0x0404040404040404
+GLOBL x3m04<>(SB), RODATA|NOPTR, $32
+DATA x3m01<>+0(SB)/8, $0x0101010101010101
+DATA x3m01<>+8(SB)/8, $0x0101010101010101
+DATA x3m01<>+16(SB)/8, $0x0101010101010101
+DATA x3m01<>+24(SB)/8, $0x0101010101010101
+GLOBL x3m01<>(SB), RODATA|NOPTR, $32
+DATA x3m06<>+0(SB)/8, $0x0606060606060606
+DATA x3m06<>+8(SB)/8, $0x0606060606060606
+DATA x3m06<>+16(SB)/8, $0x0606060606060606
+DATA x3m06<>+24(SB)/8, $0x0606060606060606
+GLOBL x3m06<>(SB), RODATA|NOPTR, $32
+DATA x3m0c<>+0(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA x3m0c<>+8(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA x3m0c<>+16(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA x3m0c<>+24(SB)/8, $0x0c0c0c0c0c0c0c0c
+GLOBL x3m0c<>(SB), RODATA|NOPTR, $32
+DATA x3m30<>+0(SB)/8, $0x3030303030303030
+DATA x3m30<>+8(SB)/8, $0x3030303030303030
+DATA x3m30<>+16(SB)/8, $0x3030303030303030
+DATA x3m30<>+24(SB)/8, $0x3030303030303030
+GLOBL x3m30<>(SB), RODATA|NOPTR, $32
+DATA x3m20<>+0(SB)/8, $0x2020202020202020
+DATA x3m20<>+8(SB)/8, $0x2020202020202020
+DATA x3m20<>+16(SB)/8, $0x2020202020202020
+DATA x3m20<>+24(SB)/8, $0x2020202020202020
+GLOBL x3m20<>(SB), RODATA|NOPTR, $32
+
+// X3_SCALES decodes the eight rows' scales of the Q3_K block at BX (its
+// three planes at 16, 48 and 80) into the frame: R0-R3 (see q3KX8), less
+// 32, as signed bytes at 0, 32, 64 and 96(SP).
+#define X3_SCALES \
+	VMOVDQU 16(BX), Y7; \
+	VMOVDQU 48(BX), Y8; \
+	VMOVDQU 80(BX), Y9; \
+	VPAND x8m3f<>(SB), Y7, Y10; \
+	VPSUBB x3m20<>(SB), Y10, Y10; \
+	VMOVDQU Y10, 0(SP); \
+	VPAND x8m3f<>(SB), Y8, Y10; \
+	VPSUBB x3m20<>(SB), Y10, Y10; \
+	VMOVDQU Y10, 32(SP); \
+	VPAND x8m3f<>(SB), Y9, Y10; \
+	VPSUBB x3m20<>(SB), Y10, Y10; \
+	VMOVDQU Y10, 64(SP); \
+	VPSRLW $6, Y7, Y7; \
+	VPAND x2m03<>(SB), Y7, Y7; \
+	VPSRLW $4, Y8, Y8; \
+	VPAND x3m0c<>(SB), Y8, Y8; \
+	VPSRLW $2, Y9, Y9; \
+	VPAND x3m30<>(SB), Y9, Y9; \
+	VPOR Y8, Y7, Y7; \
+	VPOR Y9, Y7, Y7; \
+	VPSUBB x3m20<>(SB), Y7, Y7; \
+	VMOVDQU Y7, 96(SP)
+
+// X3_MUL4 takes the four steps of a sub-block, whole quants (0-7) in q0-q3,
+// against its activations (actQ8_K, from xoff(R11), four a step,
+// broadcast through Y15): the steps' words added (4*2*7*128 < 2^15),
+// scaled by S (each row's scale in both words of its lane) into Y6.
+#define X3_MUL4(q0, q1, q2, q3, xoff, S) \
+	VPBROADCASTD xoff(R11), Y15; \
+	VPMADDUBSW Y15, q0, q0; \
+	VPBROADCASTD xoff+4(R11), Y15; \
+	VPMADDUBSW Y15, q1, q1; \
+	VPBROADCASTD xoff+8(R11), Y15; \
+	VPMADDUBSW Y15, q2, q2; \
+	VPBROADCASTD xoff+12(R11), Y15; \
+	VPMADDUBSW Y15, q3, q3; \
+	VPADDW q1, q0, q0; \
+	VPADDW q3, q2, q2; \
+	VPADDW q2, q0, q0; \
+	VPMADDWD S, q0, q0; \
+	VPADDD q0, Y6, Y6
+
+// X3_PAIR takes sub-blocks 2p and 2p+1: their scales widened (each lane
+// one row's pair) times the activations' sums of the two into Y5 (the
+// offset of 4, taken off at the end), duplicated for each sub-block; the
+// pair's three words unpacked into eight steps of whole quants (Y13 0x07).
+#define X3_PAIR(p) \
+	VPMOVSXBW (16*(p))(SP), Y1; \
+	VPBROADCASTD (260+4*(p))(R11), Y2; \
+	VPMADDWD Y1, Y2, Y2; \
+	VPADDD Y2, Y5, Y5; \
+	VPSHUFB x2dupe<>(SB), Y1, Y2; \
+	VPSHUFB x2dupo<>(SB), Y1, Y3; \
+	VMOVDQU (112+96*(p))(BX), Y7; \
+	VMOVDQU (144+96*(p))(BX), Y8; \
+	VMOVDQU (176+96*(p))(BX), Y9; \
+	VPAND Y13, Y7, Y10; \
+	VPSRLW $3, Y7, Y11; \
+	VPAND Y13, Y11, Y11; \
+	VPSRLW $6, Y7, Y12; \
+	VPAND x2m03<>(SB), Y12, Y12; \
+	VPSRLW $4, Y8, Y1; \
+	VPAND x3m04<>(SB), Y1, Y1; \
+	VPOR Y1, Y12, Y12; \
+	VPAND Y13, Y8, Y4; \
+	X3_MUL4(Y10, Y11, Y12, Y4, 4+32*(p), Y2); \
+	VPSRLW $3, Y8, Y10; \
+	VPAND Y13, Y10, Y10; \
+	VPSRLW $7, Y8, Y11; \
+	VPAND x3m01<>(SB), Y11, Y11; \
+	VPSRLW $5, Y9, Y1; \
+	VPAND x3m06<>(SB), Y1, Y1; \
+	VPOR Y1, Y11, Y11; \
+	VPAND Y13, Y9, Y12; \
+	VPSRLW $3, Y9, Y4; \
+	VPAND Y13, Y4, Y4; \
+	X3_MUL4(Y10, Y11, Y12, Y4, 20+32*(p), Y3)
+
 // func vecQ4_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q4KX8 units against actQ8_KP activations (sub-blocks in the order 0 2 1
 // 3 4 6 5 7, the eight sub-block sums at 256, d at 272), a group of eight
@@ -707,3 +826,42 @@ x2block:
 	X8_FLOATS(0(BX), 16(BX), 0(R11))
 	ADDQ $672, R10
 	X8_NEXT(292, x2block, x2group)
+
+// func vecQ3_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// q3KX8 units against actQ8_K activations (d @0, the quants @4, the sums
+// of each 16 @260), a group of eight rows at a time. Each block's integer
+// sum is exact (the whole quants' products, less 4 times the scales by the
+// activations' sums), and each row's sum += (d_w*d_x)*isum as the
+// portable kernel does, block after block.
+TEXT ·vecQ3_KX8AVX2(SB), NOSPLIT, $128-56
+	X8_ARGS
+	VMOVDQU x3m07<>(SB), Y13
+x3group:
+	X8_GROUP
+x3block:
+	MOVQ R10, BX
+	PFLINES4AT(0, BX, R14)
+	PFLINES4AT(256, BX, R14)
+	PFLINES4AT(512, BX, R14)
+	PFLINES2AT(768, BX, R14)
+	X3_SCALES
+	VPXOR Y6, Y6, Y6
+	VPXOR Y5, Y5, Y5
+	X3_PAIR(0)
+	X3_PAIR(1)
+	X3_PAIR(2)
+	X3_PAIR(3)
+	X3_PAIR(4)
+	X3_PAIR(5)
+	X3_PAIR(6)
+	X3_PAIR(7)
+	VPSLLD $2, Y5, Y5
+	VPSUBD Y5, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VCVTPH2PS 0(BX), Y7
+	VBROADCASTSS 0(R11), Y8
+	VMULPS Y8, Y7, Y7
+	VMULPS Y6, Y7, Y7
+	VADDPS Y7, Y0, Y0
+	ADDQ $880, R10
+	X8_NEXT(292, x3block, x3group)
