@@ -29,3 +29,14 @@
 	VMAXPS t, x, x; \
 	VMOVSHDUP x, t; \
 	VMAXSS t, x, x
+
+// ZERO8Y clears Y0-Y7, the accumulators of the loops that keep eight.
+#define ZERO8Y \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7

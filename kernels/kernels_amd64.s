@@ -77,16 +77,11 @@ GLOBL ones16<>(SB), RODATA|NOPTR, $32
 
 // Q80_ISUM leaves in Y(dst) the integer sums of the Q8_0 block at
 // woff(R10) (its quants at woff+2) against the actQ8_0 quants at
-// xoff(R11), eight dwords whose total is the block's: the weights'
-// absolute values times the activations with the weights' signs (a weight
-// of -128 stays right). Y15 holds words of 1; Y2 and Y3 are scratch.
+// xoff(R11), eight dwords whose total is the block's (SIGNED_ISUM). Y15
+// holds words of 1; Y2 and Y3 are scratch.
 #define Q80_ISUM(woff, xoff, dst) \
 	VMOVDQU woff+2(R10), Y2; \
-	VMOVDQU xoff(R11), dst; \
-	VPABSB Y2, Y3; \
-	VPSIGNB Y2, dst, dst; \
-	VPMADDUBSW dst, Y3, dst; \
-	VPMADDWD Y15, dst, dst
+	SIGNED_ISUM(xoff, dst, Y15)
 
 // func vecQ8_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q8_0 rows against actQ8_0 activations (rowpair_amd64.h): sum +=
@@ -974,11 +969,7 @@ q8kdone:
 	VINSERTI128 $1, X3, Y2, Y2; \
 	VPAND Y14, Y2, Y2; \
 	VPSUBB Y13, Y2, Y2; \
-	VMOVDQU xoff(R11), dst; \
-	VPABSB Y2, Y3; \
-	VPSIGNB Y2, dst, dst; \
-	VPMADDUBSW dst, Y3, dst; \
-	VPMADDWD Y15, dst, dst
+	SIGNED_ISUM(xoff, dst, Y15)
 
 // func vecQ4_0AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // Q4_0 rows against actQ8_0 activations (rowpair_amd64.h): sum +=

@@ -20,6 +20,70 @@
 	MOVQ R13, SI; \
 	SHLQ $2, SI
 
+// STORE8AT and LOAD8AT store and load Y0-Y7 as eight rows R15 bytes apart
+// from BX on;
+// STORE4X2AT and LOAD4X2AT store and load Y0-Y7 as four rows of two
+// registers (64 bytes each). They take BX.
+#define STORE8AT \
+	VMOVUPS Y0, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y1, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y2, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y3, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y4, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y5, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y6, (BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y7, (BX)
+
+#define LOAD8AT \
+	VMOVUPS (BX), Y0; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y1; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y2; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y3; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y4; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y5; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y6; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y7
+
+#define STORE4X2AT \
+	VMOVUPS Y0, (BX); \
+	VMOVUPS Y1, 32(BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y2, (BX); \
+	VMOVUPS Y3, 32(BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y4, (BX); \
+	VMOVUPS Y5, 32(BX); \
+	ADDQ R15, BX; \
+	VMOVUPS Y6, (BX); \
+	VMOVUPS Y7, 32(BX)
+
+#define LOAD4X2AT \
+	VMOVUPS (BX), Y0; \
+	VMOVUPS 32(BX), Y1; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y2; \
+	VMOVUPS 32(BX), Y3; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y4; \
+	VMOVUPS 32(BX), Y5; \
+	ADDQ R15, BX; \
+	VMOVUPS (BX), Y6; \
+	VMOVUPS 32(BX), Y7
+
 // func f32ToF16AVX2(dst *uint16, src *float32, n int)
 // dst[i] = the half nearest src[i] (ties to even), n a positive multiple
 // of 16.
@@ -309,14 +373,7 @@ TEXT ·dotsF16TAVX2(SB), NOSPLIT, $64-48
 	MOVQ stride+40(FP), R14
 	SHLQ $1, R14
 d2block:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8Y
 	MOVQ R10, R11
 	MOVQ R9, R8
 	MOVQ R13, CX
@@ -623,14 +680,7 @@ TEXT ·dotsF16TG8AVX2(SB), NOSPLIT, $0-48
 	SHLQ $2, SI // one head's query in bytes
 	XORQ R13, R13 // the half's offset in the block: 0 or 16 bytes
 y8half:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8Y
 	LEAQ (R10)(R13*1), R11
 	MOVQ R9, R8
 	LEAQ (R9)(SI*2), DX
@@ -650,21 +700,7 @@ y8chan:
 	CMPQ R12, $8
 	JB y8partial
 	MOVQ DI, BX
-	VMOVUPS Y0, (BX)
-	ADDQ R15, BX
-	VMOVUPS Y1, (BX)
-	ADDQ R15, BX
-	VMOVUPS Y2, (BX)
-	ADDQ R15, BX
-	VMOVUPS Y3, (BX)
-	ADDQ R15, BX
-	VMOVUPS Y4, (BX)
-	ADDQ R15, BX
-	VMOVUPS Y5, (BX)
-	ADDQ R15, BX
-	VMOVUPS Y6, (BX)
-	ADDQ R15, BX
-	VMOVUPS Y7, (BX)
+	STORE8AT
 	ADDQ $32, DI
 	XORQ $16, R13
 	JNZ y8next // to the block's second half
@@ -724,14 +760,7 @@ y8partial:
 TEXT ·dotsF16TG4AVX2(SB), NOSPLIT, $0-48
 	DTG_ARGS
 y4block:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8Y
 	MOVQ R10, R11
 	MOVQ R9, R8
 	LEAQ (R9)(SI*2), DX
@@ -748,17 +777,7 @@ y4chan:
 	CMPQ R12, $16
 	JB y4partial
 	MOVQ DI, BX
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	ADDQ R15, BX
-	VMOVUPS Y2, (BX)
-	VMOVUPS Y3, 32(BX)
-	ADDQ R15, BX
-	VMOVUPS Y4, (BX)
-	VMOVUPS Y5, 32(BX)
-	ADDQ R15, BX
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
+	STORE4X2AT
 	ADDQ $64, DI
 	ADDQ R14, R10
 	SUBQ $16, R12
@@ -798,39 +817,11 @@ y4partial:
 // bytes apart, from (DI)(R11*4) on; they take BX.
 #define LOAD8ROWS \
 	LEAQ (DI)(R11*4), BX; \
-	VMOVUPS (BX), Y0; \
-	ADDQ R15, BX; \
-	VMOVUPS (BX), Y1; \
-	ADDQ R15, BX; \
-	VMOVUPS (BX), Y2; \
-	ADDQ R15, BX; \
-	VMOVUPS (BX), Y3; \
-	ADDQ R15, BX; \
-	VMOVUPS (BX), Y4; \
-	ADDQ R15, BX; \
-	VMOVUPS (BX), Y5; \
-	ADDQ R15, BX; \
-	VMOVUPS (BX), Y6; \
-	ADDQ R15, BX; \
-	VMOVUPS (BX), Y7
+	LOAD8AT
 
 #define STORE8ROWS \
 	LEAQ (DI)(R11*4), BX; \
-	VMOVUPS Y0, (BX); \
-	ADDQ R15, BX; \
-	VMOVUPS Y1, (BX); \
-	ADDQ R15, BX; \
-	VMOVUPS Y2, (BX); \
-	ADDQ R15, BX; \
-	VMOVUPS Y3, (BX); \
-	ADDQ R15, BX; \
-	VMOVUPS Y4, (BX); \
-	ADDQ R15, BX; \
-	VMOVUPS Y5, (BX); \
-	ADDQ R15, BX; \
-	VMOVUPS Y6, (BX); \
-	ADDQ R15, BX; \
-	VMOVUPS Y7, (BX)
+	STORE8AT
 
 // func axpysF16G8AVX2(out *float32, p *float32, n int, v *uint16, hd, stride int)
 // For eight heads of width hd sharing a KV head: out[r*hd+c] += the sum
@@ -937,17 +928,7 @@ a4chunk:
 	XORQ R11, R11
 a4slice:
 	LEAQ (DI)(R11*4), BX
-	VMOVUPS (BX), Y0
-	VMOVUPS 32(BX), Y1
-	ADDQ R15, BX
-	VMOVUPS (BX), Y2
-	VMOVUPS 32(BX), Y3
-	ADDQ R15, BX
-	VMOVUPS (BX), Y4
-	VMOVUPS 32(BX), Y5
-	ADDQ R15, BX
-	VMOVUPS (BX), Y6
-	VMOVUPS 32(BX), Y7
+	LOAD4X2AT
 	LEAQ (R10)(R11*2), DX
 	MOVQ R9, R8
 	LEAQ (R8)(SI*2), R13
@@ -961,17 +942,7 @@ a4pos:
 	DECQ CX
 	JNZ a4pos
 	LEAQ (DI)(R11*4), BX
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	ADDQ R15, BX
-	VMOVUPS Y2, (BX)
-	VMOVUPS Y3, 32(BX)
-	ADDQ R15, BX
-	VMOVUPS Y4, (BX)
-	VMOVUPS Y5, 32(BX)
-	ADDQ R15, BX
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
+	STORE4X2AT
 	ADDQ $16, R11
 	CMPQ R11, hd+32(FP)
 	JB a4slice

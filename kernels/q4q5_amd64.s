@@ -541,11 +541,7 @@ GLOBL q2ones16<>(SB), RODATA|NOPTR, $32
 	QH2(woff+2); \
 	VPANDN Y8, Y3, Y3; \
 	VPOR Y3, Y2, Y2; \
-	VMOVDQU xoff(R11), dst; \
-	VPABSB Y2, Y3; \
-	VPSIGNB Y2, dst, dst; \
-	VPMADDUBSW dst, Y3, dst; \
-	VPMADDWD Y12, dst, dst
+	SIGNED_ISUM(xoff, dst, Y12)
 
 // CONSTS2 loads the AVX2 loops' constants.
 #define CONSTS2 \

@@ -16,6 +16,19 @@
 	MOVQ xq+32(FP), R13; \
 	MOVQ pf+48(FP), R14
 
+// SIGNED_ISUM leaves in Y(dst) the products of a block's 32 signed
+// weights (bytes in Y2) with the actQ8_0 quants at xoff(R11), eight
+// dwords whose total is the block's integer sum: the weights' absolute
+// values times the activations with the weights' signs (VPSIGNB; a weight
+// of -128 stays right), added in pairs by VPMADDWD (ones holds words of
+// 1). Y3 is scratch.
+#define SIGNED_ISUM(xoff, dst, ones) \
+	VMOVDQU xoff(R11), dst; \
+	VPABSB Y2, Y3; \
+	VPSIGNB Y2, dst, dst; \
+	VPMADDUBSW dst, Y3, dst; \
+	VPMADDWD ones, dst, dst
+
 // QD_FLOATS ends a block of the Q8_0, Q4_0 and Q5_0 loops as the portable
 // kernel does: X0 += (d_w*d_x)*isum, given d_w (fp16) at woff(R10), d_x
 // at xoff(R11) and isum (float) in lane 0 of isum. X6 is scratch.

@@ -152,11 +152,6 @@ GLOBL x8sc<>(SB), RODATA|NOPTR, $128
 	ADDQ $256, R10
 
 // Masks of the Q3_K loop, in every byte.
-DATA x3m07<>+0(SB)/8, $0x0707070707070707
-DATA x3m07<>+8(SB)/8, $0x0707070707070707
-DATA x3m07<>+16(SB)/8, $0x0707070707070707
-DATA x3m07<>+24(SB)/8, $0x0707070707070707
-GLOBL x3m07<>(SB), RODATA|NOPTR, $32
 DATA x3m04<>+0(SB)/8, $0x0404040404040404
 DATA x3m04<>+8(SB)/8, $0x0404040404040404
 DATA x3m04<>+16(SB)/8, $0x0404040404040404
@@ -177,11 +172,6 @@ DATA x3m0c<>+8(SB)/8, $0x0c0c0c0c0c0c0c0c
 DATA x3m0c<>+16(SB)/8, $0x0c0c0c0c0c0c0c0c
 DATA x3m0c<>+24(SB)/8, $0x0c0c0c0c0c0c0c0c
 GLOBL x3m0c<>(SB), RODATA|NOPTR, $32
-DATA x3m30<>+0(SB)/8, $0x3030303030303030
-DATA x3m30<>+8(SB)/8, $0x3030303030303030
-DATA x3m30<>+16(SB)/8, $0x3030303030303030
-DATA x3m30<>+24(SB)/8, $0x3030303030303030
-GLOBL x3m30<>(SB), RODATA|NOPTR, $32
 DATA x3m20<>+0(SB)/8, $0x2020202020202020
 DATA x3m20<>+8(SB)/8, $0x2020202020202020
 DATA x3m20<>+16(SB)/8, $0x2020202020202020
@@ -209,25 +199,26 @@ GLOBL x3m20<>(SB), RODATA|NOPTR, $32
 	VPSRLW $4, Y8, Y8; \
 	VPAND x3m0c<>(SB), Y8, Y8; \
 	VPSRLW $2, Y9, Y9; \
-	VPAND x3m30<>(SB), Y9, Y9; \
+	VPAND x8m30<>(SB), Y9, Y9; \
 	VPOR Y8, Y7, Y7; \
 	VPOR Y9, Y7, Y7; \
 	VPSUBB x3m20<>(SB), Y7, Y7; \
 	VMOVDQU Y7, 96(SP)
 
-// X3_MUL4 takes the four steps of a sub-block, whole quants (0-7) in q0-q3,
-// against its activations (actQ8_K, from xoff(R11), four a step,
-// broadcast through Y15): the steps' words added (4*2*7*128 < 2^15),
-// scaled by S (each row's scale in both words of its lane) into Y6.
-#define X3_MUL4(q0, q1, q2, q3, xoff, S) \
-	VPBROADCASTD xoff(R11), Y15; \
-	VPMADDUBSW Y15, q0, q0; \
-	VPBROADCASTD xoff+4(R11), Y15; \
-	VPMADDUBSW Y15, q1, q1; \
-	VPBROADCASTD xoff+8(R11), Y15; \
-	VPMADDUBSW Y15, q2, q2; \
-	VPBROADCASTD xoff+12(R11), Y15; \
-	VPMADDUBSW Y15, q3, q3; \
+// K_MUL4 takes the four steps of a sub-block of the Q2_K and Q3_K loops,
+// quants (unsigned) in q0-q3, against its activations (actQ8_K, from
+// xoff(R11), four a step, broadcast through t): the steps' words added
+// (4*2*7*128 < 2^15), scaled by S (each row's scale in both words of its
+// lane) into Y6.
+#define K_MUL4(q0, q1, q2, q3, xoff, S, t) \
+	VPBROADCASTD xoff(R11), t; \
+	VPMADDUBSW t, q0, q0; \
+	VPBROADCASTD xoff+4(R11), t; \
+	VPMADDUBSW t, q1, q1; \
+	VPBROADCASTD xoff+8(R11), t; \
+	VPMADDUBSW t, q2, q2; \
+	VPBROADCASTD xoff+12(R11), t; \
+	VPMADDUBSW t, q3, q3; \
 	VPADDW q1, q0, q0; \
 	VPADDW q3, q2, q2; \
 	VPADDW q2, q0, q0; \
@@ -257,7 +248,7 @@ GLOBL x3m20<>(SB), RODATA|NOPTR, $32
 	VPAND x3m04<>(SB), Y1, Y1; \
 	VPOR Y1, Y12, Y12; \
 	VPAND Y13, Y8, Y4; \
-	X3_MUL4(Y10, Y11, Y12, Y4, 4+32*(p), Y2); \
+	K_MUL4(Y10, Y11, Y12, Y4, 4+32*(p), Y2, Y15); \
 	VPSRLW $3, Y8, Y10; \
 	VPAND Y13, Y10, Y10; \
 	VPSRLW $7, Y8, Y11; \
@@ -268,7 +259,7 @@ GLOBL x3m20<>(SB), RODATA|NOPTR, $32
 	VPAND Y13, Y9, Y12; \
 	VPSRLW $3, Y9, Y4; \
 	VPAND Y13, Y4, Y4; \
-	X3_MUL4(Y10, Y11, Y12, Y4, 20+32*(p), Y3)
+	K_MUL4(Y10, Y11, Y12, Y4, 20+32*(p), Y3, Y15)
 
 // func vecQ4_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q4KX8 units against actQ8_KP activations (sub-blocks in the order 0 2 1
@@ -753,10 +744,8 @@ GLOBL x2dupo<>(SB), RODATA|NOPTR, $32
 
 // X2_SUB adds to Y6 sub-block j of the eight rows' Q2_K block at BX,
 // scaled by S (each row's scale in both words of its lane): its 32 bytes
-// of quants give its four steps (shifted by 0, 2, 4, 6 and masked), each
-// taken by VPMADDUBSW against its four activations (actQ8_K) broadcast;
-// the four steps' words are added (4*2*3*128 < 2^15) before VPMADDWD
-// applies the scales.
+// of quants give its four steps (shifted by 0, 2, 4, 6 and masked), taken
+// by K_MUL4.
 #define X2_SUB(j, S) \
 	VMOVDQU (160+32*(j))(BX), Y7; \
 	VPAND Y14, Y7, Y8; \
@@ -766,19 +755,7 @@ GLOBL x2dupo<>(SB), RODATA|NOPTR, $32
 	VPAND Y14, Y10, Y10; \
 	VPSRLW $6, Y7, Y11; \
 	VPAND Y14, Y11, Y11; \
-	VPBROADCASTD (4+16*(j))(R11), Y12; \
-	VPMADDUBSW Y12, Y8, Y8; \
-	VPBROADCASTD (8+16*(j))(R11), Y12; \
-	VPMADDUBSW Y12, Y9, Y9; \
-	VPBROADCASTD (12+16*(j))(R11), Y12; \
-	VPMADDUBSW Y12, Y10, Y10; \
-	VPBROADCASTD (16+16*(j))(R11), Y12; \
-	VPMADDUBSW Y12, Y11, Y11; \
-	VPADDW Y9, Y8, Y8; \
-	VPADDW Y11, Y10, Y10; \
-	VPADDW Y10, Y8, Y8; \
-	VPMADDWD S, Y8, Y8; \
-	VPADDD Y8, Y6, Y6
+	K_MUL4(Y8, Y9, Y10, Y11, 4+16*(j), S, Y12)
 
 // X2_PAIR takes sub-blocks 2p and 2p+1: their scale bytes widened to words
 // (each lane one row's pair), the mins (high nibbles) times the
@@ -835,7 +812,7 @@ x2block:
 // portable kernel does, block after block.
 TEXT ·vecQ3_KX8AVX2(SB), NOSPLIT, $128-56
 	X8_ARGS
-	VMOVDQU x3m07<>(SB), Y13
+	VMOVDQU x5m07<>(SB), Y13
 x3group:
 	X8_GROUP
 x3block:
