@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"ferry/dtype"
@@ -115,16 +116,18 @@ func q6Quant(b *[210]byte, v int) byte {
 }
 
 // q6Quants writes the 6-bit quants (0..63) of all 256 values of a Q6_K
-// block into q: q6Quant for every value, a half-block of 128 at a time.
+// block into q: q6Quant for every value, a half-block of 128 at a time,
+// four values at a time as the bytes of a 32-bit word.
 func q6Quants(b *[210]byte, q *[256]byte) {
+	le := binary.LittleEndian
 	for h := 0; h < 2; h++ {
 		ql, qh, out := b[64*h:64*h+64], b[128+32*h:128+32*h+32], q[128*h:128*h+128]
-		for l := 0; l < 32; l++ {
-			hb := qh[l]
-			out[l] = ql[l]&0xf | hb&3<<4
-			out[32+l] = ql[32+l]&0xf | hb>>2&3<<4
-			out[64+l] = ql[l]>>4 | hb>>4&3<<4
-			out[96+l] = ql[32+l]>>4 | hb>>6<<4
+		for l := 0; l < 32; l += 4 {
+			lo, hi, hb := le.Uint32(ql[l:]), le.Uint32(ql[32+l:]), le.Uint32(qh[l:])
+			le.PutUint32(out[l:], lo&0x0f0f0f0f|(hb&0x03030303)<<4)
+			le.PutUint32(out[32+l:], hi&0x0f0f0f0f|(hb>>2&0x03030303)<<4)
+			le.PutUint32(out[64+l:], lo>>4&0x0f0f0f0f|(hb>>4&0x03030303)<<4)
+			le.PutUint32(out[96+l:], hi>>4&0x0f0f0f0f|(hb>>6&0x03030303)<<4)
 		}
 	}
 }
@@ -364,21 +367,8 @@ const q5KX8B = dtype.Type(numGGUFTypes + 17)
 // q5KX8Block is the size of one block index of a q5KX8 group.
 const q5KX8Block = x8Rows * 176
 
-// q5KQuants returns the 256 quants (0-31) of a Q5_K block: the nibble and
-// 16 times its bit of qh.
-func q5KQuants(b *[176]byte) (q [256]byte) {
-	for c := 0; c < 4; c++ {
-		for l := 0; l < 32; l++ {
-			n, h := b[48+32*c+l], b[16+l]>>(2*c)
-			q[64*c+l] = n&0xf | (h&1)<<4
-			q[64*c+32+l] = n>>4 | (h&2)<<3
-		}
-	}
-	return q
-}
-
-// setQ5KQuants is q5KQuants' inverse: it writes the quants q into the
-// block's qh and qs.
+// setQ5KQuants writes the 256 quants q (0-31, the nibble and 16 times its
+// fifth bit) into a Q5_K block's qh and qs.
 func setQ5KQuants(b *[176]byte, q *[256]byte) {
 	clear(b[16:48])
 	for c := 0; c < 4; c++ {
@@ -391,29 +381,32 @@ func setQ5KQuants(b *[176]byte, q *[256]byte) {
 }
 
 // packQ5_KX8 packs one unit, sixteen Q5_K rows of nb blocks each stored one
-// after another in rows, in place; tmp is scratch of the same size.
+// after another in rows, in place; tmp is scratch of the same size. Four
+// values of a row are taken at a time as the bytes of a 32-bit word.
 func packQ5_KX8(rows, tmp []byte, nb int) {
 	copy(tmp, rows)
 	rb := 176 * nb
+	le := binary.LittleEndian
 	for g := 0; g < interleaveRows/x8Rows; g++ {
 		for b := 0; b < nb; b++ {
 			out := rows[q5KX8Block*(g*nb+b) : q5KX8Block*(g*nb+b+1)]
-			clear(out[128:])
 			for r := 0; r < x8Rows; r++ {
 				blk := (*[176]byte)(tmp[rb*(x8Rows*g+r)+176*b:])
 				copy(out[2*r:2*r+2], blk[0:2])
 				copy(out[16+2*r:16+2*r+2], blk[2:4])
 				spread4(out[32:], blk[4:], r, 3)
-				q := q5KQuants(blk)
 				for c := 0; c < 4; c++ {
 					ch := out[128+320*c:][:320]
+					var planes [2]uint32
 					for t := 0; t < 8; t++ {
-						for k := 0; k < 4; k++ {
-							lo, hi := q[64*c+4*t+k], q[64*c+32+4*t+k]
-							ch[32*t+4*r+k] = lo | hi<<5
-							ch[256+32*(t/4)+4*r+k] |= hi >> 3 << (2 * (t % 4))
-						}
+						qs, qh := le.Uint32(blk[48+32*c+4*t:]), le.Uint32(blk[16+4*t:])
+						lo := qs&0x0f0f0f0f | (qh>>(2*c)&0x01010101)<<4
+						hi := qs>>4&0x0f0f0f0f | (qh>>(2*c+1)&0x01010101)<<4
+						le.PutUint32(ch[32*t+4*r:], lo|(hi&0x07070707)<<5)
+						planes[t/4] |= (hi >> 3 & 0x03030303) << (2 * (t % 4))
 					}
+					le.PutUint32(ch[256+4*r:], planes[0])
+					le.PutUint32(ch[288+4*r:], planes[1])
 				}
 			}
 		}
@@ -464,32 +457,30 @@ const q2KX8 = dtype.Type(numGGUFTypes + 18)
 // q2KX8Block is the size of one block index of a q2KX8 group.
 const q2KX8Block = x8Rows * 84
 
-// q2KQuant returns the 2-bit quant of value v of a Q2_K block.
-func q2KQuant(b *[84]byte, v int) byte {
-	h, s, l := v/128, v%128/32, v%32
-	return b[16+32*h+l] >> (2 * s) & 3
-}
-
 // packQ2_KX8 packs one unit, sixteen Q2_K rows of nb blocks each stored one
-// after another in rows, in place; tmp is scratch of the same size.
+// after another in rows, in place; tmp is scratch of the same size. Four
+// values of a row are taken at a time as the bytes of a 32-bit word:
+// sub-block j's values 4k..4k+3 lie in qs bytes 32(j/8)+16(j%2)+4k..+3,
+// at bits 2((j%8)/2).
 func packQ2_KX8(rows, tmp []byte, nb int) {
 	copy(tmp, rows)
 	rb := 84 * nb
+	le := binary.LittleEndian
 	for g := 0; g < interleaveRows/x8Rows; g++ {
 		for b := 0; b < nb; b++ {
 			out := rows[q2KX8Block*(g*nb+b) : q2KX8Block*(g*nb+b+1)]
-			clear(out[160:])
 			for r := 0; r < x8Rows; r++ {
 				blk := (*[84]byte)(tmp[rb*(x8Rows*g+r)+84*b:])
 				copy(out[2*r:2*r+2], blk[80:82])
 				copy(out[16+2*r:16+2*r+2], blk[82:84])
 				for j := 0; j < 16; j++ {
 					out[32+16*(j/2)+2*r+j%2] = blk[j]
+					base, sh := 16+32*(j/8)+16*(j%2), 2*((j%8)/2)
+					var w uint32
 					for k := 0; k < 4; k++ {
-						for i := 0; i < 4; i++ {
-							out[160+32*j+4*r+i] |= q2KQuant(blk, 16*j+4*k+i) << (2 * k)
-						}
+						w |= (le.Uint32(blk[base+4*k:]) >> sh & 0x03030303) << (2 * k)
 					}
+					le.PutUint32(out[160+32*j+4*r:], w)
 				}
 			}
 		}
@@ -543,13 +534,6 @@ const q3KX8 = dtype.Type(numGGUFTypes + 19)
 // q3KX8Block is the size of one block index of a q3KX8 group.
 const q3KX8Block = x8Rows * 110
 
-// q3KQuant returns the whole quant (0-7, the value plus 4) of value v of a
-// Q3_K block.
-func q3KQuant(b *[110]byte, v int) byte {
-	h, s, l := v/128, v%128/32, v%32
-	return b[32+32*h+l]>>(2*s)&3 | (b[l]>>(4*h+s)&1)<<2
-}
-
 // q3KScale returns the 6-bit scale byte (the scale plus 32) of sub-block j
 // of a Q3_K block's packed scales p.
 func q3KScale(p *[12]byte, j int) byte {
@@ -558,14 +542,16 @@ func q3KScale(p *[12]byte, j int) byte {
 }
 
 // packQ3_KX8 packs one unit, sixteen Q3_K rows of nb blocks each stored one
-// after another in rows, in place; tmp is scratch of the same size.
+// after another in rows, in place; tmp is scratch of the same size. Four
+// values of a row are taken at a time as the bytes of a 32-bit word.
 func packQ3_KX8(rows, tmp []byte, nb int) {
 	copy(tmp, rows)
 	rb := 110 * nb
+	le := binary.LittleEndian
 	for g := 0; g < interleaveRows/x8Rows; g++ {
 		for b := 0; b < nb; b++ {
 			out := rows[q3KX8Block*(g*nb+b) : q3KX8Block*(g*nb+b+1)]
-			clear(out[16:])
+			clear(out[16:112])
 			for r := 0; r < x8Rows; r++ {
 				blk := (*[110]byte)(tmp[rb*(x8Rows*g+r)+110*b:])
 				copy(out[2*r:2*r+2], blk[108:110])
@@ -582,17 +568,20 @@ func packQ3_KX8(rows, tmp []byte, nb int) {
 					}
 				}
 				for p := 0; p < 8; p++ {
-					w := out[112+96*p:][:96]
-					for i := 0; i < 4; i++ {
-						var a, c [4]byte
-						for k := 0; k < 4; k++ {
-							a[k] = q3KQuant(blk, 32*p+4*k+i)
-							c[k] = q3KQuant(blk, 32*p+16+4*k+i)
-						}
-						w[4*r+i] = a[0] | a[1]<<3 | (a[2]&3)<<6
-						w[32+4*r+i] = a[3] | c[0]<<3 | (a[2]>>2)<<6 | (c[1]&1)<<7
-						w[64+4*r+i] = c[2] | c[3]<<3 | (c[1]>>1)<<6
+					// Pair p's values 4k+i of sub-block 2p (a) and 2p+1 (c),
+					// i in the word's bytes: value 32p+l lies at qs byte
+					// 32(p/4)+l, bits 2(p%4), its high bit at hmask byte l,
+					// bit 4(p/4)+p%4.
+					qb, sh, hb := 32+32*(p/4), 2*(p%4), 4*(p/4)+p%4
+					var a, c [4]uint32
+					for k := 0; k < 4; k++ {
+						a[k] = le.Uint32(blk[qb+4*k:])>>sh&0x03030303 | (le.Uint32(blk[4*k:])>>hb&0x01010101)<<2
+						c[k] = le.Uint32(blk[qb+16+4*k:])>>sh&0x03030303 | (le.Uint32(blk[16+4*k:])>>hb&0x01010101)<<2
 					}
+					w := out[112+96*p:][:96]
+					le.PutUint32(w[4*r:], a[0]|a[1]<<3|(a[2]&0x03030303)<<6)
+					le.PutUint32(w[32+4*r:], a[3]|c[0]<<3|(a[2]>>2&0x01010101)<<6|(c[1]&0x01010101)<<7)
+					le.PutUint32(w[64+4*r:], c[2]|c[3]<<3|(c[1]>>1&0x03030303)<<6)
 				}
 			}
 		}
@@ -725,6 +714,7 @@ const q6KX8Block = x8Rows * 210
 func packQ6_KX8(rows, tmp []byte, nb int) {
 	copy(tmp, rows)
 	rb := 210 * nb
+	le := binary.LittleEndian
 	for g := 0; g < interleaveRows/x8Rows; g++ {
 		for b := 0; b < nb; b++ {
 			out := rows[q6KX8Block*(g*nb+b) : q6KX8Block*(g*nb+b+1)]
@@ -736,11 +726,9 @@ func packQ6_KX8(rows, tmp []byte, nb int) {
 				for j := 0; j < 16; j++ {
 					out[16+16*(j/2)+8*(r/4)+4*(j%2)+r%4] = blk[192+j]
 					pl := out[144+96*j:]
-					for i := 0; i < 4; i++ {
-						q3 := q[16*j+12+i]
-						for t := 0; t < 3; t++ {
-							pl[32*t+4*r+i] = q[16*j+4*t+i] | (q3>>(2*t)&3)<<6
-						}
+					q3 := le.Uint32(q[16*j+12:])
+					for t := 0; t < 3; t++ {
+						le.PutUint32(pl[32*t+4*r:], le.Uint32(q[16*j+4*t:])|(q3>>(2*t)&0x03030303)<<6)
 					}
 				}
 			}

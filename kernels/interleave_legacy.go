@@ -87,14 +87,21 @@ const q50X8 = dtype.Type(numGGUFTypes + 10)
 const q50X8Block = x8Rows * 22
 
 // q5Quants returns the 32 quants (0-31) of a Q5_0 or Q5_1 block given its
-// qh (the fifth bits) and its sixteen bytes of nibbles.
+// qh (the fifth bits) and its sixteen bytes of nibbles, four at a time as
+// the bytes of a 32-bit word (spreadBits4 puts four bits of qh in them).
 func q5Quants(qh uint32, qs []byte) (q [32]byte) {
-	for j := 0; j < 16; j++ {
-		q[j] = qs[j]&0xf | byte(qh>>j&1)<<4
-		q[j+16] = qs[j]>>4 | byte(qh>>(j+16)&1)<<4
+	le := binary.LittleEndian
+	for j := 0; j < 16; j += 4 {
+		n := le.Uint32(qs[j:])
+		le.PutUint32(q[j:], n&0x0f0f0f0f|spreadBits4(qh>>j)<<4)
+		le.PutUint32(q[16+j:], n>>4&0x0f0f0f0f|spreadBits4(qh>>(16+j))<<4)
 	}
 	return q
 }
+
+// spreadBits4 returns bits 0-3 of x as bit 0 of bytes 0-3 (a multiply
+// moves bit i to bit 8i; the products' bits do not overlap).
+func spreadBits4(x uint32) uint32 { return (x & 0xf) * 0x00204081 & 0x01010101 }
 
 // q5Blocks is q5Quants' inverse: it returns qh and writes the nibbles
 // into qs.
@@ -108,15 +115,16 @@ func q5Blocks(q *[32]byte, qs []byte) (qh uint32) {
 
 // spreadQ5 writes row r's quants q into the steps (@0, 32 bytes each) and
 // the plane of top bits (@128) of one block index of an eight-row Q5
-// layout (q50X8, q51X8).
+// layout (q50X8, q51X8), four quants at a time as the bytes of a word.
 func spreadQ5(dst []byte, q *[32]byte, r int) {
+	le := binary.LittleEndian
+	var plane uint32
 	for t := 0; t < 4; t++ {
-		for k := 0; k < 4; k++ {
-			lo, hi := q[4*t+k], q[16+4*t+k]
-			dst[32*t+4*r+k] = lo | hi<<5
-			dst[128+4*r+k] |= hi >> 3 << (2 * t)
-		}
+		lo, hi := le.Uint32(q[4*t:]), le.Uint32(q[16+4*t:])
+		le.PutUint32(dst[32*t+4*r:], lo|(hi&0x07070707)<<5)
+		plane |= (hi >> 3 & 0x03030303) << (2 * t)
 	}
+	le.PutUint32(dst[128+4*r:], plane)
 }
 
 // gatherQ5 is spreadQ5's inverse: it returns row r's quants.
@@ -139,7 +147,6 @@ func packQ5_0X8(rows, tmp []byte, nb int) {
 	for g := 0; g < interleaveRows/x8Rows; g++ {
 		for b := 0; b < nb; b++ {
 			out := rows[q50X8Block*(g*nb+b) : q50X8Block*(g*nb+b+1)]
-			clear(out[144:])
 			for r := 0; r < x8Rows; r++ {
 				blk := tmp[rb*(x8Rows*g+r)+22*b:][:22]
 				copy(out[2*r:2*r+2], blk[0:2])
@@ -235,7 +242,6 @@ func packQ5_1X8(rows, tmp []byte, nb int) {
 	for g := 0; g < interleaveRows/x8Rows; g++ {
 		for b := 0; b < nb; b++ {
 			out := rows[q51X8Block*(g*nb+b) : q51X8Block*(g*nb+b+1)]
-			clear(out[160:])
 			for r := 0; r < x8Rows; r++ {
 				blk := tmp[rb*(x8Rows*g+r)+24*b:][:24]
 				copy(out[2*r:2*r+2], blk[0:2])
