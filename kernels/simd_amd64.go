@@ -100,6 +100,7 @@ func useSIMD() {
 	setVec(dtype.Q5_K, vecQ5_KAVX2)
 	swigluSIMD = func(gate, up []float32) { swigluAVX2(&gate[0], &up[0], len(gate)) }
 	expShiftSIMD = func(x []float32, shift float32) float32 { return expShiftAVX2(&x[0], len(x), shift) }
+	softmaxF16RowsSIMD = func(x []float32, rows, n int, scale float32) { softmaxF16RowsAVX2(&x[0], rows, n, scale) }
 	if hasAVX512VNNI {
 		// The AVX-512 Q8_0 loop takes its own activation layout, and the
 		// Q4_K loop actQ8_KP as the AVX2 one does; they need about half
@@ -326,6 +327,9 @@ func swigluAVX2(gate, up *float32, n int)
 
 //go:noescape
 func expShiftAVX2(x *float32, n int, shift float32) float32
+
+//go:noescape
+func softmaxF16RowsAVX2(x *float32, rows, n int, scale float32)
 
 //go:noescape
 func swigluAVX512(gate, up *float32, n int)

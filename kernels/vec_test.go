@@ -64,6 +64,24 @@ func BenchmarkDotF32(b *testing.B) {
 	}
 }
 
+// BenchmarkSwiGLU times the gated activation of a decoded token's MLP
+// (5632 values, TinyLlama's hidden width) on one core: an exponential and
+// a division a value, serial work between two products.
+func BenchmarkSwiGLU(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	gate, up := make([]float32, 5632), make([]float32, 5632)
+	for i := range up {
+		up[i] = float32(r.NormFloat64())
+	}
+	b.SetBytes(2 * 4 * 5632)
+	for b.Loop() {
+		for i := range gate {
+			gate[i] = float32(i%64) - 32 // fresh inputs, within exp's range
+		}
+		SwiGLU(gate, up)
+	}
+}
+
 // TestDotsAxpysF16 checks the run versions against one call per position:
 // the same arithmetic, so equal bit for bit, for vector and odd lengths.
 func TestDotsAxpysF16(t *testing.T) {
@@ -448,7 +466,7 @@ func TestAxpysF16Group(t *testing.T) {
 func BenchmarkAttentionGroup(b *testing.B) {
 	const g, hd = 8, 64
 	r := rand.New(rand.NewPCG(15, 16))
-	for _, n := range []int{96, 512} {
+	for _, n := range []int{81, 96, 512} {
 		kt := make([]uint16, (n+15)/16*16*hd) // one head's key blocks
 		vals := make([]uint16, n*hd)
 		for i := range kt {
@@ -516,7 +534,7 @@ func BenchmarkAttentionGroup(b *testing.B) {
 // equal ScaleMax, ExpShift, Scale and RoundF16 in turn bit for bit.
 func TestSoftmaxF16Rows(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, n := range []int{1, 3, 15, 16, 17, 40, 64, 100} {
+	for _, n := range []int{1, 3, 7, 8, 15, 16, 17, 24, 40, 64, 81, 100} {
 		for _, rows := range []int{1, 8} {
 			x := make([]float32, rows*n)
 			for i := range x {
