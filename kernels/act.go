@@ -58,17 +58,18 @@ const (
 	// the row loop reads, 6), and an input the L1 keeps while the weights
 	// stream past is what lets the loop keep up with them.
 	actQ8_0X
-	// actQ8_KB is actQ8_KP with every four quants broadcast, for the AVX2
-	// loop of Q4_K rows interleaved by eight (q4KX8B), which takes four
-	// quants of eight rows against the same four activations: 2080-byte
-	// blocks, @0 for each 64-value chunk c and step t in 0..7 (at
-	// 512c+64t) quants 4t..4t+3 of sub-block 2c repeated eight times (32
-	// bytes), then those of sub-block 2c+1; @2048 the sums of the eight
-	// sub-blocks int16[8] (natural order); d float32 @2064. The loop reads
-	// its activations as operands of its multiplies instead of
-	// broadcasting them (on a core that splits 256-bit operations, Zen 1,
-	// a fifth of its operations), at eight times the bytes: a 2048-value
-	// input takes 16 KiB of the L1.
+	// actQ8_KB is actQ8_K with every four quants broadcast, for the AVX2
+	// loops of rows of at most 2048 values interleaved by eight (q4KX8B,
+	// q5KX8B), which take four quants of eight rows against the same four
+	// activations: 2112-byte blocks, @0 for each 64-value chunk c and step
+	// t in 0..7 (at 512c+64t) quants 4t..4t+3 of sub-block 2c repeated
+	// eight times (32 bytes), then those of sub-block 2c+1; @2048 the sums
+	// of the eight sub-blocks int16[8] (natural order); d float32 @2064;
+	// twelve bytes of zeros; @2080 the sums of each 16 quants int16[16]
+	// (actQ8_K's). The loops read their activations as operands of their
+	// multiplies instead of broadcasting them (on a core that splits
+	// 256-bit operations, Zen 1, a fifth of their operations), at eight
+	// times the bytes: a 2048-value input takes 16.5 KiB of the L1.
 	actQ8_KB
 	// actQ8_0B is actQ8_0 with every four quants broadcast, for the AVX2
 	// loops of the 32-value types' rows of at most 2048 values
@@ -90,7 +91,7 @@ const (
 	q8Block     = 40   // bytes per actQ8_0 block
 	q8KBlock    = 292  // bytes per actQ8_K block
 	q8K6Block   = 336  // bytes per actQ8_K6 block
-	q8KBBlock   = 2080 // bytes per actQ8_KB block
+	q8KBBlock   = 2112 // bytes per actQ8_KB block
 	q8BBlock    = 272  // bytes per actQ8_0B block
 )
 
@@ -135,7 +136,7 @@ func quantizeGo(a actKind, dst []byte, x []float32) {
 type quantizers struct {
 	q8_0, q8_K, q8_0P func(dst []byte, x []float32)
 	q8_KR             func(qs, sums, d []byte, nd int, x []float32)
-	spreadKB          func(out *[q8KBBlock]byte)
+	spreadKB          func(dst []byte, at, nb int)
 	spreadB           func(dst []byte, at, nb int)
 }
 
@@ -166,7 +167,7 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 	case actQ8_0X:
 		compactQ8_0(dst, x, q.q8_0)
 	case actQ8_KB:
-		broadcastQ8_K(dst, x, q.q8_KR, q.spreadKB)
+		broadcastQ8_K(dst, x, q.q8_K, q.spreadKB)
 	case actQ8_0B:
 		broadcastQ8_0(dst, x, q.q8_0, q.spreadB)
 	}
@@ -249,44 +250,45 @@ func permuteQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x 
 	}
 }
 
-// broadcastQ8_K writes the actQ8_KB form of x, quantizing each block with
-// kr into the actQ8_KP form first, at the end of the block's place, then
-// spreading it with spread.
-func broadcastQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x []float32), spread func(out *[q8KBBlock]byte)) {
+// broadcastQ8_K writes the actQ8_KB form of x: its actQ8_K blocks,
+// quantized with q at the end of dst, are spread forward with spread (a
+// block's output never reaches a later block's actQ8_K bytes, though the
+// last one's overlaps its own, which spread reads first).
+func broadcastQ8_K(dst []byte, x []float32, q func(dst []byte, x []float32), spread func(dst []byte, at, nb int)) {
 	nb := len(x) / 256
-	for k := 0; k < nb; k++ {
-		out := (*[q8KBBlock]byte)(dst[q8KBBlock*k:])
-		at := q8KBBlock - q8KPBlock
-		kr(out[at:at+256], out[at+256:at+272], out[at+272:at+276], 1, x[256*k:256*k+256])
-		spread(out)
-	}
+	dst = dst[:nb*q8KBBlock]
+	at := len(dst) - nb*q8KBlock
+	q(dst[at:], x[:256*nb])
+	spread(dst, at, nb)
 }
 
-// spreadQ8_KB rewrites, in place, the actQ8_KB block out whose last 320
-// bytes hold the block's actQ8_KP form (only its first 276 bytes are
-// read) into the actQ8_KB form. An assembly version may replace it; it
-// must give the same bytes as spreadQ8_KBGo.
+// spreadQ8_KB rewrites the nb actQ8_K blocks at dst[at:] into the
+// actQ8_KB form at dst[0:] (see broadcastQ8_K). An assembly version may
+// replace it; it must give the same bytes as spreadQ8_KBGo.
 var spreadQ8_KB = spreadQ8_KBGo
 
-// spreadQ8_KBGo is the portable spreadQ8_KB. The actQ8_KP form is copied
-// to the stack first: the spread overwrites it.
-func spreadQ8_KBGo(out *[q8KBBlock]byte) {
-	var p [q8KPBlock]byte
-	copy(p[:276], out[q8KBBlock-q8KPBlock:])
-	for c := 0; c < 4; c++ {
-		// Sub-blocks 2c and 2c+1, in actQ8_KP's order 0 2 1 3 4 6 5 7.
-		lo := 128*(c/2) + 32*(c%2)
-		hi := lo + 64
-		for t := 0; t < 8; t++ {
-			l, h := out[512*c+64*t:][:32], out[512*c+64*t+32:][:32]
-			for r := 0; r < 32; r += 4 {
-				copy(l[r:r+4], p[lo+4*t:])
-				copy(h[r:r+4], p[hi+4*t:])
+// spreadQ8_KBGo is the portable spreadQ8_KB.
+func spreadQ8_KBGo(dst []byte, at, nb int) {
+	le := binary.LittleEndian
+	for k := 0; k < nb; k++ {
+		in := *(*[q8KBlock]byte)(dst[at+q8KBlock*k:])
+		out := (*[q8KBBlock]byte)(dst[q8KBBlock*k:])
+		for sb := 0; sb < 8; sb++ {
+			for t := 0; t < 8; t++ {
+				o := out[512*(sb/2)+64*t+32*(sb%2):][:32]
+				for r := 0; r < 32; r += 4 {
+					copy(o[r:r+4], in[4+32*sb+4*t:])
+				}
 			}
 		}
+		for j := 0; j < 8; j++ {
+			s := int16(le.Uint16(in[260+4*j:])) + int16(le.Uint16(in[262+4*j:]))
+			le.PutUint16(out[2048+2*j:], uint16(s))
+		}
+		copy(out[2064:2068], in[0:4])
+		clear(out[2068:2080])
+		copy(out[2080:2112], in[260:292])
 	}
-	copy(out[2048:2068], p[256:276])
-	clear(out[2068:])
 }
 
 // broadcastQ8_0 writes the actQ8_0B form of x: its actQ8_0 blocks,

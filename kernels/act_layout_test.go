@@ -117,20 +117,21 @@ func TestActLayouts(t *testing.T) {
 			}
 			copy(p[272:276], blk[0:4])
 		}
-		// actQ8_KB: actQ8_KP's quants four at a time, each four eight
-		// times, sub-blocks in their natural order by pairs.
+		// actQ8_KB: actQ8_K's quants four at a time, each four eight
+		// times, sub-blocks by pairs; the sub-blocks' sums and d as
+		// actQ8_KP has them, then actQ8_K's sums of 16.
 		wantB := make([]byte, actBytes(actQ8_KB, n))
-		place := [8]int{0, 2, 1, 3, 4, 6, 5, 7} // sub-block -> its place in actQ8_KP
 		for b := 0; b < nb; b++ {
-			p, o := wantP[q8KPBlock*b:], wantB[q8KBBlock*b:]
+			blk, p, o := plain[q8KBlock*b:], wantP[q8KPBlock*b:], wantB[q8KBBlock*b:]
 			for sb := 0; sb < 8; sb++ {
 				for t := 0; t < 8; t++ {
 					for r := 0; r < 8; r++ {
-						copy(o[512*(sb/2)+64*t+32*(sb%2)+4*r:][:4], p[32*place[sb]+4*t:])
+						copy(o[512*(sb/2)+64*t+32*(sb%2)+4*r:][:4], blk[4+32*sb+4*t:])
 					}
 				}
 			}
 			copy(o[2048:2068], p[256:276])
+			copy(o[2080:2112], blk[260:292])
 		}
 		for _, c := range []struct {
 			a    actKind

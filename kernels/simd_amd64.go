@@ -377,12 +377,17 @@ func quantizeQ8_KRAVX512(qs, sums, d []byte, nd int, x []float32) {
 }
 
 // quantizeQ8_KRAVX2 is quantizeQ8_KR over the AVX2 Q8_K quantizer (a
-// direct call, so that the block it quantizes into stays on the stack).
+// direct call, so that the block it quantizes into stays on the stack),
+// the block moved into place in assembly (moveQ8_KRAVX2: 0.6 of the 1.5
+// µs a 2048-value input had taken, in Go).
 func quantizeQ8_KRAVX2(qs, sums, d []byte, nd int, x []float32) {
 	var b [q8KBlock]byte
-	_ = x[255]
+	_, _, _, _ = x[255], qs[255], sums[15], d[4*nd-1]
 	quantQ8_KAVX2(&b[0], &x[0], 1)
-	moveQ8_KR(&b, qs, sums, d, nd)
+	moveQ8_KRAVX2(&b[0], &qs[0], &sums[0])
+	for l := 0; l < nd; l++ {
+		copy(d[4*l:4*l+4], b[0:4])
+	}
 }
 
 //go:noescape

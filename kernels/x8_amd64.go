@@ -25,10 +25,17 @@ func vecQ3_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 //go:noescape
 func vecQ5_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
-// spreadQ8_KBAVX2 is spreadQ8_KB for the block at out.
+// spreadQ8_KBAVX2 is spreadQ8_KB: the nb actQ8_K blocks at src spread
+// into actQ8_KB blocks at dst.
 //
 //go:noescape
-func spreadQ8_KBAVX2(out *byte)
+func spreadQ8_KBAVX2(dst, src *byte, nb int)
+
+// moveQ8_KRAVX2 is moveQ8_KR for the quants and sums of the actQ8_K
+// block b (d is left to the caller).
+//
+//go:noescape
+func moveQ8_KRAVX2(b, qs, sums *byte)
 
 //go:noescape
 func vecQ6_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
@@ -52,7 +59,12 @@ var _ = addInstaller(func(avx512 bool) {
 	setVecPF(q4KX8, vecQ4_KX8AVX2)
 	packedFast[q4KX8] = true
 	kernelTable[q4KX8B].act = actQ8_KB
-	spreadQ8_KB = func(out *[q8KBBlock]byte) { spreadQ8_KBAVX2(&out[0]) }
+	spreadQ8_KB = func(dst []byte, at, nb int) {
+		if nb > 0 {
+			_ = dst[at+nb*q8KBlock-1]
+			spreadQ8_KBAVX2(&dst[0], &dst[at], nb)
+		}
+	}
 	setVecPF(q4KX8B, vecQ4_KX8BAVX2)
 	packedFast[q4KX8B] = true
 	// Q8_0: the row loop's operations a block but for the float steps and

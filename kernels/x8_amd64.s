@@ -351,7 +351,7 @@ x8bblock:
 	X8B_CHUNK(1536, Y2, 64)
 	VPADDD Y7, Y6, Y6
 	X8_FLOATS(-1152(R10), -1136(R10), 2064(R11))
-	X8_NEXT(2080, x8bblock, x8bgroup)
+	X8_NEXT(2112, x8bblock, x8bgroup)
 
 // KB_STEP broadcasts step t of a chunk: the activations' quants 4t..4t+3
 // of its two sub-blocks, at lo and hi in the frame, to the 32 bytes at
@@ -363,32 +363,37 @@ x8bblock:
 	VMOVDQU Y1, out+32(DI)
 
 // KB_CHUNK spreads chunk c's eight steps (sub-blocks 2c and 2c+1, at lo
-// and lo+64 in actQ8_KP's order) to o = 512c.
+// and lo+32 in the frame's actQ8_K block) to o = 512c.
 #define KB_CHUNK(lo, o) \
-	KB_STEP(lo, lo+64, o); \
-	KB_STEP(lo+4, lo+68, o+64); \
-	KB_STEP(lo+8, lo+72, o+128); \
-	KB_STEP(lo+12, lo+76, o+192); \
-	KB_STEP(lo+16, lo+80, o+256); \
-	KB_STEP(lo+20, lo+84, o+320); \
-	KB_STEP(lo+24, lo+88, o+384); \
-	KB_STEP(lo+28, lo+92, o+448)
+	KB_STEP(lo, lo+32, o); \
+	KB_STEP(lo+4, lo+36, o+64); \
+	KB_STEP(lo+8, lo+40, o+128); \
+	KB_STEP(lo+12, lo+44, o+192); \
+	KB_STEP(lo+16, lo+48, o+256); \
+	KB_STEP(lo+20, lo+52, o+320); \
+	KB_STEP(lo+24, lo+56, o+384); \
+	KB_STEP(lo+28, lo+60, o+448)
 
-// func spreadQ8_KBAVX2(out *byte)
-// spreadQ8_KBGo in assembly: the actQ8_KP block at out+1760 (the last 320
-// of the actQ8_KB block's 2080 bytes; 288 of them read) is copied to the
-// frame, which the spread then reads while it overwrites the block.
-TEXT ·spreadQ8_KBAVX2(SB), NOSPLIT, $288-8
-	MOVQ out+0(FP), DI
-	VMOVDQU 1760(DI), Y0
-	VMOVDQU 1792(DI), Y1
-	VMOVDQU 1824(DI), Y2
-	VMOVDQU 1856(DI), Y3
-	VMOVDQU 1888(DI), Y4
-	VMOVDQU 1920(DI), Y5
-	VMOVDQU 1952(DI), Y6
-	VMOVDQU 1984(DI), Y7
-	VMOVDQU 2016(DI), Y8
+// func spreadQ8_KBAVX2(dst, src *byte, nb int)
+// spreadQ8_KBGo in assembly: each actQ8_K block at src (292 bytes: d,
+// the quants at 4, the sums of each 16 at 260) is copied to the frame,
+// which the spread then reads while it writes the actQ8_KB block at dst
+// (which may overlap the source block, never a later one).
+TEXT ·spreadQ8_KBAVX2(SB), NOSPLIT, $320-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ nb+16(FP), CX
+kbblock:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
+	VMOVDQU 128(SI), Y4
+	VMOVDQU 160(SI), Y5
+	VMOVDQU 192(SI), Y6
+	VMOVDQU 224(SI), Y7
+	VMOVDQU 256(SI), Y8
+	MOVL 288(SI), AX
 	VMOVDQU Y0, 0(SP)
 	VMOVDQU Y1, 32(SP)
 	VMOVDQU Y2, 64(SP)
@@ -398,17 +403,58 @@ TEXT ·spreadQ8_KBAVX2(SB), NOSPLIT, $288-8
 	VMOVDQU Y6, 192(SP)
 	VMOVDQU Y7, 224(SP)
 	VMOVDQU Y8, 256(SP)
-	KB_CHUNK(0, 0)
-	KB_CHUNK(32, 512)
-	KB_CHUNK(128, 1024)
-	KB_CHUNK(160, 1536)
-	// The sub-block sums and d (20 bytes), then 12 bytes of zeros.
-	VMOVDQU 256(SP), X0
+	MOVL AX, 288(SP)
+	KB_CHUNK(4, 0)
+	KB_CHUNK(68, 512)
+	KB_CHUNK(132, 1024)
+	KB_CHUNK(196, 1536)
+	// The sub-block sums (pairs of the sums of 16 added), d, twelve bytes
+	// of zeros, then the sums of 16.
+	VMOVDQU 260(SP), X0
+	VMOVDQU 276(SP), X1
+	VPHADDW X1, X0, X0
 	VMOVDQU X0, 2048(DI)
-	MOVL 272(SP), AX
+	MOVL 0(SP), AX
 	MOVL AX, 2064(DI)
 	MOVL $0, 2068(DI)
 	MOVQ $0, 2072(DI)
+	VMOVDQU 260(SP), Y0
+	VMOVDQU Y0, 2080(DI)
+	ADDQ $292, SI
+	ADDQ $2112, DI
+	DECQ CX
+	JNZ kbblock
+	VZEROUPPER
+	RET
+
+// func moveQ8_KRAVX2(b, qs, sums *byte)
+// moveQ8_KR in assembly, but for d: the quants of the actQ8_K block b
+// (at 4) to qs with their sub-blocks in kpOrder, and the sums of each
+// pair of its sums of 16 (at 260) to sums (int16[8]).
+TEXT ·moveQ8_KRAVX2(SB), NOSPLIT, $0-24
+	MOVQ b+0(FP), SI
+	MOVQ qs+8(FP), DI
+	MOVQ sums+16(FP), DX
+	VMOVDQU 4(SI), Y0
+	VMOVDQU 36(SI), Y1
+	VMOVDQU 68(SI), Y2
+	VMOVDQU 100(SI), Y3
+	VMOVDQU 132(SI), Y4
+	VMOVDQU 164(SI), Y5
+	VMOVDQU 196(SI), Y6
+	VMOVDQU 228(SI), Y7
+	VMOVDQU Y0, 0(DI)
+	VMOVDQU Y2, 32(DI)
+	VMOVDQU Y1, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	VMOVDQU Y4, 128(DI)
+	VMOVDQU Y6, 160(DI)
+	VMOVDQU Y5, 192(DI)
+	VMOVDQU Y7, 224(DI)
+	VMOVDQU 260(SI), X0
+	VMOVDQU 276(SI), X1
+	VPHADDW X1, X0, X0
+	VMOVDQU X0, (DX)
 	VZEROUPPER
 	RET
 
@@ -716,7 +762,7 @@ x5bblock:
 	X5_CHUNKB(1024, Y2, 0)
 	X5_CHUNKB(1536, Y2, 64)
 	X8_FLOATS(0(BX), 16(BX), 2064(R11))
-	X8_NEXT(2080, x5bblock, x5bgroup)
+	X8_NEXT(2112, x5bblock, x5bgroup)
 
 // Masks and VPSHUFB indices of the Q2_K loop: 0x03 in every byte, 0x000f
 // in every word, and each dword's first (x2dupe) or second (x2dupo) word
