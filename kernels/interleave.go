@@ -706,6 +706,10 @@ func unpackQ8_0X8(dst, src []byte, nb int) {
 //     (value 16j+12+i) in its top two.
 const q6KX8 = dtype.Type(numGGUFTypes + 6)
 
+// q6KX8B is q6KX8 for rows of at most x8BroadcastCols values, whose loop
+// takes the actQ8_KB activations (see q4KX8B), with their sums of 16.
+const q6KX8B = dtype.Type(numGGUFTypes + 20)
+
 // q6KX8Block is the size of one block index of a q6KX8 group.
 const q6KX8Block = x8Rows * 210
 
@@ -897,6 +901,7 @@ var interleavings = map[dtype.Type]interleaving{
 	q41X8B: {plain: dtype.Q4_1, unpack: unpackQ4_1X8},
 	q51X8B: {plain: dtype.Q5_1, unpack: unpackQ5_1X8},
 	q6KX8:  {plain: dtype.Q6_K, unpack: unpackQ6_KX8},
+	q6KX8B: {plain: dtype.Q6_K, unpack: unpackQ6_KX8},
 	q5KX8:  {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q5KX8B: {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q2KX8:  {plain: dtype.Q2_K, unpack: unpackQ2_KX8},

@@ -40,9 +40,12 @@ func moveQ8_KRAVX2(b, qs, sums *byte)
 //go:noescape
 func vecQ6_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
+//go:noescape
+func vecQ6_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
 // On CPUs with AVX2 but not AVX-512, Q4_K, Q8_0, Q6_K and Q5_K matrices
-// kept in memory are packed as q4KX8 and q5KX8 (q4KX8B and q5KX8B for
-// rows of up to 2048 values), q8X8 and q6KX8 (the legacy types' layouts
+// kept in memory are packed as q4KX8, q5KX8 and q6KX8 (q4KX8B, q5KX8B
+// and q6KX8B for rows of up to 2048 values) and q8X8 (the legacy types' layouts
 // are x8legacy_amd64.go's). On a core that splits 256-bit operations
 // (Zen 1) the row loops, at 0.6-0.8 vector operations a byte, could not
 // keep up with the memory; the interleaved loops share each block's
@@ -74,9 +77,12 @@ var _ = addInstaller(func(avx512 bool) {
 	packedFast[q8X8] = true
 	// Q6_K: its quants in three planes (see q6KX8), and the scales, the
 	// activations' sums and the float steps shared by eight rows.
-	packings[dtype.Q6_K] = packing{packed: q6KX8, packUnit: packQ6_KX8}
+	packings[dtype.Q6_K] = packing{packed: q6KX8, packUnit: packQ6_KX8, narrow: q6KX8B, narrowCols: x8BroadcastCols}
 	setVecPF(q6KX8, vecQ6_KX8AVX2)
 	packedFast[q6KX8] = true
+	kernelTable[q6KX8B].act = actQ8_KB
+	setVecPF(q6KX8B, vecQ6_KX8BAVX2)
+	packedFast[q6KX8B] = true
 	// Q5_K: q4KX8's header with the quants whole, as q50X8 keeps them
 	// (from L2 on a Zen 1 core about 2.5 times the row loop's speed), and
 	// for rows of at most 2048 values the same against actQ8_KB.

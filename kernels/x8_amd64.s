@@ -623,6 +623,86 @@ x6block:
 	ADDQ $1680, R10
 	X8_NEXT(292, x6block, x6group)
 
+// X6B_SUB is X6_SUB over actQ8_KB activations: sub-block j's four steps
+// at xo, xo+64, xo+128 and xo+192, already broadcast, taken as the
+// multiplies' operands.
+#define X6B_SUB(j, xo, SC) \
+	VMOVDQU (144+96*(j))(R10), Y7; \
+	VMOVDQU (176+96*(j))(R10), Y8; \
+	VMOVDQU (208+96*(j))(R10), Y9; \
+	VPAND Y14, Y7, Y10; \
+	VPAND Y14, Y8, Y11; \
+	VPAND Y14, Y9, Y12; \
+	VPSRLW $2, Y10, Y10; \
+	VPOR Y11, Y10, Y10; \
+	VPSRLW $2, Y10, Y10; \
+	VPOR Y12, Y10, Y10; \
+	VPSRLW $2, Y10, Y10; \
+	VPAND Y15, Y7, Y7; \
+	VPAND Y15, Y8, Y8; \
+	VPAND Y15, Y9, Y9; \
+	VPMADDUBSW xo(R11), Y7, Y7; \
+	VPMADDUBSW xo+64(R11), Y8, Y8; \
+	VPADDW Y8, Y7, Y7; \
+	VPMADDUBSW xo+128(R11), Y9, Y9; \
+	VPMADDUBSW xo+192(R11), Y10, Y10; \
+	VPADDW Y10, Y9, Y9; \
+	VPMADDWD SC, Y7, Y7; \
+	VPMADDWD SC, Y9, Y9; \
+	VPADDD Y7, Y6, Y6; \
+	VPADDD Y9, Y6, Y6
+
+// X6B_PAIR is X6_PAIR over actQ8_KB activations (the sums of 16 at
+// 2080): sub-blocks 2p and 2p+1, their steps at xa and xb (a 16-value
+// sub-block j of the 32-value sub-block s = j/2 starts at 512(s/2) +
+// 32(s%2) + 256(j%2)).
+#define X6B_PAIR(p, xa, xb) \
+	PFLINES3AT(0, BX, R14); \
+	ADDQ $192, BX; \
+	VPMOVSXBW (16+16*(p))(R10), Y1; \
+	VPSHUFB x6sa<>(SB), Y1, Y2; \
+	VPSHUFB x6sb<>(SB), Y1, Y3; \
+	VPSHUFB x6sc<>(SB), Y1, Y4; \
+	VPBROADCASTD (2080+4*(p))(R11), Y13; \
+	VPMADDWD Y13, Y4, Y4; \
+	VPADDD Y4, Y5, Y5; \
+	X6B_SUB(2*p, xa, Y2); \
+	X6B_SUB(2*p+1, xb, Y3)
+
+// func vecQ6_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// vecQ6_KX8AVX2 against actQ8_KB activations (the quants broadcast, the
+// sums of 16 at 2080, d at 2064): the same sums, with no broadcasts of
+// the quants.
+TEXT ·vecQ6_KX8BAVX2(SB), NOSPLIT, $0-56
+	X8_ARGS
+	VMOVDQU x8m3f<>(SB), Y15
+	VMOVDQU x6hi<>(SB), Y14
+x6bgroup:
+	X8_GROUP
+x6bblock:
+	MOVQ R10, BX
+	VPXOR Y6, Y6, Y6
+	VPXOR Y5, Y5, Y5
+	X6B_PAIR(0, 0, 256)
+	X6B_PAIR(1, 32, 288)
+	X6B_PAIR(2, 512, 768)
+	X6B_PAIR(3, 544, 800)
+	X6B_PAIR(4, 1024, 1280)
+	X6B_PAIR(5, 1056, 1312)
+	X6B_PAIR(6, 1536, 1792)
+	X6B_PAIR(7, 1568, 1824)
+	PFLINES3AT(0, BX, R14)
+	VPSLLD $5, Y5, Y5
+	VPSUBD Y5, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VCVTPH2PS 0(R10), Y7
+	VBROADCASTSS 2064(R11), Y8
+	VMULPS Y8, Y7, Y7
+	VMULPS Y6, Y7, Y7
+	VADDPS Y7, Y0, Y0
+	ADDQ $1680, R10
+	X8_NEXT(2112, x6bblock, x6bgroup)
+
 DATA x5m1f<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
 DATA x5m1f<>+8(SB)/8, $0x1f1f1f1f1f1f1f1f
 DATA x5m1f<>+16(SB)/8, $0x1f1f1f1f1f1f1f1f
