@@ -454,6 +454,10 @@ func unpackQ5_KX8(dst, src []byte, nb int) {
 // gives a sub-block's four steps (a shift and a mask each).
 const q2KX8 = dtype.Type(numGGUFTypes + 18)
 
+// q2KX8B is q2KX8 for rows of at most x8BroadcastCols values, whose loop
+// takes the actQ8_KB activations (see q4KX8B), with their sums of 16.
+const q2KX8B = dtype.Type(numGGUFTypes + 21)
+
 // q2KX8Block is the size of one block index of a q2KX8 group.
 const q2KX8Block = x8Rows * 84
 
@@ -530,6 +534,10 @@ func unpackQ2_KX8(dst, src []byte, nb int) {
 // W1 = a0 | a1<<3 | (a2&3)<<6, W2 = a3 | b0<<3 | (a2>>2)<<6 | (b1&1)<<7,
 // W3 = b2 | b3<<3 | (b1>>1)<<6. A pair's eight steps take 19 operations.
 const q3KX8 = dtype.Type(numGGUFTypes + 19)
+
+// q3KX8B is q3KX8 for rows of at most x8BroadcastCols values, whose loop
+// takes the actQ8_KB activations (see q4KX8B), with their sums of 16.
+const q3KX8B = dtype.Type(numGGUFTypes + 22)
 
 // q3KX8Block is the size of one block index of a q3KX8 group.
 const q3KX8Block = x8Rows * 110
@@ -905,7 +913,9 @@ var interleavings = map[dtype.Type]interleaving{
 	q5KX8:  {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q5KX8B: {plain: dtype.Q5_K, unpack: unpackQ5_KX8},
 	q2KX8:  {plain: dtype.Q2_K, unpack: unpackQ2_KX8},
+	q2KX8B: {plain: dtype.Q2_K, unpack: unpackQ2_KX8},
 	q3KX8:  {plain: dtype.Q3_K, unpack: unpackQ3_KX8},
+	q3KX8B: {plain: dtype.Q3_K, unpack: unpackQ3_KX8},
 	q8X16:  {plain: dtype.Q8_0, unpack: unpackQ8_0X16},
 	q6KX16: {plain: dtype.Q6_K, unpack: unpackQ6_KX16},
 	f16X16: {plain: dtype.F16, unpack: unpackF16X16},

@@ -19,7 +19,7 @@ const numGGUFTypes = 32
 
 // numTypes is the size of the kernel table: GGUF types and the packed
 // (interleaved) types.
-const numTypes = numGGUFTypes + 21
+const numTypes = numGGUFTypes + 23
 
 // packing describes the packed layout of a GGUF type: the type value that
 // names it, packUnit, which rewrites one unit (interleaveRows rows of nb

@@ -20,7 +20,13 @@ func vecQ5_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 func vecQ2_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 //go:noescape
+func vecQ2_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+//go:noescape
 func vecQ3_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+
+//go:noescape
+func vecQ3_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 //go:noescape
 func vecQ5_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
@@ -95,12 +101,18 @@ var _ = addInstaller(func(avx512 bool) {
 	packedFast[q5KX8B] = true
 	// Q2_K: a sub-block's four steps from one load; the scales and mins
 	// shared by eight rows, each row's pair of them in one lane.
-	packings[dtype.Q2_K] = packing{packed: q2KX8, packUnit: packQ2_KX8}
+	packings[dtype.Q2_K] = packing{packed: q2KX8, packUnit: packQ2_KX8, narrow: q2KX8B, narrowCols: x8BroadcastCols}
 	setVecPF(q2KX8, vecQ2_KX8AVX2)
 	packedFast[q2KX8] = true
+	kernelTable[q2KX8B].act = actQ8_KB
+	setVecPF(q2KX8B, vecQ2_KX8BAVX2)
+	packedFast[q2KX8B] = true
 	// Q3_K: its quants whole (three words a pair of sub-blocks) and its
 	// scales in three planes, decoded once a block for eight rows.
-	packings[dtype.Q3_K] = packing{packed: q3KX8, packUnit: packQ3_KX8}
+	packings[dtype.Q3_K] = packing{packed: q3KX8, packUnit: packQ3_KX8, narrow: q3KX8B, narrowCols: x8BroadcastCols}
 	setVecPF(q3KX8, vecQ3_KX8AVX2)
 	packedFast[q3KX8] = true
+	kernelTable[q3KX8B].act = actQ8_KB
+	setVecPF(q3KX8B, vecQ3_KX8BAVX2)
+	packedFast[q3KX8B] = true
 })

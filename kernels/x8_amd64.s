@@ -225,13 +225,27 @@ GLOBL x3m20<>(SB), RODATA|NOPTR, $32
 	VPMADDWD S, q0, q0; \
 	VPADDD q0, Y6, Y6
 
+// K_MUL4B is K_MUL4 over actQ8_KB activations: the four steps at xo,
+// xo+64, xo+128 and xo+192, already broadcast, taken as the multiplies'
+// operands (t unused).
+#define K_MUL4B(q0, q1, q2, q3, xo, S, t) \
+	VPMADDUBSW xo(R11), q0, q0; \
+	VPMADDUBSW xo+64(R11), q1, q1; \
+	VPMADDUBSW xo+128(R11), q2, q2; \
+	VPMADDUBSW xo+192(R11), q3, q3; \
+	VPADDW q1, q0, q0; \
+	VPADDW q3, q2, q2; \
+	VPADDW q2, q0, q0; \
+	VPMADDWD S, q0, q0; \
+	VPADDD q0, Y6, Y6
+
 // X3_PAIR takes sub-blocks 2p and 2p+1: their scales widened (each lane
 // one row's pair) times the activations' sums of the two into Y5 (the
 // offset of 4, taken off at the end), duplicated for each sub-block; the
 // pair's three words unpacked into eight steps of whole quants (Y13 0x07).
-#define X3_PAIR(p) \
+#define X3_PAIR(p, MUL, so, xa, xb) \
 	VPMOVSXBW (16*(p))(SP), Y1; \
-	VPBROADCASTD (260+4*(p))(R11), Y2; \
+	VPBROADCASTD (so+4*(p))(R11), Y2; \
 	VPMADDWD Y1, Y2, Y2; \
 	VPADDD Y2, Y5, Y5; \
 	VPSHUFB x2dupe<>(SB), Y1, Y2; \
@@ -248,7 +262,7 @@ GLOBL x3m20<>(SB), RODATA|NOPTR, $32
 	VPAND x3m04<>(SB), Y1, Y1; \
 	VPOR Y1, Y12, Y12; \
 	VPAND Y13, Y8, Y4; \
-	K_MUL4(Y10, Y11, Y12, Y4, 4+32*(p), Y2, Y15); \
+	MUL(Y10, Y11, Y12, Y4, xa, Y2, Y15); \
 	VPSRLW $3, Y8, Y10; \
 	VPAND Y13, Y10, Y10; \
 	VPSRLW $7, Y8, Y11; \
@@ -259,7 +273,7 @@ GLOBL x3m20<>(SB), RODATA|NOPTR, $32
 	VPAND Y13, Y9, Y12; \
 	VPSRLW $3, Y9, Y4; \
 	VPAND Y13, Y4, Y4; \
-	K_MUL4(Y10, Y11, Y12, Y4, 20+32*(p), Y3, Y15)
+	MUL(Y10, Y11, Y12, Y4, xb, Y3, Y15)
 
 // func vecQ4_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q4KX8 units against actQ8_KP activations (sub-blocks in the order 0 2 1
@@ -872,7 +886,7 @@ GLOBL x2dupo<>(SB), RODATA|NOPTR, $32
 // scaled by S (each row's scale in both words of its lane): its 32 bytes
 // of quants give its four steps (shifted by 0, 2, 4, 6 and masked), taken
 // by K_MUL4.
-#define X2_SUB(j, S) \
+#define X2_SUB(j, S, MUL, xo) \
 	VMOVDQU (160+32*(j))(BX), Y7; \
 	VPAND Y14, Y7, Y8; \
 	VPSRLW $2, Y7, Y9; \
@@ -881,23 +895,23 @@ GLOBL x2dupo<>(SB), RODATA|NOPTR, $32
 	VPAND Y14, Y10, Y10; \
 	VPSRLW $6, Y7, Y11; \
 	VPAND Y14, Y11, Y11; \
-	K_MUL4(Y8, Y9, Y10, Y11, 4+16*(j), S, Y12)
+	MUL(Y8, Y9, Y10, Y11, xo, S, Y12)
 
 // X2_PAIR takes sub-blocks 2p and 2p+1: their scale bytes widened to words
 // (each lane one row's pair), the mins (high nibbles) times the
 // activations' sums of the two sub-blocks added to Y5, the scales (low
 // nibbles) duplicated in each lane for the two sub-blocks' sums.
-#define X2_PAIR(p) \
+#define X2_PAIR(p, MUL, so, xa, xb) \
 	VPMOVZXBW (32+16*(p))(BX), Y1; \
 	VPSRLW $4, Y1, Y2; \
-	VPBROADCASTD (260+4*(p))(R11), Y3; \
+	VPBROADCASTD (so+4*(p))(R11), Y3; \
 	VPMADDWD Y3, Y2, Y2; \
 	VPADDD Y2, Y5, Y5; \
 	VPAND Y15, Y1, Y1; \
 	VPSHUFB x2dupe<>(SB), Y1, Y2; \
 	VPSHUFB x2dupo<>(SB), Y1, Y3; \
-	X2_SUB(2*(p), Y2); \
-	X2_SUB(2*(p)+1, Y3)
+	X2_SUB(2*(p), Y2, MUL, xa); \
+	X2_SUB(2*(p)+1, Y3, MUL, xb)
 
 // func vecQ2_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q2KX8 units against actQ8_K activations (d @0, the quants @4, the sums
@@ -918,17 +932,46 @@ x2block:
 	PFLINES3AT(512, BX, R14)
 	VPXOR Y6, Y6, Y6
 	VPXOR Y5, Y5, Y5
-	X2_PAIR(0)
-	X2_PAIR(1)
-	X2_PAIR(2)
-	X2_PAIR(3)
-	X2_PAIR(4)
-	X2_PAIR(5)
-	X2_PAIR(6)
-	X2_PAIR(7)
+	X2_PAIR(0, K_MUL4, 260, 4, 20)
+	X2_PAIR(1, K_MUL4, 260, 36, 52)
+	X2_PAIR(2, K_MUL4, 260, 68, 84)
+	X2_PAIR(3, K_MUL4, 260, 100, 116)
+	X2_PAIR(4, K_MUL4, 260, 132, 148)
+	X2_PAIR(5, K_MUL4, 260, 164, 180)
+	X2_PAIR(6, K_MUL4, 260, 196, 212)
+	X2_PAIR(7, K_MUL4, 260, 228, 244)
 	X8_FLOATS(0(BX), 16(BX), 0(R11))
 	ADDQ $672, R10
 	X8_NEXT(292, x2block, x2group)
+
+// func vecQ2_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// vecQ2_KX8AVX2 against actQ8_KB activations (the quants broadcast, d at
+// 2064, the sums of 16 at 2080): the same sums, with no broadcasts of the
+// quants.
+TEXT ·vecQ2_KX8BAVX2(SB), NOSPLIT, $0-56
+	X8_ARGS
+	VMOVDQU x2m0f<>(SB), Y15
+	VMOVDQU x2m03<>(SB), Y14
+x2bgroup:
+	X8_GROUP
+x2bblock:
+	MOVQ R10, BX
+	PFLINES4AT(0, BX, R14)
+	PFLINES4AT(256, BX, R14)
+	PFLINES3AT(512, BX, R14)
+	VPXOR Y6, Y6, Y6
+	VPXOR Y5, Y5, Y5
+	X2_PAIR(0, K_MUL4B, 2080, 0, 256)
+	X2_PAIR(1, K_MUL4B, 2080, 32, 288)
+	X2_PAIR(2, K_MUL4B, 2080, 512, 768)
+	X2_PAIR(3, K_MUL4B, 2080, 544, 800)
+	X2_PAIR(4, K_MUL4B, 2080, 1024, 1280)
+	X2_PAIR(5, K_MUL4B, 2080, 1056, 1312)
+	X2_PAIR(6, K_MUL4B, 2080, 1536, 1792)
+	X2_PAIR(7, K_MUL4B, 2080, 1568, 1824)
+	X8_FLOATS(0(BX), 16(BX), 2064(R11))
+	ADDQ $672, R10
+	X8_NEXT(2112, x2bblock, x2bgroup)
 
 // func vecQ3_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q3KX8 units against actQ8_K activations (d @0, the quants @4, the sums
@@ -950,14 +993,14 @@ x3block:
 	X3_SCALES
 	VPXOR Y6, Y6, Y6
 	VPXOR Y5, Y5, Y5
-	X3_PAIR(0)
-	X3_PAIR(1)
-	X3_PAIR(2)
-	X3_PAIR(3)
-	X3_PAIR(4)
-	X3_PAIR(5)
-	X3_PAIR(6)
-	X3_PAIR(7)
+	X3_PAIR(0, K_MUL4, 260, 4, 20)
+	X3_PAIR(1, K_MUL4, 260, 36, 52)
+	X3_PAIR(2, K_MUL4, 260, 68, 84)
+	X3_PAIR(3, K_MUL4, 260, 100, 116)
+	X3_PAIR(4, K_MUL4, 260, 132, 148)
+	X3_PAIR(5, K_MUL4, 260, 164, 180)
+	X3_PAIR(6, K_MUL4, 260, 196, 212)
+	X3_PAIR(7, K_MUL4, 260, 228, 244)
 	VPSLLD $2, Y5, Y5
 	VPSUBD Y5, Y6, Y6
 	VCVTDQ2PS Y6, Y6
@@ -968,3 +1011,40 @@ x3block:
 	VADDPS Y7, Y0, Y0
 	ADDQ $880, R10
 	X8_NEXT(292, x3block, x3group)
+
+// func vecQ3_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
+// vecQ3_KX8AVX2 against actQ8_KB activations (the quants broadcast, d at
+// 2064, the sums of 16 at 2080): the same sums, with no broadcasts of the
+// quants.
+TEXT ·vecQ3_KX8BAVX2(SB), NOSPLIT, $128-56
+	X8_ARGS
+	VMOVDQU x5m07<>(SB), Y13
+x3bgroup:
+	X8_GROUP
+x3bblock:
+	MOVQ R10, BX
+	PFLINES4AT(0, BX, R14)
+	PFLINES4AT(256, BX, R14)
+	PFLINES4AT(512, BX, R14)
+	PFLINES2AT(768, BX, R14)
+	X3_SCALES
+	VPXOR Y6, Y6, Y6
+	VPXOR Y5, Y5, Y5
+	X3_PAIR(0, K_MUL4B, 2080, 0, 256)
+	X3_PAIR(1, K_MUL4B, 2080, 32, 288)
+	X3_PAIR(2, K_MUL4B, 2080, 512, 768)
+	X3_PAIR(3, K_MUL4B, 2080, 544, 800)
+	X3_PAIR(4, K_MUL4B, 2080, 1024, 1280)
+	X3_PAIR(5, K_MUL4B, 2080, 1056, 1312)
+	X3_PAIR(6, K_MUL4B, 2080, 1536, 1792)
+	X3_PAIR(7, K_MUL4B, 2080, 1568, 1824)
+	VPSLLD $2, Y5, Y5
+	VPSUBD Y5, Y6, Y6
+	VCVTDQ2PS Y6, Y6
+	VCVTPH2PS 0(BX), Y7
+	VBROADCASTSS 2064(R11), Y8
+	VMULPS Y8, Y7, Y7
+	VMULPS Y6, Y7, Y7
+	VADDPS Y7, Y0, Y0
+	ADDQ $880, R10
+	X8_NEXT(2112, x3bblock, x3bgroup)
