@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
+#include "masks_amd64.h"
 
 // The AVX2 exponentials of SwiGLU and of the softmax (vec.go): those of
 // the AVX-512 loops (kernels_amd64.s, EXPZ), eight values at a time, with
@@ -45,26 +46,13 @@ GLOBL ex2bias<>(SB), RODATA|NOPTR, $32
 // the frame, each in all eight lanes: log2 e @0, ln2 in two parts @32
 // and @64, the Taylor coefficients 1/2 @96 .. 1/5040 @256, and 1 @288.
 #define EXPFRAME \
-	VBROADCASTSS ex2c<>+0(SB), Y0; \
-	VMOVUPS Y0, 0(SP); \
-	VBROADCASTSS ex2c<>+4(SB), Y0; \
-	VMOVUPS Y0, 32(SP); \
-	VBROADCASTSS ex2c<>+8(SB), Y0; \
-	VMOVUPS Y0, 64(SP); \
-	VBROADCASTSS ex2c<>+12(SB), Y0; \
-	VMOVUPS Y0, 96(SP); \
-	VBROADCASTSS ex2c<>+16(SB), Y0; \
-	VMOVUPS Y0, 128(SP); \
-	VBROADCASTSS ex2c<>+20(SB), Y0; \
-	VMOVUPS Y0, 160(SP); \
-	VBROADCASTSS ex2c<>+24(SB), Y0; \
-	VMOVUPS Y0, 192(SP); \
-	VBROADCASTSS ex2c<>+28(SB), Y0; \
-	VMOVUPS Y0, 224(SP); \
-	VBROADCASTSS ex2c<>+32(SB), Y0; \
-	VMOVUPS Y0, 256(SP); \
-	VBROADCASTSS ex2c<>+36(SB), Y0; \
-	VMOVUPS Y0, 288(SP)
+	EXPC(0); EXPC(1); EXPC(2); EXPC(3); EXPC(4); \
+	EXPC(5); EXPC(6); EXPC(7); EXPC(8); EXPC(9)
+
+// EXPC writes constant i of ex2c<> to the frame, in all eight lanes.
+#define EXPC(i) \
+	VBROADCASTSS ex2c<>+(4*(i))(SB), Y0; \
+	VMOVUPS Y0, (32*(i))(SP)
 
 // EXPY2 sets Y4 = e^Y1 and Y9 = e^Y6 (each within 4 ulp), the two
 // exponentials' steps interleaved: one exponential is a chain of about
@@ -181,20 +169,6 @@ exaloop:
 	VZEROUPPER
 	RET
 
-// The first n of eight dwords set, for the rows' last n%8 values: the
-// mask of n is the 32 bytes at smmask+32-4n.
-DATA smmask<>+0(SB)/8, $-1
-DATA smmask<>+8(SB)/8, $-1
-DATA smmask<>+16(SB)/8, $-1
-DATA smmask<>+24(SB)/8, $-1
-DATA smmask<>+32(SB)/8, $0
-DATA smmask<>+40(SB)/8, $0
-DATA smmask<>+48(SB)/8, $0
-DATA smmask<>+56(SB)/8, $0
-GLOBL smmask<>(SB), RODATA|NOPTR, $64
-DATA smninf<>+0(SB)/4, $0xff800000
-GLOBL smninf<>(SB), RODATA|NOPTR, $4
-
 // func softmaxF16RowsAVX2(x *float32, rows, n int, scale float32)
 // SoftmaxF16Rows for rows rows of n > 0 values: each row scaled and its
 // maximum taken (ScaleMax), e^(v-max) and their sum (ExpShift: sixteen
@@ -214,7 +188,7 @@ TEXT ·softmaxF16RowsAVX2(SB), NOSPLIT, $320-28
 	ANDQ $7, R11 // the values under a mask
 	MOVQ R11, AX
 	NEGQ AX
-	LEAQ smmask<>+32(SB), R12
+	LEAQ lanes8<>+32(SB), R12
 	LEAQ (R12)(AX*4), R12 // their mask
 	MOVQ R9, R10
 	ANDQ $-8, R10 // the values before them
@@ -222,7 +196,7 @@ TEXT ·softmaxF16RowsAVX2(SB), NOSPLIT, $320-28
 smarow:
 	// Scale, and the maximum.
 	VBROADCASTSS scale+24(FP), Y2
-	VBROADCASTSS smninf<>(SB), Y3
+	VBROADCASTSS negInf<>(SB), Y3
 	VMOVAPS Y3, Y0
 	MOVQ DI, SI
 	MOVQ R10, CX

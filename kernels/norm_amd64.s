@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
+#include "masks_amd64.h"
 
 // Vector helpers for the per-token serial work (norms, the KV cache).
 
@@ -125,9 +126,6 @@ smloop:
 	JNZ smloop
 	VZEROUPPER
 	RET
-
-DATA negInf<>+0(SB)/4, $0xff800000
-GLOBL negInf<>(SB), RODATA|NOPTR, $4
 
 // func scaleMaxAVX2(x *float32, n int, s float32) float32
 // x[i] *= s for i < n, a positive multiple of 16; returns the largest
@@ -607,23 +605,11 @@ g4chan:
 	VZEROUPPER
 	RET
 
-// Masks for the grouped AVX2 loops' last, partial stores: the 32 bytes at
-// g2mask<>+4(8-k) have their first k lanes set (k = 0 to 8).
-DATA g2mask<>+0(SB)/8, $-1
-DATA g2mask<>+8(SB)/8, $-1
-DATA g2mask<>+16(SB)/8, $-1
-DATA g2mask<>+24(SB)/8, $-1
-DATA g2mask<>+32(SB)/8, $0
-DATA g2mask<>+40(SB)/8, $0
-DATA g2mask<>+48(SB)/8, $0
-DATA g2mask<>+56(SB)/8, $0
-GLOBL g2mask<>(SB), RODATA|NOPTR, $64
-
-// G2MASK sets Y15 to the mask of the first k lanes, k in CX (0 to 8);
-// it takes AX.
+// G2MASK sets Y15 to the mask of the first k lanes, k in CX (0 to 8),
+// for the grouped AVX2 loops' last, partial stores; it takes AX.
 #define G2MASK \
 	NEGQ CX; \
-	LEAQ g2mask<>+32(SB), AX; \
+	LEAQ lanes8<>+32(SB), AX; \
 	VMOVDQU (AX)(CX*4), Y15
 
 // H8FMA adds the eight values at src, converted once, times each of

@@ -549,13 +549,31 @@ DATA x6hi<>+16(SB)/8, $0xc0c0c0c0c0c0c0c0
 DATA x6hi<>+24(SB)/8, $0xc0c0c0c0c0c0c0c0
 GLOBL x6hi<>(SB), RODATA|NOPTR, $32
 
+// X8_OFFSET_FLOATS ends a block of the Q6_K and Q3_K loops, whose quants
+// are taken unsigned: their offset (2^sh) times the scales by the
+// activations' sums (Y5) taken off the integer sums (Y6), then each row's
+// sum += (d_w*d_x)*isum, d_w at dq (eight halves), d_x at dx; the rows
+// size bytes on (R10).
+#define X8_OFFSET_FLOATS(sh, dq, dx, size) \
+	VPSLLD $sh, Y5, Y5; \
+	VPSUBD Y5, Y6, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VCVTPH2PS dq, Y7; \
+	VBROADCASTSS dx, Y8; \
+	VMULPS Y8, Y7, Y7; \
+	VMULPS Y6, Y7, Y7; \
+	VADDPS Y7, Y0, Y0; \
+	ADDQ $size, R10
+
 // X6_SUB adds to Y6 the sums of sub-block j of the eight rows' block at
 // R10, scaled by SC (words 2r and 2r+1 row r's scale): the planes' low six
 // bits are q_0..q_2 (Y7-Y9), their top bits, shifted together, q_3 (Y10),
-// each taken by VPMADDUBSW against its four activations broadcast; two
-// steps' words are added before VPMADDWD applies the scales (2*2*63*128
-// stays inside 16 bits).
-#define X6_SUB(j, SC) \
+// each taken by VPMADDUBSW against its four activations (MUL2, two steps
+// at a time: X6_MUL2 broadcasts actQ8_K's at x0, x0+st, x0+2st and
+// x0+3st, X6B_MUL2 takes actQ8_KB's, already broadcast, as operands);
+// two steps' words are added before VPMADDWD applies the scales
+// (2*2*63*128 stays inside 16 bits).
+#define X6_SUB(j, SC, MUL2, x0, st) \
 	VMOVDQU (144+96*(j))(R10), Y7; \
 	VMOVDQU (176+96*(j))(R10), Y8; \
 	VMOVDQU (208+96*(j))(R10), Y9; \
@@ -570,36 +588,41 @@ GLOBL x6hi<>(SB), RODATA|NOPTR, $32
 	VPAND Y15, Y7, Y7; \
 	VPAND Y15, Y8, Y8; \
 	VPAND Y15, Y9, Y9; \
-	VPBROADCASTD (4+16*(j))(R11), Y11; \
-	VPMADDUBSW Y11, Y7, Y7; \
-	VPBROADCASTD (8+16*(j))(R11), Y12; \
-	VPMADDUBSW Y12, Y8, Y8; \
+	MUL2(Y7, Y8, x0, x0+st); \
 	VPADDW Y8, Y7, Y7; \
-	VPBROADCASTD (12+16*(j))(R11), Y11; \
-	VPMADDUBSW Y11, Y9, Y9; \
-	VPBROADCASTD (16+16*(j))(R11), Y12; \
-	VPMADDUBSW Y12, Y10, Y10; \
+	MUL2(Y9, Y10, x0+2*st, x0+3*st); \
 	VPADDW Y10, Y9, Y9; \
 	VPMADDWD SC, Y7, Y7; \
 	VPMADDWD SC, Y9, Y9; \
 	VPADDD Y7, Y6, Y6; \
 	VPADDD Y9, Y6, Y6
 
+#define X6_MUL2(qa, qb, xa, xb) \
+	VPBROADCASTD xa(R11), Y11; \
+	VPMADDUBSW Y11, qa, qa; \
+	VPBROADCASTD xb(R11), Y12; \
+	VPMADDUBSW Y12, qb, qb
+
+#define X6B_MUL2(qa, qb, xa, xb) \
+	VPMADDUBSW xa(R11), qa, qa; \
+	VPMADDUBSW xb(R11), qb, qb
+
 // X6_PAIR takes sub-blocks 2p and 2p+1: their scales widened (Y1) and
 // spread (Y2, Y3), each row's scales times the activations' sums of the
-// two sub-blocks (actQ8_K's bsums) added to Y5.
-#define X6_PAIR(p) \
+// two sub-blocks (actQ8_K's or actQ8_KB's sums of 16, at so) added to Y5;
+// the sub-blocks' steps at xa and xb, st apart (see X6_SUB).
+#define X6_PAIR(p, MUL2, so, xa, xb, st) \
 	PFLINES3AT(0, BX, R14); \
 	ADDQ $192, BX; \
 	VPMOVSXBW (16+16*(p))(R10), Y1; \
 	VPSHUFB x6sa<>(SB), Y1, Y2; \
 	VPSHUFB x6sb<>(SB), Y1, Y3; \
 	VPSHUFB x6sc<>(SB), Y1, Y4; \
-	VPBROADCASTD (260+4*(p))(R11), Y13; \
+	VPBROADCASTD (so+4*(p))(R11), Y13; \
 	VPMADDWD Y13, Y4, Y4; \
 	VPADDD Y4, Y5, Y5; \
-	X6_SUB(2*p, Y2); \
-	X6_SUB(2*p+1, Y3)
+	X6_SUB(2*p, Y2, MUL2, xa, st); \
+	X6_SUB(2*p+1, Y3, MUL2, xb, st)
 
 // func vecQ6_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q6KX8 units against actQ8_K activations (d @0, the quants @4, the sums
@@ -617,71 +640,17 @@ x6block:
 	MOVQ R10, BX
 	VPXOR Y6, Y6, Y6
 	VPXOR Y5, Y5, Y5
-	X6_PAIR(0)
-	X6_PAIR(1)
-	X6_PAIR(2)
-	X6_PAIR(3)
-	X6_PAIR(4)
-	X6_PAIR(5)
-	X6_PAIR(6)
-	X6_PAIR(7)
+	X6_PAIR(0, X6_MUL2, 260, 4, 20, 4)
+	X6_PAIR(1, X6_MUL2, 260, 36, 52, 4)
+	X6_PAIR(2, X6_MUL2, 260, 68, 84, 4)
+	X6_PAIR(3, X6_MUL2, 260, 100, 116, 4)
+	X6_PAIR(4, X6_MUL2, 260, 132, 148, 4)
+	X6_PAIR(5, X6_MUL2, 260, 164, 180, 4)
+	X6_PAIR(6, X6_MUL2, 260, 196, 212, 4)
+	X6_PAIR(7, X6_MUL2, 260, 228, 244, 4)
 	PFLINES3AT(0, BX, R14)
-	VPSLLD $5, Y5, Y5
-	VPSUBD Y5, Y6, Y6
-	VCVTDQ2PS Y6, Y6
-	VCVTPH2PS 0(R10), Y7
-	VBROADCASTSS 0(R11), Y8
-	VMULPS Y8, Y7, Y7
-	VMULPS Y6, Y7, Y7
-	VADDPS Y7, Y0, Y0
-	ADDQ $1680, R10
+	X8_OFFSET_FLOATS(5, 0(R10), 0(R11), 1680)
 	X8_NEXT(292, x6block, x6group)
-
-// X6B_SUB is X6_SUB over actQ8_KB activations: sub-block j's four steps
-// at xo, xo+64, xo+128 and xo+192, already broadcast, taken as the
-// multiplies' operands.
-#define X6B_SUB(j, xo, SC) \
-	VMOVDQU (144+96*(j))(R10), Y7; \
-	VMOVDQU (176+96*(j))(R10), Y8; \
-	VMOVDQU (208+96*(j))(R10), Y9; \
-	VPAND Y14, Y7, Y10; \
-	VPAND Y14, Y8, Y11; \
-	VPAND Y14, Y9, Y12; \
-	VPSRLW $2, Y10, Y10; \
-	VPOR Y11, Y10, Y10; \
-	VPSRLW $2, Y10, Y10; \
-	VPOR Y12, Y10, Y10; \
-	VPSRLW $2, Y10, Y10; \
-	VPAND Y15, Y7, Y7; \
-	VPAND Y15, Y8, Y8; \
-	VPAND Y15, Y9, Y9; \
-	VPMADDUBSW xo(R11), Y7, Y7; \
-	VPMADDUBSW xo+64(R11), Y8, Y8; \
-	VPADDW Y8, Y7, Y7; \
-	VPMADDUBSW xo+128(R11), Y9, Y9; \
-	VPMADDUBSW xo+192(R11), Y10, Y10; \
-	VPADDW Y10, Y9, Y9; \
-	VPMADDWD SC, Y7, Y7; \
-	VPMADDWD SC, Y9, Y9; \
-	VPADDD Y7, Y6, Y6; \
-	VPADDD Y9, Y6, Y6
-
-// X6B_PAIR is X6_PAIR over actQ8_KB activations (the sums of 16 at
-// 2080): sub-blocks 2p and 2p+1, their steps at xa and xb (a 16-value
-// sub-block j of the 32-value sub-block s = j/2 starts at 512(s/2) +
-// 32(s%2) + 256(j%2)).
-#define X6B_PAIR(p, xa, xb) \
-	PFLINES3AT(0, BX, R14); \
-	ADDQ $192, BX; \
-	VPMOVSXBW (16+16*(p))(R10), Y1; \
-	VPSHUFB x6sa<>(SB), Y1, Y2; \
-	VPSHUFB x6sb<>(SB), Y1, Y3; \
-	VPSHUFB x6sc<>(SB), Y1, Y4; \
-	VPBROADCASTD (2080+4*(p))(R11), Y13; \
-	VPMADDWD Y13, Y4, Y4; \
-	VPADDD Y4, Y5, Y5; \
-	X6B_SUB(2*p, xa, Y2); \
-	X6B_SUB(2*p+1, xb, Y3)
 
 // func vecQ6_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // vecQ6_KX8AVX2 against actQ8_KB activations (the quants broadcast, the
@@ -697,24 +666,16 @@ x6bblock:
 	MOVQ R10, BX
 	VPXOR Y6, Y6, Y6
 	VPXOR Y5, Y5, Y5
-	X6B_PAIR(0, 0, 256)
-	X6B_PAIR(1, 32, 288)
-	X6B_PAIR(2, 512, 768)
-	X6B_PAIR(3, 544, 800)
-	X6B_PAIR(4, 1024, 1280)
-	X6B_PAIR(5, 1056, 1312)
-	X6B_PAIR(6, 1536, 1792)
-	X6B_PAIR(7, 1568, 1824)
+	X6_PAIR(0, X6B_MUL2, 2080, 0, 256, 64)
+	X6_PAIR(1, X6B_MUL2, 2080, 32, 288, 64)
+	X6_PAIR(2, X6B_MUL2, 2080, 512, 768, 64)
+	X6_PAIR(3, X6B_MUL2, 2080, 544, 800, 64)
+	X6_PAIR(4, X6B_MUL2, 2080, 1024, 1280, 64)
+	X6_PAIR(5, X6B_MUL2, 2080, 1056, 1312, 64)
+	X6_PAIR(6, X6B_MUL2, 2080, 1536, 1792, 64)
+	X6_PAIR(7, X6B_MUL2, 2080, 1568, 1824, 64)
 	PFLINES3AT(0, BX, R14)
-	VPSLLD $5, Y5, Y5
-	VPSUBD Y5, Y6, Y6
-	VCVTDQ2PS Y6, Y6
-	VCVTPH2PS 0(R10), Y7
-	VBROADCASTSS 2064(R11), Y8
-	VMULPS Y8, Y7, Y7
-	VMULPS Y6, Y7, Y7
-	VADDPS Y7, Y0, Y0
-	ADDQ $1680, R10
+	X8_OFFSET_FLOATS(5, 0(R10), 2064(R11), 1680)
 	X8_NEXT(2112, x6bblock, x6bgroup)
 
 DATA x5m1f<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
@@ -913,6 +874,16 @@ GLOBL x2dupo<>(SB), RODATA|NOPTR, $32
 	X2_SUB(2*(p), Y2, MUL, xa); \
 	X2_SUB(2*(p)+1, Y3, MUL, xb)
 
+// X2_HEAD starts a block of the Q2_K loops: the block (R10) in BX, its
+// lines prefetched, the sums (Y6) and the mins' terms (Y5) zero.
+#define X2_HEAD \
+	MOVQ R10, BX; \
+	PFLINES4AT(0, BX, R14); \
+	PFLINES4AT(256, BX, R14); \
+	PFLINES3AT(512, BX, R14); \
+	VPXOR Y6, Y6, Y6; \
+	VPXOR Y5, Y5, Y5
+
 // func vecQ2_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q2KX8 units against actQ8_K activations (d @0, the quants @4, the sums
 // of each 16 @260), a group of eight rows at a time. Each block's integer
@@ -926,12 +897,7 @@ TEXT ·vecQ2_KX8AVX2(SB), NOSPLIT, $0-56
 x2group:
 	X8_GROUP
 x2block:
-	MOVQ R10, BX
-	PFLINES4AT(0, BX, R14)
-	PFLINES4AT(256, BX, R14)
-	PFLINES3AT(512, BX, R14)
-	VPXOR Y6, Y6, Y6
-	VPXOR Y5, Y5, Y5
+	X2_HEAD
 	X2_PAIR(0, K_MUL4, 260, 4, 20)
 	X2_PAIR(1, K_MUL4, 260, 36, 52)
 	X2_PAIR(2, K_MUL4, 260, 68, 84)
@@ -955,12 +921,7 @@ TEXT ·vecQ2_KX8BAVX2(SB), NOSPLIT, $0-56
 x2bgroup:
 	X8_GROUP
 x2bblock:
-	MOVQ R10, BX
-	PFLINES4AT(0, BX, R14)
-	PFLINES4AT(256, BX, R14)
-	PFLINES3AT(512, BX, R14)
-	VPXOR Y6, Y6, Y6
-	VPXOR Y5, Y5, Y5
+	X2_HEAD
 	X2_PAIR(0, K_MUL4B, 2080, 0, 256)
 	X2_PAIR(1, K_MUL4B, 2080, 32, 288)
 	X2_PAIR(2, K_MUL4B, 2080, 512, 768)
@@ -972,6 +933,19 @@ x2bblock:
 	X8_FLOATS(0(BX), 16(BX), 2064(R11))
 	ADDQ $672, R10
 	X8_NEXT(2112, x2bblock, x2bgroup)
+
+// X3_HEAD starts a block of the Q3_K loops: the block (R10) in BX, its
+// lines prefetched, its scales decoded into the frame (X3_SCALES), the
+// sums (Y6) and the offset's terms (Y5) zero.
+#define X3_HEAD \
+	MOVQ R10, BX; \
+	PFLINES4AT(0, BX, R14); \
+	PFLINES4AT(256, BX, R14); \
+	PFLINES4AT(512, BX, R14); \
+	PFLINES2AT(768, BX, R14); \
+	X3_SCALES; \
+	VPXOR Y6, Y6, Y6; \
+	VPXOR Y5, Y5, Y5
 
 // func vecQ3_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q3KX8 units against actQ8_K activations (d @0, the quants @4, the sums
@@ -985,14 +959,7 @@ TEXT ·vecQ3_KX8AVX2(SB), NOSPLIT, $128-56
 x3group:
 	X8_GROUP
 x3block:
-	MOVQ R10, BX
-	PFLINES4AT(0, BX, R14)
-	PFLINES4AT(256, BX, R14)
-	PFLINES4AT(512, BX, R14)
-	PFLINES2AT(768, BX, R14)
-	X3_SCALES
-	VPXOR Y6, Y6, Y6
-	VPXOR Y5, Y5, Y5
+	X3_HEAD
 	X3_PAIR(0, K_MUL4, 260, 4, 20)
 	X3_PAIR(1, K_MUL4, 260, 36, 52)
 	X3_PAIR(2, K_MUL4, 260, 68, 84)
@@ -1001,15 +968,7 @@ x3block:
 	X3_PAIR(5, K_MUL4, 260, 164, 180)
 	X3_PAIR(6, K_MUL4, 260, 196, 212)
 	X3_PAIR(7, K_MUL4, 260, 228, 244)
-	VPSLLD $2, Y5, Y5
-	VPSUBD Y5, Y6, Y6
-	VCVTDQ2PS Y6, Y6
-	VCVTPH2PS 0(BX), Y7
-	VBROADCASTSS 0(R11), Y8
-	VMULPS Y8, Y7, Y7
-	VMULPS Y6, Y7, Y7
-	VADDPS Y7, Y0, Y0
-	ADDQ $880, R10
+	X8_OFFSET_FLOATS(2, 0(BX), 0(R11), 880)
 	X8_NEXT(292, x3block, x3group)
 
 // func vecQ3_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
@@ -1022,14 +981,7 @@ TEXT ·vecQ3_KX8BAVX2(SB), NOSPLIT, $128-56
 x3bgroup:
 	X8_GROUP
 x3bblock:
-	MOVQ R10, BX
-	PFLINES4AT(0, BX, R14)
-	PFLINES4AT(256, BX, R14)
-	PFLINES4AT(512, BX, R14)
-	PFLINES2AT(768, BX, R14)
-	X3_SCALES
-	VPXOR Y6, Y6, Y6
-	VPXOR Y5, Y5, Y5
+	X3_HEAD
 	X3_PAIR(0, K_MUL4B, 2080, 0, 256)
 	X3_PAIR(1, K_MUL4B, 2080, 32, 288)
 	X3_PAIR(2, K_MUL4B, 2080, 512, 768)
@@ -1038,13 +990,5 @@ x3bblock:
 	X3_PAIR(5, K_MUL4B, 2080, 1056, 1312)
 	X3_PAIR(6, K_MUL4B, 2080, 1536, 1792)
 	X3_PAIR(7, K_MUL4B, 2080, 1568, 1824)
-	VPSLLD $2, Y5, Y5
-	VPSUBD Y5, Y6, Y6
-	VCVTDQ2PS Y6, Y6
-	VCVTPH2PS 0(BX), Y7
-	VBROADCASTSS 2064(R11), Y8
-	VMULPS Y8, Y7, Y7
-	VMULPS Y6, Y7, Y7
-	VADDPS Y7, Y0, Y0
-	ADDQ $880, R10
+	X8_OFFSET_FLOATS(2, 0(BX), 2064(R11), 880)
 	X8_NEXT(2112, x3bblock, x3bgroup)
