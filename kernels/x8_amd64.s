@@ -303,38 +303,55 @@ x8block:
 	X8_FLOATS(-1152(R10), -1136(R10), 272(R11))
 	X8_NEXT(320, x8block, x8group)
 
-// X8B_STEP0, X8B_STEP and X8B_CHUNK are X8_STEP0, X8_STEP and X8_CHUNK
+// X8B_STEP20, X8B_STEP2 and X8B_CHUNK are X8_STEP0, X8_STEP and X8_CHUNK
 // over actQ8_KB activations: step t of chunk c's two sub-blocks at
 // 512c+64t and 32 bytes on, already broadcast, taken as the multiplies'
-// operands.
-#define X8B_STEP0(woff, xoff) \
+// operands. They take two steps at a time (t and t+1: woff and woff+32,
+// xoff and xoff+64), each operation of the two beside the other's: on a
+// Zen 1 core the loop ran 4-5% faster so than a step at a time (from L2,
+// medians of six runs alternating the binaries), the same operations.
+// X8B_STEP20 sets the words of the two sub-blocks (Y7, Y8), X8B_STEP2
+// adds to them.
+#define X8B_STEP20(woff, xoff) \
 	VMOVDQU woff(R10), Y7; \
+	VMOVDQU woff+32(R10), Y11; \
 	VPSRLW $4, Y7, Y8; \
+	VPSRLW $4, Y11, Y12; \
 	VPAND Y15, Y7, Y7; \
+	VPAND Y15, Y11, Y11; \
 	VPAND Y15, Y8, Y8; \
+	VPAND Y15, Y12, Y12; \
 	VPMADDUBSW xoff(R11), Y7, Y7; \
-	VPMADDUBSW xoff+32(R11), Y8, Y8
+	VPMADDUBSW xoff+64(R11), Y11, Y11; \
+	VPMADDUBSW xoff+32(R11), Y8, Y8; \
+	VPMADDUBSW xoff+96(R11), Y12, Y12; \
+	VPADDW Y11, Y7, Y7; \
+	VPADDW Y12, Y8, Y8
 
-#define X8B_STEP(woff, xoff) \
+#define X8B_STEP2(woff, xoff) \
 	VMOVDQU woff(R10), Y9; \
+	VMOVDQU woff+32(R10), Y11; \
 	VPSRLW $4, Y9, Y10; \
+	VPSRLW $4, Y11, Y12; \
 	VPAND Y15, Y9, Y9; \
+	VPAND Y15, Y11, Y11; \
 	VPAND Y15, Y10, Y10; \
+	VPAND Y15, Y12, Y12; \
 	VPMADDUBSW xoff(R11), Y9, Y9; \
+	VPMADDUBSW xoff+64(R11), Y11, Y11; \
 	VPMADDUBSW xoff+32(R11), Y10, Y10; \
+	VPMADDUBSW xoff+96(R11), Y12, Y12; \
 	VPADDW Y9, Y7, Y7; \
-	VPADDW Y10, Y8, Y8
+	VPADDW Y10, Y8, Y8; \
+	VPADDW Y11, Y7, Y7; \
+	VPADDW Y12, Y8, Y8
 
 #define X8B_CHUNK(xc, S, jo) \
 	PFLINES4(R14); \
-	X8B_STEP0(0, xc); \
-	X8B_STEP(32, xc+64); \
-	X8B_STEP(64, xc+128); \
-	X8B_STEP(96, xc+192); \
-	X8B_STEP(128, xc+256); \
-	X8B_STEP(160, xc+320); \
-	X8B_STEP(192, xc+384); \
-	X8B_STEP(224, xc+448); \
+	X8B_STEP20(0, xc); \
+	X8B_STEP2(64, xc+128); \
+	X8B_STEP2(128, xc+256); \
+	X8B_STEP2(192, xc+384); \
 	VPSHUFB x8sc<>+jo(SB), S, Y13; \
 	VPMADDWD Y13, Y7, Y7; \
 	VPSHUFB x8sc<>+jo+32(SB), S, Y13; \
