@@ -8,8 +8,8 @@ import (
 	"ferry/dtype"
 )
 
-// A register-blocked loop for batched products (prefill) of F16 weights on
-// CPUs with AVX2 but not AVX-512 (batch_amd64.s). The row
+// A register-blocked loop for batched products (prefill) of F16 and BF16
+// weights on CPUs with AVX2 but not AVX-512 (batch_amd64.s). The row
 // loops that batches otherwise run once per activation vector
 // (kernel.vecBatch) load and convert every weight again for every
 // vector. Here a group of rows (compute's, about 128 KiB of weights, in
@@ -24,7 +24,8 @@ import (
 // multiplier, FMA on two pipes), BenchmarkBatchLoop, one core, 64
 // vectors: F16 34 GFLOP/s against 12 for the row loop (a loop converting
 // the halves in its inner loop, one VCVTPH2PS for four FMAs, made 25, and
-// 37 without the conversions).
+// 37 without the conversions). BF16 takes the same float loop, its rows
+// widened to float32 by a shift (bf16ToFloats).
 //
 // Q8_0 has none: the same float loop over decoded Q8_0 weights and
 // activations made 31 GFLOP/s against 20 for its row loop, but resident
@@ -59,6 +60,9 @@ var _ = addInstaller(func(avx512 bool) {
 		return // the AVX-512 loops are another CPU's; left as they are
 	}
 	kernelTable[dtype.F16].batch = batchF16
+	kernelTable[dtype.BF16].batch = batchBF16
+	// The batch loop sums in another order than the BF16 row loop.
+	reordered[dtype.BF16] = true
 })
 
 // checkBatch panics unless the slices hold what the loops read and write
@@ -77,6 +81,18 @@ func checkBatch(y []float32, w []byte, rb int, xq []byte, ab, n, row0, rows, wb,
 // converted to float32 once (halvesToFloats), then the float loop over
 // the tile for every four vectors.
 func batchF16(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int {
+	return batchHalves(y, w, rb, xq, ab, n, row0, halvesToFloats)
+}
+
+// batchBF16 is batchF16 for BF16 weights over actBF16 activations
+// (float32 values rounded to bfloat16), the rows widened by bf16ToFloats.
+func batchBF16(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int {
+	return batchHalves(y, w, rb, xq, ab, n, row0, bf16ToFloats)
+}
+
+// batchHalves is the batch loop of a 16-bit float type whose spans of
+// rows widen converts to float32 (halvesToFloats' arguments).
+func batchHalves(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int, widen func(dst *float32, src *byte, rb, rows, nk int)) int {
 	vals := rb / 2
 	if n < batchCols || vals%8 != 0 || vals == 0 {
 		return 0
@@ -93,7 +109,7 @@ func batchF16(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int {
 	tile := alignedFloats(s, rows*span)
 	for k0 := 0; k0 < vals; k0 += span {
 		nk := min(span, vals-k0)
-		halvesToFloats(&tile[0], &w[2*k0], rb, rows, nk)
+		widen(&tile[0], &w[2*k0], rb, rows, nk)
 		for j := 0; j < n4; j += batchCols {
 			batchF32x4AVX2(&y[j*ys+row0], ys, &tile[0], 4*nk, rows, &xq[j*ab+4*k0], ab, nk, k0)
 		}
@@ -131,3 +147,9 @@ func batchF32x4AVX2(y *float32, ys int, w *float32, ws, rows int, x *byte, xs, n
 //
 //go:noescape
 func halvesToFloats(dst *float32, src *byte, rb, rows, nk int)
+
+// bf16ToFloats is halvesToFloats for bfloat16 values: each widened to
+// float32 by a shift of 16 bits, exactly.
+//
+//go:noescape
+func bf16ToFloats(dst *float32, src *byte, rb, rows, nk int)

@@ -3,7 +3,7 @@
 
 // The register-blocked loop of batched products (see batch_amd64.go):
 // four activation vectors against each weight loaded, and the conversion
-// of F16 rows into its float32 tiles. The loop keeps one vector
+// of F16 and BF16 rows into its float32 tiles. The loop keeps one vector
 // accumulator for each (row, vector) pair, summed in the order of the
 // values, and ends a span with HSUM8 or HSUM4 of it; whether a row is
 // taken alone or beside another does not change its sums.
@@ -28,6 +28,58 @@
 	BOUT(x2, o(DI)(R8*2)); \
 	HSUM8(y3, x3, X8); \
 	BOUT(x3, o(BX)(R8*2))
+
+// WIDEN_ROWS converts nk 16-bit floats (a multiple of 8) of each of rows
+// rows, rb bytes apart at src, to float32 at dst, row after row (4*nk
+// bytes each): 32 at a time, then 8, each 8 by CONV(off, y), which widens
+// the eight values at off(R10) into y.
+#define WIDEN_ROWS(CONV) \
+	MOVQ dst+0(FP), DI; \
+	MOVQ src+8(FP), SI; \
+	MOVQ rb+16(FP), R9; \
+	MOVQ rows+24(FP), CX; \
+	MOVQ nk+32(FP), R8; \
+row: \
+	MOVQ SI, R10; \
+	MOVQ R8, DX; \
+	CMPQ DX, $32; \
+	JB by8; \
+by32: \
+	CONV(0, Y0); \
+	CONV(16, Y1); \
+	CONV(32, Y2); \
+	CONV(48, Y3); \
+	VMOVUPS Y0, (DI); \
+	VMOVUPS Y1, 32(DI); \
+	VMOVUPS Y2, 64(DI); \
+	VMOVUPS Y3, 96(DI); \
+	ADDQ $64, R10; \
+	ADDQ $128, DI; \
+	SUBQ $32, DX; \
+	CMPQ DX, $32; \
+	JAE by32; \
+by8: \
+	TESTQ DX, DX; \
+	JZ next; \
+	CONV(0, Y0); \
+	VMOVUPS Y0, (DI); \
+	ADDQ $16, R10; \
+	ADDQ $32, DI; \
+	SUBQ $8, DX; \
+	JMP by8; \
+next: \
+	ADDQ R9, SI; \
+	DECQ CX; \
+	JNZ row; \
+	VZEROUPPER; \
+	RET
+
+// H2F widens eight halves; B2F eight bfloat16 values, exactly, each
+// zero-extended to 32 bits and shifted into a float32's top half.
+#define H2F(off, y) VCVTPH2PS off(R10), y
+#define B2F(off, y) \
+	VPMOVZXWD off(R10), y; \
+	VPSLLD $16, y, y
 
 // func batchF32x4AVX2(y *float32, ys int, w *float32, ws, rows int, x *byte, xs, nk, add int)
 // Rows (float32, ws bytes apart) two at a time (accumulators Y0-Y3 the first row's four vectors,
@@ -110,45 +162,9 @@ bf32done:
 	RET
 
 // func halvesToFloats(dst *float32, src *byte, rb, rows, nk int)
-// Converts nk halves (a multiple of 8) of each of rows rows, rb bytes
-// apart at src, to float32 at dst, row after row (4*nk bytes each).
 TEXT ·halvesToFloats(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rb+16(FP), R9
-	MOVQ rows+24(FP), CX
-	MOVQ nk+32(FP), R8
-h2frow:
-	MOVQ SI, R10
-	MOVQ R8, DX
-	CMPQ DX, $32
-	JB h2fby8
-h2fby32:
-	VCVTPH2PS (R10), Y0
-	VCVTPH2PS 16(R10), Y1
-	VCVTPH2PS 32(R10), Y2
-	VCVTPH2PS 48(R10), Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ $64, R10
-	ADDQ $128, DI
-	SUBQ $32, DX
-	CMPQ DX, $32
-	JAE h2fby32
-h2fby8:
-	TESTQ DX, DX
-	JZ h2fnext
-	VCVTPH2PS (R10), Y0
-	VMOVUPS Y0, (DI)
-	ADDQ $16, R10
-	ADDQ $32, DI
-	SUBQ $8, DX
-	JMP h2fby8
-h2fnext:
-	ADDQ R9, SI
-	DECQ CX
-	JNZ h2frow
-	VZEROUPPER
-	RET
+	WIDEN_ROWS(H2F)
+
+// func bf16ToFloats(dst *float32, src *byte, rb, rows, nk int)
+TEXT ·bf16ToFloats(SB), NOSPLIT, $0-40
+	WIDEN_ROWS(B2F)

@@ -12,7 +12,7 @@ import (
 
 // batchTypes are the types with a register-blocked batch loop on CPUs
 // with AVX2 but not AVX-512.
-var batchTypes = []dtype.Type{dtype.F16}
+var batchTypes = []dtype.Type{dtype.F16, dtype.BF16}
 
 // needBatch skips the test unless the batch loops are installed.
 func needBatch(t testing.TB) {
@@ -22,7 +22,7 @@ func needBatch(t testing.TB) {
 	}
 }
 
-// randomBatchRows returns rows rows of cols F16 values of random
+// randomBatchRows returns rows rows of cols F16 or BF16 values of random
 // exponent.
 func randomBatchRows(r *rand.Rand, t dtype.Type, rows, cols int) []byte {
 	w := make([]byte, rows*lookup(t).rowBytes(cols))
@@ -30,7 +30,12 @@ func randomBatchRows(r *rand.Rand, t dtype.Type, rows, cols int) []byte {
 		w[i] = byte(r.Uint32())
 	}
 	for i := 0; i < len(w); i += 2 {
-		binary.LittleEndian.PutUint16(w[i:], F32ToF16(float32(r.NormFloat64())))
+		v := float32(r.NormFloat64())
+		h := F32ToF16(v)
+		if t == dtype.BF16 {
+			h = F32ToBF16(v)
+		}
+		binary.LittleEndian.PutUint16(w[i:], h)
 	}
 	return w
 }
@@ -79,10 +84,10 @@ func prepareBatch(r *rand.Rand, t dtype.Type, cols, n int) ([]byte, int) {
 }
 
 // TestBatchInstalled checks that the loops are in place where they
-// should be, for F16 only.
+// should be, for F16 and BF16 only.
 func TestBatchInstalled(t *testing.T) {
 	for typ := range kernelTable {
-		want := simdActive && hasAVX2 && !hasAVX512VNNI && typ == int(dtype.F16)
+		want := simdActive && hasAVX2 && !hasAVX512VNNI && (typ == int(dtype.F16) || typ == int(dtype.BF16))
 		if got := kernelTable[typ].batch != nil; got != want {
 			t.Errorf("type %d: batch loop installed %v, want %v", typ, got, want)
 		}
@@ -163,7 +168,7 @@ func TestBatchSplit(t *testing.T) {
 }
 
 // TestBatchFallback checks that shapes the loops do not take (fewer than
-// four vectors; F16 rows not a multiple of eight values) leave them to
+// four vectors; rows not a multiple of eight values) leave them to
 // the row loop.
 func TestBatchFallback(t *testing.T) {
 	needBatch(t)
@@ -171,7 +176,7 @@ func TestBatchFallback(t *testing.T) {
 	for _, c := range []struct {
 		typ     dtype.Type
 		cols, n int
-	}{{dtype.F16, 64, 3}, {dtype.F16, 36, 4}, {dtype.F16, 4, 6}} {
+	}{{dtype.F16, 64, 3}, {dtype.F16, 36, 4}, {dtype.F16, 4, 6}, {dtype.BF16, 64, 3}, {dtype.BF16, 36, 4}} {
 		k := lookup(c.typ)
 		const rows = 5
 		w := randomBatchRows(r, c.typ, rows, c.cols)
