@@ -29,7 +29,7 @@
 //   - pool.go: the worker pool, each worker handed jobs through a slot of
 //     its own.
 //   - vec.go: float vector helpers for attention and the MLP (DotsF16,
-//     AxpysF16, RoundF16, SwiGLU, ExpShift).
+//     AxpysF16, SoftmaxF16Rows, RoundF16, SwiGLU, ExpShift).
 //   - simd_amd64.go, kernels_amd64.s, cpu_amd64.s: the assembly, chosen at
 //     start-up from CPUID: AVX-512 (F/BW/VL/VBMI/VNNI) row loops for Q8_0,
 //     Q4_K, Q6_K, F16 and F32 and AVX2 ones for Q8_0, Q4_0, Q4_K, Q5_K,
@@ -37,10 +37,13 @@
 //     helpers. q4q5_amd64.*, q40_amd64.*, k23_amd64.* and bf16q5k_amd64.*
 //     hold the loops of the other types, and interleave*_amd64.*,
 //     x8_amd64.* and x8legacy_amd64.* those of the interleaved layouts,
-//     installed through addInstaller; hsum_amd64.h holds the horizontal
-//     sums they share, rowpair_amd64.h the AVX2 row loop of the 32-value
-//     types (two blocks at a time) and x8_amd64.h the frame of the loops
-//     interleaved by eight rows.
+//     installed through addInstaller; batch_amd64.* the register-blocked
+//     loop of F16 and BF16 batches, exp_amd64.s the AVX2 exponentials and
+//     softmax, norm_amd64.* the AVX2 attention loops; hsum_amd64.h holds the
+//     horizontal sums they share, masks_amd64.h their lane masks,
+//     rowpair_amd64.h the AVX2 row loop of the 32-value types (two blocks
+//     at a time) and x8_amd64.h the frame of the loops interleaved by eight
+//     rows.
 //     FERRY_NOAVX512=1 keeps to AVX2; FERRY_NOSIMD=1 forces the portable
 //     code. Loops that keep the portable kernels' order of float operations
 //     are bit-identical to them; those that keep float accumulators across
