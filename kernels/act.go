@@ -163,13 +163,13 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 	case actQ8_0P:
 		q.q8_0P(dst, x)
 	case actQ8_K6:
-		spreadQ8_K6(dst, x, q.q8_K)
+		quantizeSpread(dst, x, 256, q8KBlock, q8K6Block, q.q8_K, spreadQ8_K6)
 	case actQ8_0X:
 		compactQ8_0(dst, x, q.q8_0)
 	case actQ8_KB:
-		broadcastQ8_K(dst, x, q.q8_K, q.spreadKB)
+		quantizeSpread(dst, x, 256, q8KBlock, q8KBBlock, q.q8_K, q.spreadKB)
 	case actQ8_0B:
-		broadcastQ8_0(dst, x, q.q8_0, q.spreadB)
+		quantizeSpread(dst, x, 32, q8Block, q8BBlock, q.q8_0, q.spreadB)
 	}
 }
 
@@ -250,20 +250,22 @@ func permuteQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x 
 	}
 }
 
-// broadcastQ8_K writes the actQ8_KB form of x: its actQ8_K blocks,
-// quantized with q at the end of dst, are spread forward with spread (a
-// block's output never reaches a later block's actQ8_K bytes, though the
-// last one's overlaps its own, which spread reads first).
-func broadcastQ8_K(dst []byte, x []float32, q func(dst []byte, x []float32), spread func(dst []byte, at, nb int)) {
-	nb := len(x) / 256
-	dst = dst[:nb*q8KBBlock]
-	at := len(dst) - nb*q8KBlock
-	q(dst[at:], x[:256*nb])
+// quantizeSpread writes a form of x made of one block of out bytes for
+// each block of vals values that q quantizes into in bytes (in <= out):
+// the nb quantized blocks are written at the end of dst, then spread
+// rewrites them forward into the form at dst[0:] (a block's output never
+// reaches a later block's quantized bytes, though the last one's overlaps
+// its own, which spread reads first).
+func quantizeSpread(dst []byte, x []float32, vals, in, out int, q func(dst []byte, x []float32), spread func(dst []byte, at, nb int)) {
+	nb := len(x) / vals
+	dst = dst[:nb*out]
+	at := len(dst) - nb*in
+	q(dst[at:], x[:vals*nb])
 	spread(dst, at, nb)
 }
 
 // spreadQ8_KB rewrites the nb actQ8_K blocks at dst[at:] into the
-// actQ8_KB form at dst[0:] (see broadcastQ8_K). An assembly version may
+// actQ8_KB form at dst[0:] (see quantizeSpread). An assembly version may
 // replace it; it must give the same bytes as spreadQ8_KBGo.
 var spreadQ8_KB = spreadQ8_KBGo
 
@@ -291,20 +293,8 @@ func spreadQ8_KBGo(dst []byte, at, nb int) {
 	}
 }
 
-// broadcastQ8_0 writes the actQ8_0B form of x: its actQ8_0 blocks,
-// quantized with q at the end of dst, are spread forward with spread (a
-// block's output never reaches a later block's actQ8_0 bytes, though the
-// last one's overlaps its own, which spread reads first).
-func broadcastQ8_0(dst []byte, x []float32, q func(dst []byte, x []float32), spread func(dst []byte, at, nb int)) {
-	nb := len(x) / 32
-	dst = dst[:nb*q8BBlock]
-	at := len(dst) - nb*q8Block
-	q(dst[at:], x[:32*nb])
-	spread(dst, at, nb)
-}
-
 // spreadQ8_0B rewrites the nb actQ8_0 blocks at dst[at:] into the actQ8_0B
-// form at dst[0:] (see broadcastQ8_0). An assembly version may replace
+// form at dst[0:] (see quantizeSpread). An assembly version may replace
 // it; it must give the same bytes as spreadQ8_0BGo.
 var spreadQ8_0B = spreadQ8_0BGo
 
@@ -326,15 +316,9 @@ func spreadQ8_0BGo(dst []byte, at, nb int) {
 	}
 }
 
-// spreadQ8_K6 writes the actQ8_K6 form of x, quantizing with q. The
-// actQ8_K blocks are first written at the end of dst, then spread forward
-// block by block (a block's output never reaches a later block's input,
-// though it may overlap its own, which is read first).
-func spreadQ8_K6(dst []byte, x []float32, q func(dst []byte, x []float32)) {
-	nb := len(x) / 256
-	dst = dst[:nb*q8K6Block]
-	at := len(dst) - nb*q8KBlock
-	q(dst[at:], x[:256*nb])
+// spreadQ8_K6 rewrites the nb actQ8_K blocks at dst[at:] into the
+// actQ8_K6 form at dst[0:] (see quantizeSpread).
+func spreadQ8_K6(dst []byte, at, nb int) {
 	le := binary.LittleEndian
 	for k := 0; k < nb; k++ {
 		var b [q8KBlock]byte

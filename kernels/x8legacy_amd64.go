@@ -64,29 +64,7 @@ var _ = addInstaller(func(avx512 bool) {
 	if avx512 {
 		return
 	}
-	// Q4_0: q8X8's loop with two quants a byte, against activations
-	// that carry their sums (actQ8_0X): from L2 on a Zen 1 core about
-	// four times the row loop's speed.
-	packings[dtype.Q4_0] = packing{packed: q40X8, packUnit: packQ4_0X8, narrow: q40X8B, narrowCols: x8BroadcastCols}
-	kernelTable[q40X8].act = actQ8_0X
-	setVecPF(q40X8, vecQ4_0X8AVX2)
-	packedFast[q40X8] = true
-	// Q5_0: q40X8's loop with five-bit quants, against activations that
-	// carry their sums (actQ8_0X).
-	packings[dtype.Q5_0] = packing{packed: q50X8, packUnit: packQ5_0X8, narrow: q50X8B, narrowCols: x8BroadcastCols}
-	kernelTable[q50X8].act = actQ8_0X
-	setVecPF(q50X8, vecQ5_0X8AVX2)
-	packedFast[q50X8] = true
-	// Q4_1: q40X8's loop with the mins, against actQ8_0 (whose s is the
-	// fp16 of d_x times the sum of the quants, as m_w*s_x needs).
-	packings[dtype.Q4_1] = packing{packed: q41X8, packUnit: packQ4_1X8, narrow: q41X8B, narrowCols: x8BroadcastCols}
-	setVecPF(q41X8, vecQ4_1X8AVX2)
-	packedFast[q41X8] = true
-	// Q5_1: the Q5_0 loop's quants with the mins, against actQ8_0.
-	packings[dtype.Q5_1] = packing{packed: q51X8, packUnit: packQ5_1X8, narrow: q51X8B, narrowCols: x8BroadcastCols}
-	setVecPF(q51X8, vecQ5_1X8AVX2)
-	packedFast[q51X8] = true
-	// Rows of at most x8BroadcastCols values: the same loops against
+	// Rows of at most x8BroadcastCols values take the same loops against
 	// activations broadcast once per product (actQ8_0B), which their
 	// multiplies take as operands; a 2048-value input takes 17 KiB of
 	// the L1.
@@ -96,9 +74,16 @@ var _ = addInstaller(func(avx512 bool) {
 			spreadQ8_0BAVX2(&dst[0], &dst[at], nb)
 		}
 	}
-	for t, loop := range map[dtype.Type]rowLoopPF{q40X8B: vecQ4_0X8BAVX2, q50X8B: vecQ5_0X8BAVX2, q41X8B: vecQ4_1X8BAVX2, q51X8B: vecQ5_1X8BAVX2} {
-		kernelTable[t].act = actQ8_0B
-		setVecPF(t, loop)
-		packedFast[t] = true
-	}
+	// Q4_0: q8X8's loop with two quants a byte, against activations
+	// that carry their sums (actQ8_0X): from L2 on a Zen 1 core about
+	// four times the row loop's speed.
+	installX8(dtype.Q4_0, q40X8, packQ4_0X8, actQ8_0X, vecQ4_0X8AVX2, q40X8B, vecQ4_0X8BAVX2)
+	// Q5_0: q40X8's loop with five-bit quants, against activations that
+	// carry their sums (actQ8_0X).
+	installX8(dtype.Q5_0, q50X8, packQ5_0X8, actQ8_0X, vecQ5_0X8AVX2, q50X8B, vecQ5_0X8BAVX2)
+	// Q4_1: q40X8's loop with the mins, against actQ8_0 (whose s is the
+	// fp16 of d_x times the sum of the quants, as m_w*s_x needs).
+	installX8(dtype.Q4_1, q41X8, packQ4_1X8, actQ8_0, vecQ4_1X8AVX2, q41X8B, vecQ4_1X8BAVX2)
+	// Q5_1: the Q5_0 loop's quants with the mins, against actQ8_0.
+	installX8(dtype.Q5_1, q51X8, packQ5_1X8, actQ8_0, vecQ5_1X8AVX2, q51X8B, vecQ5_1X8BAVX2)
 })

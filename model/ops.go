@@ -43,7 +43,7 @@ func (m *Transformer) swiglu(gate, up []float32) {
 	}
 	s := &m.s
 	s.swigluGate, s.swigluUp = gate, up
-	kernels.ParallelFor((len(gate)+swigluPiece-1)/swigluPiece, s.swigluPieceF)
+	kernels.ParallelFor((len(gate)+swigluPiece-1)/swigluPiece, s.swigluPartF)
 	s.swigluGate, s.swigluUp = nil, nil
 }
 
@@ -51,8 +51,8 @@ func (m *Transformer) swiglu(gate, up []float32) {
 // of every SIMD loop's vector).
 const swigluPiece = 1024
 
-// swigluPiece computes piece i of the swiglu that m.swiglu hands out.
-func (s *scratch) swigluPiece(_, i int) {
+// swigluPart computes piece i of the swiglu that m.swiglu hands out.
+func (s *scratch) swigluPart(_, i int) {
 	lo, hi := i*swigluPiece, min((i+1)*swigluPiece, len(s.swigluGate))
 	kernels.SwiGLU(s.swigluGate[lo:hi], s.swigluUp[lo:hi])
 }

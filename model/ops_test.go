@@ -12,7 +12,7 @@ import (
 // size and with a tail that is not a whole SIMD vector.
 func TestSwiGLUSplit(t *testing.T) {
 	m := &Transformer{}
-	m.s.swigluPieceF = m.s.swigluPiece
+	m.s.swigluPartF = m.s.swigluPart
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{5, 2*swigluPiece - 1, 2 * swigluPiece, 5632, 5632 + 13, 64 * 5632} {
 		gate, up := make([]float32, n), make([]float32, n)

@@ -31,7 +31,7 @@ type scratch struct {
 	scoresW                [][]float32 // attention scores, one per kernels.ParallelFor participant
 	attnUnit               func(p, u int)
 	swigluGate, swigluUp   []float32 // the parallel swiglu's operands
-	swigluPieceF           func(p, i int)
+	swigluPartF            func(p, i int)
 	products               []kernels.Product
 	attn                   attnWork
 }
@@ -124,5 +124,5 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 	}
 	// Made once: kernels.ParallelFor must not be handed a closure made per call.
 	s.attnUnit = func(p, u int) { s.attn.unit(u, s.scoresW[p]) }
-	s.swigluPieceF = s.swigluPiece
+	s.swigluPartF = s.swigluPart
 }
