@@ -1,6 +1,7 @@
 package kernels_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -664,4 +665,36 @@ func TestParallelFor(t *testing.T) {
 			t.Errorf("ParallelFor: %v allocs per call", a)
 		}
 	}
+}
+
+// TestCacheRate checks that CacheRate times the kernels of plain and packed
+// layouts (a positive, finite rate), leaves the weights as they were (it
+// runs over a model's own), and refuses weights shorter than a unit.
+func TestCacheRate(t *testing.T) {
+	const rows, cols = 64, 512
+	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0, dtype.F16, dtype.Q6_K} {
+		w := matrix(t, typ, rows, cols, 9)
+		for _, packed := range []bool{false, true} {
+			lt := typ
+			if packed {
+				if lt = kernels.Pack(typ, w, cols); lt == typ {
+					continue // no packed layout on this CPU
+				}
+			}
+			before := append([]byte(nil), w...)
+			r := kernels.CacheRate(lt, w, cols)
+			if !(r > 0) || math.IsInf(r, 0) {
+				t.Errorf("%v (packed %v): rate %v, want a positive number", typ, packed, r)
+			}
+			if !bytes.Equal(w, before) {
+				t.Errorf("%v (packed %v): CacheRate changed the weights", typ, packed)
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("CacheRate of no rows did not panic")
+		}
+	}()
+	kernels.CacheRate(dtype.Q8_0, nil, 64)
 }

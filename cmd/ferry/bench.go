@@ -35,6 +35,14 @@ type benchResult struct {
 	MemBWGBs        float64 `json:"mem_bw_gbs"`
 	DecodeBoundTokS float64 `json:"decode_bound_tok_s"`
 	DecodeOfBound   float64 `json:"decode_of_bound"`
+	// ComputeBoundTokS is decode's compute bound: the tokens per second
+	// the products would reach with their weights in the cores' caches
+	// (kernelSampler), and KernelGBs the weights' bytes per second they
+	// would then take; DecodeOfComputeBound is decode against it. Only
+	// where the weights are all resident and the model has no experts.
+	ComputeBoundTokS     float64 `json:"compute_bound_tok_s,omitempty"`
+	KernelGBs            float64 `json:"kernel_gbs,omitempty"`
+	DecodeOfComputeBound float64 `json:"decode_of_compute_bound,omitempty"`
 	// Offload fields, with --mem.
 	MemBudget           int64   `json:"mem_budget_bytes,omitempty"`
 	ResidentBytes       int64   `json:"resident_bytes,omitempty"`
@@ -115,19 +123,23 @@ func cmdBench(args []string, stdout io.Writer) error {
 	if bos := e.Tok.BOS(); bos >= 0 {
 		prompt[0] = bos
 	}
-	sampler := newBandwidthSampler(e)
+	sampler, kern := newBandwidthSampler(e), newKernelSampler(e)
 	res, err := e.Generate(context.Background(), engine.Request{
 		Prompt: prompt, MaxTokens: *n, IgnoreEOS: true,
 		Sampling: sample.Params{Temperature: float32(*temp), TopK: 0, TopP: 1, Seed: *seed, RepeatPenalty: 1},
-		OnToken:  sampler.onToken,
+		OnToken: func(tok int32, piece []byte) bool {
+			kern.onToken()
+			return sampler.onToken(tok, piece)
+		},
 	})
 	if err != nil {
 		e.Close()
 		return err
 	}
 	// The samples ran inside the decode loop: take their time out of it.
-	res.GenerateTime -= sampler.dur
+	res.GenerateTime -= sampler.dur + kern.dur
 	out := measure(e, res, mf.model, true, sampler)
+	kern.fill(&out)
 	out.Threads, out.PromptTokens, out.Temperature = runtime.GOMAXPROCS(0), *p, *temp
 	if *asJSON {
 		b, err := json.Marshal(out)
@@ -146,6 +158,10 @@ func cmdBench(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "memory:   %.1f GB/s (%s); %s of weights and %s of KV cache per token; bound %.2f tok/s; decode at %.0f%% of it\n",
 		out.MemBWGBs, how, engine.MiB(out.BytesPerToken), engine.MiB(out.KVBytesPerToken), out.DecodeBoundTokS, 100*out.DecodeOfBound)
+	if out.ComputeBoundTokS > 0 {
+		fmt.Fprintf(stdout, "kernels:  %.1f GB/s with the weights in cache; compute bound %.2f tok/s; decode at %.0f%% of it\n",
+			out.KernelGBs, out.ComputeBoundTokS, 100*out.DecodeOfComputeBound)
+	}
 	if out.MemBudget > 0 {
 		fmt.Fprintf(stdout, "offload:  budget %s: %s resident, %s streamed per token\n",
 			engine.MiB(out.MemBudget), engine.MiB(out.ResidentBytes), engine.MiB(out.StreamedBytes))

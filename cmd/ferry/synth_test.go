@@ -144,4 +144,13 @@ func TestBenchJSON(t *testing.T) {
 	if want := bw * 1e9 / (weights + kvb); math.Abs(bound-want) > 1e-3*want {
 		t.Errorf("decode_bound_tok_s = %v, want %v", bound, want)
 	}
+	// The compute bound: the dense products' bytes (all the weights a
+	// token reads but its embedding row) at the kernels' rate from cache.
+	cb, kg := num("compute_bound_tok_s"), num("kernel_gbs")
+	if products := kg * 1e9 / cb; products > weights || products < 0.9*weights {
+		t.Errorf("kernel_gbs / compute_bound_tok_s = %v bytes a token, want the products' share of %v", products, weights)
+	}
+	if want := r["decode_tok_s"].(float64) / cb; math.Abs(num("decode_of_compute_bound")-want) > 1e-9*want {
+		t.Errorf("decode_of_compute_bound = %v, want %v", r["decode_of_compute_bound"], want)
+	}
 }
