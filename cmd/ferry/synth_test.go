@@ -144,6 +144,14 @@ func TestBenchJSON(t *testing.T) {
 	if want := bw * 1e9 / (weights + kvb); math.Abs(bound-want) > 1e-3*want {
 		t.Errorf("decode_bound_tok_s = %v, want %v", bound, want)
 	}
+	// The bandwidth is the probe's, or decode's own rate where that is
+	// higher: the bound is never below the decode.
+	if probe := num("mem_bw_probe_gbs"); bw < probe {
+		t.Errorf("mem_bw_gbs = %v, below the probe's %v", bw, probe)
+	}
+	if of := num("decode_of_bound"); of > 1+1e-9 {
+		t.Errorf("decode_of_bound = %v, above 1", of)
+	}
 	// The compute bound: the dense products' bytes (all the weights a
 	// token reads but its embedding row) at the kernels' rate from cache.
 	cb, kg := num("compute_bound_tok_s"), num("kernel_gbs")
