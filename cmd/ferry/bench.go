@@ -131,7 +131,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 		Prompt: prompt, MaxTokens: *n, IgnoreEOS: true,
 		Sampling: sample.Params{Temperature: float32(*temp), TopK: 0, TopP: 1, Seed: *seed, RepeatPenalty: 1},
 		OnToken: func(tok int32, piece []byte) bool {
-			kern.onToken()
+			kern.onToken(tok)
 			return sampler.onToken(tok, piece)
 		},
 	})
@@ -216,8 +216,10 @@ func newBandwidthSampler(e *engine.Engine) *bandwidthSampler {
 	return p
 }
 
-func (p *bandwidthSampler) onToken(int32, []byte) bool {
-	if p.window != nil {
+// onToken samples after each generated token; not after the decoder's
+// flush (tok -1), which comes after decode's time is taken.
+func (p *bandwidthSampler) onToken(tok int32, _ []byte) bool {
+	if p.window != nil && tok >= 0 {
 		p.dur += plan.TimeRead(p.window)
 		p.bytes += int64(len(p.window))
 		p.samples++

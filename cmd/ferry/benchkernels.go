@@ -82,8 +82,13 @@ func (s *kernelSampler) group(typ dtype.Type, cols int) *kernelGroup {
 	return nil
 }
 
-// onToken takes a sample every kernelSampleEvery tokens.
-func (s *kernelSampler) onToken() {
+// onToken takes a sample every kernelSampleEvery tokens, from the first;
+// none after the decoder's flush (tok -1), which comes after decode's time
+// is taken.
+func (s *kernelSampler) onToken(tok int32) {
+	if tok < 0 {
+		return
+	}
 	s.tokens++
 	if len(s.groups) == 0 || (s.tokens-1)%kernelSampleEvery != 0 {
 		return
