@@ -43,13 +43,8 @@ const kernelSampleEvery = 8
 // model has experts (which of them a token reads varies).
 func newKernelSampler(e *engine.Engine) *kernelSampler {
 	s := &kernelSampler{}
-	if e.Opts.Mem != 0 {
+	if e.Opts.Mem != 0 || e.Model.Experts > 0 {
 		return s
-	}
-	for _, l := range e.Model.Layers {
-		if l.MoE != nil {
-			return s
-		}
 	}
 	for _, t := range e.Model.DenseSchedule() {
 		if !t.Resident() {
