@@ -112,7 +112,7 @@ func Unpack(pt dtype.Type, row []byte, cols int) []byte {
 	out := make([]byte, len(row))
 	if il, ok := interleavings[pt]; ok {
 		nb := cols / il.plain.BlockSize()
-		ub := interleaveRows * nb * il.plain.BlockBytes()
+		ub := il.unitRows() * nb * il.plain.BlockBytes()
 		for at := 0; at < len(row); at += ub {
 			il.unpack(out[at:at+ub], row[at:at+ub], nb)
 		}
@@ -121,7 +121,8 @@ func Unpack(pt dtype.Type, row []byte, cols int) []byte {
 	panic("Unpack: not a packed type")
 }
 
-// Interleaved reports whether t is an interleaved layout (units of 16 rows).
+// Interleaved reports whether t is an interleaved layout (units of 16
+// rows, or panelRows for the panelled ones).
 func Interleaved(t dtype.Type) bool { _, ok := interleavings[t]; return ok }
 
 // PortableMatVec is MatVec of the rows of cols values in w with the
@@ -135,11 +136,35 @@ func PortableMatVec(t dtype.Type, w []byte, cols int, x []float32) []float32 {
 	xq := make([]byte, actBytes(act, cols))
 	quantizeGo(act, xq, x)
 	if il, ok := interleavings[t]; ok {
-		unitVec(il.unpack, k.blockBytes, portable[il.plain])(y, w, rb*interleaveRows, xq)
+		unitVec(il.unpack, il.unitRows(), k.blockBytes, portable[il.plain])(y, w, rb*il.unitRows(), xq)
 		return y
 	}
 	for i := range y {
 		y[i] = portable[t](w[i*rb:(i+1)*rb], xq)
 	}
 	return y
+}
+
+// Panelled reports whether t is a panelled layout.
+func Panelled(t dtype.Type) bool {
+	_, ok := interleavings[t]
+	return ok && interleavings[t].unitRows() == panelRows
+}
+
+// HasPanels reports whether the kernels in use have a panelled layout for
+// the GGUF type t (for its rows of more than 2048 values).
+func HasPanels(t dtype.Type) bool {
+	p := packings[t]
+	return p.wide != 0 && packedFast[p.wide]
+}
+
+// PackUnpanelled packs w as Pack does, but into the interleaved layout
+// of whole rows where Pack would choose the panelled one.
+func PackUnpanelled(t dtype.Type, w []byte, cols int) dtype.Type {
+	p := packings[t]
+	p.wide = 0
+	saved := packings[t]
+	packings[t] = p
+	defer func() { packings[t] = saved }()
+	return Pack(t, w, cols)
 }

@@ -276,9 +276,10 @@ const q4KX8 = dtype.Type(numGGUFTypes + 4)
 // q4KX8B is q4KX8 for rows of at most x8BroadcastCols values, whose loop
 // takes its activations broadcast (actQ8_KB): the same layout, whose
 // kernels differ (from L2 on a Zen 1 core, 13.3 GB/s against 12.1). Wider
-// rows keep q4KX8: the broadcast form of a 5632-value input, 44 KiB, is
-// more than the L1 holds, and from memory its product ran at 0.70-0.85 of
-// q4KX8's.
+// rows keep q4KX8 or, in units of 32 rows, take q4KX8B's loop a panel of
+// 2048 values at a time (q4KX8W, panel.go): the broadcast form of a
+// 5632-value input, 44 KiB, is more than the L1 holds, and from memory a
+// product over whole rows of it ran at 0.70-0.85 of q4KX8's.
 const q4KX8B = dtype.Type(numGGUFTypes + 7)
 
 // x8BroadcastCols is the widest row Pack gives q4KX8B.
@@ -858,19 +859,20 @@ func fields6N(src []byte, n int) []byte {
 	return f
 }
 
-// unitVec is the portable vecFunc of an interleaved type: each unit of
-// rb bytes is unpacked into sixteen rows of the plain type, whose portable
-// row dot (taking activations of the plain type's form) computes them.
-// It is the reference the SIMD loops are tested against, not a fast path.
-func unitVec(unpack func(dst, src []byte, nb int), blockBytes int, dot qdotFunc) vecFunc {
+// unitVec is the portable vecFunc of an interleaved type of units of
+// rows rows: each unit of rb bytes is unpacked into rows of the plain
+// type, whose portable row dot (taking activations of the plain type's
+// form) computes them. It is the reference the SIMD loops are tested
+// against, not a fast path.
+func unitVec(unpack func(dst, src []byte, nb int), rows, blockBytes int, dot qdotFunc) vecFunc {
 	return func(y []float32, w []byte, rb int, xq []byte) {
-		rowBytes := rb / interleaveRows
+		rowBytes := rb / rows
 		nb := rowBytes / blockBytes
 		tmp := make([]byte, rb)
-		for u := 0; u < len(y)/interleaveRows; u++ {
+		for u := 0; u < len(y)/rows; u++ {
 			unpack(tmp, w[u*rb:(u+1)*rb], nb)
-			for r := 0; r < interleaveRows; r++ {
-				y[u*interleaveRows+r] = dot(tmp[r*rowBytes:(r+1)*rowBytes], xq)
+			for r := 0; r < rows; r++ {
+				y[u*rows+r] = dot(tmp[r*rowBytes:(r+1)*rowBytes], xq)
 			}
 		}
 	}
@@ -887,11 +889,21 @@ func unitDequant(dst []float32, src []byte) {
 	panic(fmt.Sprintf("kernels: an interleaved layout has no single rows to dequantize (%d values)", len(dst)))
 }
 
-// interleaving describes an interleaved layout: the GGUF type it holds
-// and how to unpack a unit back into rows of it.
+// interleaving describes an interleaved layout: the GGUF type it holds,
+// how to unpack a unit back into rows of it, and how many rows a unit
+// holds (0: interleaveRows).
 type interleaving struct {
 	plain  dtype.Type
 	unpack func(dst, src []byte, nb int)
+	rows   int
+}
+
+// unitRows returns how many rows a unit of the layout holds.
+func (il interleaving) unitRows() int {
+	if il.rows == 0 {
+		return interleaveRows
+	}
+	return il.rows
 }
 
 // interleavings holds the interleaved layouts by their type values.
@@ -924,11 +936,12 @@ var interleavings = map[dtype.Type]interleaving{
 // registerInterleaved adds the portable kernels of the interleaved types:
 // those of the plain type on each unit unpacked.
 func registerInterleaved() {
+	addPanelInterleavings()
 	for t, il := range interleavings {
 		k := kernelTable[il.plain]
 		kernelTable[t] = kernel{
-			blockSize: k.blockSize, blockBytes: k.blockBytes, unit: interleaveRows, act: k.act,
-			qdot: unitRowDot, vec: unitVec(il.unpack, k.blockBytes, k.qdot), dequant: unitDequant,
+			blockSize: k.blockSize, blockBytes: k.blockBytes, unit: il.unitRows(), act: k.act,
+			qdot: unitRowDot, vec: unitVec(il.unpack, il.unitRows(), k.blockBytes, k.qdot), dequant: unitDequant,
 		}
 		portable[t], portableAct[t] = unitRowDot, k.act
 	}

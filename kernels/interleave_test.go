@@ -21,7 +21,10 @@ import (
 // line.
 func TestInterleave(t *testing.T) {
 	for _, typ := range []dtype.Type{dtype.Q4_K, dtype.Q8_0, dtype.Q6_K, dtype.Q5_K, dtype.Q4_0, dtype.Q5_0, dtype.Q4_1, dtype.Q5_1, dtype.Q2_K, dtype.Q3_K, dtype.F16} {
-		shapes := [][2]int{{16, 256}, {32, 512}, {48, 768}, {160, 2048}, {64, 5632}}
+		// 5632 and 2560 values: the panelled layouts (three panels, the
+		// last of six blocks of 256; two, the last of two blocks of 256 or
+		// 16 of 32).
+		shapes := [][2]int{{16, 256}, {32, 512}, {48, 768}, {160, 2048}, {64, 5632}, {96, 2560}}
 		if typ == dtype.F16 {
 			// Rows whose length leaves 16-value steps after the 64-value ones.
 			shapes = append(shapes, [2]int{16, 80}, [2]int{32, 2096})
@@ -40,6 +43,9 @@ func TestInterleave(t *testing.T) {
 					}
 					if bytes.Equal(w, orig) {
 						t.Fatal("Pack left the bytes unchanged")
+					}
+					if wide := cols > 2048 && kernels.HasPanels(typ); kernels.Panelled(pt) != wide {
+						t.Fatalf("%v: panelled %v for %d values", pt, kernels.Panelled(pt), cols)
 					}
 					if !bytes.Equal(kernels.Unpack(pt, w, cols), orig) {
 						t.Fatal("unpacking does not restore the matrix")

@@ -19,7 +19,7 @@ const numGGUFTypes = 32
 
 // numTypes is the size of the kernel table: GGUF types and the packed
 // (interleaved) types.
-const numTypes = numGGUFTypes + 23
+const numTypes = numGGUFTypes + 32
 
 // packing describes the packed layout of a GGUF type: the type value that
 // names it, packUnit, which rewrites one unit (interleaveRows rows of nb
@@ -35,6 +35,11 @@ type packing struct {
 	// loop (q4KX8B).
 	narrow     dtype.Type
 	narrowCols int
+	// wide, when set, is the type Pack returns for rows of more than
+	// narrowCols values whose number is a multiple of panelRows: the
+	// panelled layout (panel.go), which packWide writes a unit at a time.
+	wide     dtype.Type
+	packWide func(rows, tmp []byte, nb int)
 }
 
 // packings holds the types that have a packed layout. An installer may
@@ -56,25 +61,37 @@ var packings = map[dtype.Type]packing{
 // of 16 values for F16, or the rows are not a whole number of units of 16)
 // it leaves w alone and returns t. A packed matrix must then be used in
 // whole units: a product over part of it takes rows from a multiple of 16
-// to another.
+// (32 for the panelled layouts) to another.
 func Pack(t dtype.Type, w []byte, cols int) dtype.Type {
 	p, ok := packings[t]
 	if !ok || !packedFast[p.packed] || cols <= 0 || cols%t.BlockSize() != 0 || p.cols > 0 && cols%p.cols != 0 {
 		return t
 	}
 	nb := cols / t.BlockSize()
-	ub := nb * t.BlockBytes() * interleaveRows
-	if len(w) == 0 || len(w)%ub != 0 {
-		return t
+	if p.wide != 0 && cols > p.narrowCols && packedFast[p.wide] && packUnits(w, panelRows*nb*t.BlockBytes(), 2, nb, p.packWide) {
+		return p.wide
 	}
-	tmp := make([]byte, ub)
-	for at := 0; at < len(w); at += ub {
-		p.packUnit(w[at:at+ub], tmp, nb)
+	if !packUnits(w, interleaveRows*nb*t.BlockBytes(), 1, nb, p.packUnit) {
+		return t
 	}
 	if p.narrow != 0 && cols <= p.narrowCols && packedFast[p.narrow] {
 		return p.narrow
 	}
 	return p.packed
+}
+
+// packUnits rewrites w a unit of ub bytes at a time with packUnit, given
+// scratch of scratchUnits units, unless w is empty or not a whole number
+// of units; it reports whether it did.
+func packUnits(w []byte, ub, scratchUnits, nb int, packUnit func(rows, tmp []byte, nb int)) bool {
+	if len(w) == 0 || len(w)%ub != 0 {
+		return false
+	}
+	tmp := make([]byte, scratchUnits*ub)
+	for at := 0; at < len(w); at += ub {
+		packUnit(w[at:at+ub], tmp, nb)
+	}
+	return true
 }
 
 // packedFast marks the packed types whose layout an installed SIMD loop

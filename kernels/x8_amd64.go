@@ -3,6 +3,10 @@ package kernels
 import "ferry/dtype"
 
 // The AVX2 loops of the layouts interleaved by eight rows (x8_amd64.s).
+// Those of the "B" types (vecQ4_KX8BAVX2 and the like, which take
+// broadcast activations) add their rows' sums to y's values, so that the
+// panelled layouts (panel.go) can take a unit's panels in turn; the
+// others store them.
 
 //go:noescape
 func vecQ4_KX8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
@@ -52,7 +56,8 @@ func vecQ6_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // On CPUs with AVX2 but not AVX-512, Q4_K, Q8_0, Q6_K, Q5_K, Q2_K and
 // Q3_K matrices kept in memory are packed as q4KX8, q8X8, q6KX8, q5KX8,
 // q2KX8 and q3KX8 (all but q8X8 with a B form for rows of up to 2048
-// values; the legacy types' layouts are x8legacy_amd64.go's). On a core that splits 256-bit operations
+// values, and a panelled one, panel.go, for wider rows in units of 32;
+// the legacy types' layouts are x8legacy_amd64.go's). On a core that splits 256-bit operations
 // (Zen 1) the row loops, at 0.6-0.8 vector operations a byte, could not
 // keep up with the memory; the interleaved loops share each block's
 // scales, mins and float steps among eight rows and need no horizontal
@@ -93,7 +98,9 @@ var _ = addInstaller(func(avx512 bool) {
 // x8BroadcastCols values as narrow, the same layout read by narrowLoop
 // against the broadcast form of the activations of its block size
 // (actQ8_KB for the K-quants, actQ8_0B for the 32-value types), which
-// its multiplies take as operands.
+// its multiplies take as operands, and wider rows, in units of panelRows,
+// as narrow's panelled layout (panel.go), which narrowLoop reads a panel
+// at a time.
 func installX8(plain, packed dtype.Type, packUnit func(rows, tmp []byte, nb int), act actKind, loop rowLoopPF, narrow dtype.Type, narrowLoop rowLoopPF) {
 	p := packing{packed: packed, packUnit: packUnit}
 	kernelTable[packed].act = act
@@ -101,12 +108,75 @@ func installX8(plain, packed dtype.Type, packUnit func(rows, tmp []byte, nb int)
 	packedFast[packed] = true
 	if narrowLoop != nil {
 		p.narrow, p.narrowCols = narrow, x8BroadcastCols
-		kernelTable[narrow].act = actQ8_KB
+		bact := actQ8_KB
 		if kernelTable[plain].blockSize == 32 {
-			kernelTable[narrow].act = actQ8_0B
+			bact = actQ8_0B
 		}
-		setVecPF(narrow, narrowLoop)
+		kernelTable[narrow].act = bact
+		setVecPFAdd(narrow, narrowLoop)
 		packedFast[narrow] = true
+		if pl, ok := panelOf(narrow); ok {
+			k := &kernelTable[plain]
+			p.wide, p.packWide = pl.wide, packPanels(pl.pack, k.blockSize, k.blockBytes)
+			setVecPanels(pl.wide, bact, narrowLoop)
+			packedFast[pl.wide] = true
+		}
 	}
 	packings[plain] = p
+}
+
+// setVecPFAdd installs loop, a row loop that adds its rows' sums to y
+// (the "B" loops, whose sums start from y's values so that the panelled
+// layouts can take a row's panels in turn), for t: setVecPF's vec and
+// vecBatch with y cleared first.
+func setVecPFAdd(t dtype.Type, loop rowLoopPF) {
+	setVecPF(t, loop)
+	k := &kernelTable[t]
+	vec, batch := k.vec, k.vecBatch
+	k.vec = func(y []float32, w []byte, rb int, xq []byte) {
+		clear(y)
+		vec(y, w, rb, xq)
+	}
+	k.vecBatch = func(y []float32, w []byte, rb int, xq []byte) {
+		clear(y)
+		batch(y, w, rb, xq)
+	}
+}
+
+// setVecPanels installs the vec and vecBatch of t, a panelled layout
+// (panel.go): for each unit, its rows' sums cleared, then loop, the row
+// loop of its "B" type, which adds to them, over each panel in turn (the
+// panel's units of sixteen rows against its blocks' activations, of the
+// form act), the prefetch running on from one panel into the next.
+func setVecPanels(t dtype.Type, act actKind, loop rowLoopPF) {
+	k := &kernelTable[t]
+	k.act, k.batchAct = act, act
+	bs, bb := k.blockSize, k.blockBytes
+	step := panelBlocks(bs)
+	panels := func(batch bool) vecFunc {
+		return func(y []float32, w []byte, rb int, xq []byte) {
+			units := len(y) / panelRows
+			if units == 0 || rb == 0 {
+				return
+			}
+			nb := rb / panelRows / bb
+			_ = w[units*rb-1]
+			_ = xq[actBytes(act, nb*bs)-1]
+			pf := prefetchBatch
+			if !batch {
+				pf = int(streamPrefetch.Load())
+			}
+			clear(y[:units*panelRows])
+			for u := range units {
+				at := u * rb
+				for b0 := 0; b0 < nb; b0 += step {
+					n := min(step, nb-b0)
+					sub := interleaveRows * n * bb
+					loop(&y[u*panelRows], &w[at], sub, panelRows/interleaveRows, &xq[actBytes(act, b0*bs)], n, pf)
+					at += panelRows / interleaveRows * sub
+				}
+			}
+		}
+	}
+	k.vec, k.vecBatch = panels(false), panels(true)
 }

@@ -21,6 +21,14 @@
 	MOVQ nb+40(FP), R12; \
 	VXORPS Y0, Y0, Y0
 
+// X8_GROUPADD is X8_GROUP for the loops that add to y (the "B" loops,
+// which take the panelled layouts a panel at a time): the eight rows'
+// sums start from y's, at DI.
+#define X8_GROUPADD \
+	MOVQ R13, R11; \
+	MOVQ nb+40(FP), R12; \
+	VMOVUPS (DI), Y0
+
 // X8_BYTES sets ymm (whose low half is xmm) to the dword b in every dword.
 #define X8_BYTES(b, xmm, ymm) \
 	MOVL $b, AX; \

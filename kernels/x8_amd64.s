@@ -362,12 +362,13 @@ x8block:
 // func vecQ4_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // vecQ4_KX8AVX2 against actQ8_KB activations (the quants broadcast, the
 // sub-block sums at 2048, d at 2064): the same sums, with no broadcasts.
+// Adds to y (X8_GROUPADD).
 TEXT ·vecQ4_KX8BAVX2(SB), NOSPLIT, $0-56
 	X8_ARGS
 	VMOVDQU x8nib<>(SB), Y15
 	VPXOR Y14, Y14, Y14
 x8bgroup:
-	X8_GROUP
+	X8_GROUPADD
 x8bblock:
 	PFLINES2(R14)
 	X8_SCALES
@@ -673,12 +674,13 @@ x6block:
 // vecQ6_KX8AVX2 against actQ8_KB activations (the quants broadcast, the
 // sums of 16 at 2080, d at 2064): the same sums, with no broadcasts of
 // the quants.
+// Adds to y (X8_GROUPADD).
 TEXT ·vecQ6_KX8BAVX2(SB), NOSPLIT, $0-56
 	X8_ARGS
 	VMOVDQU x8m3f<>(SB), Y15
 	VMOVDQU x6hi<>(SB), Y14
 x6bgroup:
-	X8_GROUP
+	X8_GROUPADD
 x6bblock:
 	MOVQ R10, BX
 	VPXOR Y6, Y6, Y6
@@ -822,11 +824,12 @@ x5block:
 // func vecQ5_KX8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // vecQ5_KX8AVX2 against actQ8_KB activations (the quants broadcast, the
 // sub-block sums at 2048, d at 2064), taken as the multiplies' operands.
+// Adds to y (X8_GROUPADD).
 TEXT ·vecQ5_KX8BAVX2(SB), NOSPLIT, $0-56
 	X8_ARGS
 	VMOVDQU x8nib<>(SB), Y15
 x5bgroup:
-	X8_GROUP
+	X8_GROUPADD
 x5bblock:
 	X5_HEAD(2048)
 	X5_CHUNKB(0, Y1, 0)
@@ -931,12 +934,13 @@ x2block:
 // vecQ2_KX8AVX2 against actQ8_KB activations (the quants broadcast, d at
 // 2064, the sums of 16 at 2080): the same sums, with no broadcasts of the
 // quants.
+// Adds to y (X8_GROUPADD).
 TEXT ·vecQ2_KX8BAVX2(SB), NOSPLIT, $0-56
 	X8_ARGS
 	VMOVDQU x2m0f<>(SB), Y15
 	VMOVDQU x2m03<>(SB), Y14
 x2bgroup:
-	X8_GROUP
+	X8_GROUPADD
 x2bblock:
 	X2_HEAD
 	X2_PAIR(0, K_MUL4B, 2080, 0, 256)
@@ -992,11 +996,12 @@ x3block:
 // vecQ3_KX8AVX2 against actQ8_KB activations (the quants broadcast, d at
 // 2064, the sums of 16 at 2080): the same sums, with no broadcasts of the
 // quants.
+// Adds to y (X8_GROUPADD).
 TEXT ·vecQ3_KX8BAVX2(SB), NOSPLIT, $128-56
 	X8_ARGS
 	VMOVDQU x5m07<>(SB), Y13
 x3bgroup:
-	X8_GROUP
+	X8_GROUPADD
 x3bblock:
 	X3_HEAD
 	X3_PAIR(0, K_MUL4B, 2080, 0, 256)

@@ -31,7 +31,8 @@ func vecQ5_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 
 // vecQ4_0X8BAVX2, vecQ5_0X8BAVX2, vecQ4_1X8BAVX2 and vecQ5_1X8BAVX2 are
 // the loops of the same layouts (q40X8B, q50X8B, q41X8B, q51X8B) against
-// actQ8_0B activations.
+// actQ8_0B activations, which add their rows' sums to y's values (see
+// x8_amd64.go).
 //
 //go:noescape
 func vecQ4_0X8BAVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)

@@ -175,12 +175,13 @@ x4q40block:
 // vecQ4_0X8AVX2 against actQ8_0B activations (272-byte blocks: the
 // quants broadcast @0, -128 times their sum @256, d @260), taken as the
 // multiplies' operands.
+// Adds to y (X8_GROUPADD).
 TEXT ·vecQ4_0X8BAVX2(SB), NOSPLIT, $0-56
 	X8_ARGS
 	X8_BYTES(0x0f0f0f0f, X15, Y15)
 	X8_BYTES(0x00010001, X14, Y14)
 x4q40bgroup:
-	X8_GROUP
+	X8_GROUPADD
 x4q40bblock:
 	PFLINES3(R14)
 	X4_ISUMB(16)
@@ -212,11 +213,12 @@ x5q50block:
 // vecQ5_0X8AVX2 against actQ8_0B activations (272-byte blocks: the
 // quants broadcast @0, -128 times their sum @256, d @260), taken as the
 // multiplies' operands.
+// Adds to y (X8_GROUPADD).
 TEXT ·vecQ5_0X8BAVX2(SB), NOSPLIT, $0-56
 	X8_ARGS
 	X5_CONSTS
 x5q50bgroup:
-	X8_GROUP
+	X8_GROUPADD
 x5q50bblock:
 	PFLINES3(R14)
 	X5_ISUMB(16)
@@ -246,12 +248,13 @@ x4q41block:
 // vecQ4_1X8AVX2 against actQ8_0B activations (272-byte blocks: the
 // quants broadcast @0, d @260, s @264), taken as the multiplies'
 // operands.
+// Adds to y (X8_GROUPADD).
 TEXT ·vecQ4_1X8BAVX2(SB), NOSPLIT, $0-56
 	X8_ARGS
 	X8_BYTES(0x0f0f0f0f, X15, Y15)
 	X8_BYTES(0x00010001, X14, Y14)
 x4q41bgroup:
-	X8_GROUP
+	X8_GROUPADD
 x4q41bblock:
 	PFLINES3(R14)
 	X4_ISUMB(32)
@@ -280,11 +283,12 @@ x5q51block:
 // vecQ5_1X8AVX2 against actQ8_0B activations (272-byte blocks: the
 // quants broadcast @0, d @260, s @264), taken as the multiplies'
 // operands.
+// Adds to y (X8_GROUPADD).
 TEXT ·vecQ5_1X8BAVX2(SB), NOSPLIT, $0-56
 	X8_ARGS
 	X5_CONSTS
 x5q51bgroup:
-	X8_GROUP
+	X8_GROUPADD
 x5q51bblock:
 	PFLINES3(R14)
 	X5_ISUMB(32)
