@@ -3,6 +3,7 @@ package kernels
 import (
 	"encoding/binary"
 	"math"
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -136,8 +137,8 @@ func quantizeGo(a actKind, dst []byte, x []float32) {
 type quantizers struct {
 	q8_0, q8_K, q8_0P func(dst []byte, x []float32)
 	q8_KR             func(qs, sums, d []byte, nd int, x []float32)
-	spreadKB          func(dst []byte, at, nb int)
-	spreadB           func(dst []byte, at, nb int)
+	spreadKB          func(dst, src []byte, nb int)
+	spreadB           func(dst, src []byte, nb int)
 }
 
 // prepareWith is prepare with the quantizers q.
@@ -255,25 +256,27 @@ func permuteQ8_K(dst []byte, x []float32, kr func(qs, sums, d []byte, nd int, x 
 // the nb quantized blocks are written at the end of dst, then spread
 // rewrites them forward into the form at dst[0:] (a block's output never
 // reaches a later block's quantized bytes, though the last one's overlaps
-// its own, which spread reads first).
-func quantizeSpread(dst []byte, x []float32, vals, in, out int, q func(dst []byte, x []float32), spread func(dst []byte, at, nb int)) {
+// its own, which spread reads first). Spreads take the nb blocks at src
+// into the form at dst: where the two overlap, dst must start no later
+// than src, as here.
+func quantizeSpread(dst []byte, x []float32, vals, in, out int, q func(dst []byte, x []float32), spread func(dst, src []byte, nb int)) {
 	nb := len(x) / vals
 	dst = dst[:nb*out]
 	at := len(dst) - nb*in
 	q(dst[at:], x[:vals*nb])
-	spread(dst, at, nb)
+	spread(dst, dst[at:], nb)
 }
 
-// spreadQ8_KB rewrites the nb actQ8_K blocks at dst[at:] into the
-// actQ8_KB form at dst[0:] (see quantizeSpread). An assembly version may
-// replace it; it must give the same bytes as spreadQ8_KBGo.
+// spreadQ8_KB rewrites the nb actQ8_K blocks at src into the actQ8_KB
+// form at dst (see quantizeSpread). An assembly version may replace it;
+// it must give the same bytes as spreadQ8_KBGo.
 var spreadQ8_KB = spreadQ8_KBGo
 
 // spreadQ8_KBGo is the portable spreadQ8_KB.
-func spreadQ8_KBGo(dst []byte, at, nb int) {
+func spreadQ8_KBGo(dst, src []byte, nb int) {
 	le := binary.LittleEndian
 	for k := 0; k < nb; k++ {
-		in := *(*[q8KBlock]byte)(dst[at+q8KBlock*k:])
+		in := *(*[q8KBlock]byte)(src[q8KBlock*k:])
 		out := (*[q8KBBlock]byte)(dst[q8KBBlock*k:])
 		for sb := 0; sb < 8; sb++ {
 			for t := 0; t < 8; t++ {
@@ -293,15 +296,15 @@ func spreadQ8_KBGo(dst []byte, at, nb int) {
 	}
 }
 
-// spreadQ8_0B rewrites the nb actQ8_0 blocks at dst[at:] into the actQ8_0B
-// form at dst[0:] (see quantizeSpread). An assembly version may replace
-// it; it must give the same bytes as spreadQ8_0BGo.
+// spreadQ8_0B rewrites the nb actQ8_0 blocks at src into the actQ8_0B
+// form at dst (see quantizeSpread). An assembly version may replace it; it
+// must give the same bytes as spreadQ8_0BGo.
 var spreadQ8_0B = spreadQ8_0BGo
 
 // spreadQ8_0BGo is the portable spreadQ8_0B.
-func spreadQ8_0BGo(dst []byte, at, nb int) {
+func spreadQ8_0BGo(dst, src []byte, nb int) {
 	for k := 0; k < nb; k++ {
-		in := *(*[q8Block]byte)(dst[at+q8Block*k:])
+		in := *(*[q8Block]byte)(src[q8Block*k:])
 		qs := (*[32]byte)(in[8:])
 		out := (*[q8BBlock]byte)(dst[q8BBlock*k:])
 		for t := 0; t < 4; t++ {
@@ -316,13 +319,13 @@ func spreadQ8_0BGo(dst []byte, at, nb int) {
 	}
 }
 
-// spreadQ8_K6 rewrites the nb actQ8_K blocks at dst[at:] into the
-// actQ8_K6 form at dst[0:] (see quantizeSpread).
-func spreadQ8_K6(dst []byte, at, nb int) {
+// spreadQ8_K6 rewrites the nb actQ8_K blocks at src into the actQ8_K6
+// form at dst (see quantizeSpread).
+func spreadQ8_K6(dst, src []byte, nb int) {
 	le := binary.LittleEndian
 	for k := 0; k < nb; k++ {
 		var b [q8KBlock]byte
-		copy(b[:], dst[at+q8KBlock*k:])
+		copy(b[:], src[q8KBlock*k:])
 		out := (*[q8K6Block]byte)(dst[q8K6Block*k:])
 		copy(out[:256], b[4:260])
 		for g := 0; g < 16; g++ {
@@ -470,9 +473,10 @@ type scratch struct{ buf []uint64 }
 // vectors of at most cols values runs: its prepared activations, a buffer
 // for each of up to three forms at once (a job of several products, such
 // as Q, K and V of different types), each at most the largest form's size
-// (actQ8_0B's 8.5 bytes a value, actQ8_KB's 8.1, F32's four), and the batch loop's tile
-// of a group of rows (twice rowGroupBytes). Engines count it in a memory
-// budget.
+// (actQ8_0B's 8.5 bytes a value, actQ8_KB's 8.1, F32's four), the batch
+// loop's tile of a group of rows (twice rowGroupBytes), and each
+// participant's own copies of a single vector's broadcast forms
+// (privateActs). Engines count it in a memory budget.
 func ScratchBytes(n, cols int) int64 {
 	cols = (cols + 255) &^ 255
 	var most int
@@ -480,7 +484,9 @@ func ScratchBytes(n, cols int) int64 {
 		most = max(most, actBytes(a, cols))
 	}
 	// Four buffers' worth: scratch grows by a quarter more than asked.
-	return 4*int64(n)*int64(most+64) + 2*rowGroupBytes + 64
+	shared := 4*int64(n)*int64(most+64) + 2*rowGroupBytes + 64
+	private := int64(runtime.GOMAXPROCS(0)) * numBcast * (int64(most+64)*5/4 + 64)
+	return shared + private
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

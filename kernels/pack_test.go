@@ -79,7 +79,7 @@ func BenchmarkPackedOfRead(b *testing.B) {
 // Q6_K and F32, one MatMuls over n vectors, the pools emptied first) stays
 // within ScratchBytes, which the engine counts in a memory budget.
 func TestScratchBytesBound(t *testing.T) {
-	for _, sh := range [][2]int{{1, 2048}, {7, 512}, {64, 2048}, {16, 5632}} {
+	for _, sh := range [][2]int{{1, 2048}, {7, 512}, {64, 2048}, {16, 5632}, {1, 5632}} {
 		n, cols := sh[0], sh[1]
 		q4 := matrix(t, dtype.Q4_K, 32, cols, 51)
 		q4t := kernels.Pack(dtype.Q4_K, q4, cols)

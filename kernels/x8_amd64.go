@@ -68,10 +68,10 @@ var _ = addInstaller(func(avx512 bool) {
 	if avx512 {
 		return
 	}
-	spreadQ8_KB = func(dst []byte, at, nb int) {
+	spreadQ8_KB = func(dst, src []byte, nb int) {
 		if nb > 0 {
-			_ = dst[at+nb*q8KBlock-1]
-			spreadQ8_KBAVX2(&dst[0], &dst[at], nb)
+			_, _ = src[nb*q8KBlock-1], dst[nb*q8KBBlock-1]
+			spreadQ8_KBAVX2(&dst[0], &src[0], nb)
 		}
 	}
 	installX8(dtype.Q4_K, q4KX8, packQ4_KX8, actQ8_KP, vecQ4_KX8AVX2, q4KX8B, vecQ4_KX8BAVX2)

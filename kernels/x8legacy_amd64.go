@@ -69,10 +69,10 @@ var _ = addInstaller(func(avx512 bool) {
 	// activations broadcast once per product (actQ8_0B), which their
 	// multiplies take as operands; a 2048-value input takes 17 KiB of
 	// the L1.
-	spreadQ8_0B = func(dst []byte, at, nb int) {
+	spreadQ8_0B = func(dst, src []byte, nb int) {
 		if nb > 0 {
-			_ = dst[at+nb*q8Block-1]
-			spreadQ8_0BAVX2(&dst[0], &dst[at], nb)
+			_, _ = src[nb*q8Block-1], dst[nb*q8BBlock-1]
+			spreadQ8_0BAVX2(&dst[0], &src[0], nb)
 		}
 	}
 	// Q4_0: q8X8's loop with two quants a byte, against activations
