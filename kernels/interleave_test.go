@@ -50,12 +50,18 @@ func TestInterleave(t *testing.T) {
 					if !bytes.Equal(kernels.Unpack(pt, w, cols), orig) {
 						t.Fatal("unpacking does not restore the matrix")
 					}
+					rb, _ := typ.RowBytes(cols)
+					rowBuf := make([]byte, kernels.RowUnpackBytes(rb))
+					for _, i := range []int{0, 1, 15, rows/2 + 3, rows - 1} {
+						if got := kernels.UnpackRow(rowBuf, pt, w, cols, i); !bytes.Equal(got, orig[i*rb:(i+1)*rb]) {
+							t.Fatalf("UnpackRow(%d) is not row %d", i, i)
+						}
+					}
 					x := gaussian(22, cols)
 					want := kernels.PortableMatVec(typ, orig, cols, x)
 					if p := kernels.PortableMatVec(pt, w, cols, x); fmt.Sprint(p) != fmt.Sprint(want) {
 						t.Fatalf("skew %d: the portable kernel of the interleaved rows differs from %v's", skew, typ)
 					}
-					rb, _ := typ.RowBytes(cols)
 					y, plain := make([]float32, rows), make([]float32, rows)
 					kernels.MatVec(y, w, pt, x)
 					kernels.MatVec(plain, orig, typ, x)

@@ -81,20 +81,25 @@ func packPanels(pack func(rows, tmp []byte, nb int), bs, bb int) func(rows, tmp 
 // panelRows rows of the unit src into dst.
 func unpackPanels(unpack func(dst, src []byte, nb int), bs, bb int) func(dst, src []byte, nb int) {
 	return func(dst, src []byte, nb int) {
-		rb := nb * bb
-		tmp := make([]byte, interleaveRows*rb)
-		at, step := 0, panelBlocks(bs)
-		for b0 := 0; b0 < nb; b0 += step {
-			n := min(step, nb-b0)
-			pb := n * bb
-			for s := 0; s < panelRows; s += interleaveRows {
-				rows := tmp[:interleaveRows*pb]
-				unpack(rows, src[at:at+len(rows)], n)
-				for r := range interleaveRows {
-					copy(dst[(s+r)*rb+b0*bb:][:pb], rows[r*pb:])
-				}
-				at += len(rows)
+		unpackPanelsWith(dst, src, make([]byte, interleaveRows*nb*bb), nb, unpack, bs, bb)
+	}
+}
+
+// unpackPanelsWith is unpackPanels(unpack, bs, bb)(dst, src, nb) with tmp,
+// at least sixteen rows' bytes, as scratch.
+func unpackPanelsWith(dst, src, tmp []byte, nb int, unpack func(dst, src []byte, nb int), bs, bb int) {
+	rb := nb * bb
+	at, step := 0, panelBlocks(bs)
+	for b0 := 0; b0 < nb; b0 += step {
+		n := min(step, nb-b0)
+		pb := n * bb
+		for s := 0; s < panelRows; s += interleaveRows {
+			rows := tmp[:interleaveRows*pb]
+			unpack(rows, src[at:at+len(rows)], n)
+			for r := range interleaveRows {
+				copy(dst[(s+r)*rb+b0*bb:][:pb], rows[r*pb:])
 			}
+			at += len(rows)
 		}
 	}
 }
@@ -119,6 +124,39 @@ var panellings = []panelling{
 	{q50X8W, q50X8B, dtype.Q5_0, packQ5_0X8, unpackQ5_0X8},
 	{q41X8W, q41X8B, dtype.Q4_1, packQ4_1X8, unpackQ4_1X8},
 	{q51X8W, q51X8B, dtype.Q5_1, packQ5_1X8, unpackQ5_1X8},
+}
+
+// RowUnpackBytes is the scratch UnpackRow needs for rows of rowBytes
+// bytes.
+func RowUnpackBytes(rowBytes int) int { return (panelRows + interleaveRows) * rowBytes }
+
+// UnpackRow returns row i of w, rows of cols values in the layout t (a
+// GGUF type, or a layout Pack chose), as bytes of the GGUF type: a slice
+// of w for a GGUF type; for an interleaved layout, the row's unit unpacked
+// into buf (RowUnpackBytes of the row's bytes) and the row sliced from
+// it. It is how an embedding table that is also the output matrix (tied),
+// and so packed, is looked up. It does not allocate.
+func UnpackRow(buf []byte, t dtype.Type, w []byte, cols, i int) []byte {
+	il, ok := interleavings[t]
+	if !ok {
+		rb, _ := t.RowBytes(cols)
+		return w[i*rb : (i+1)*rb]
+	}
+	bs, bb := il.plain.BlockSize(), il.plain.BlockBytes()
+	nb := cols / bs
+	rb, u := nb*bb, il.unitRows()
+	unit, r := i/u, i%u
+	dst, src := buf[:u*rb], w[unit*u*rb:(unit+1)*u*rb]
+	if u == panelRows {
+		for _, p := range panellings {
+			if p.wide == t {
+				unpackPanelsWith(dst, src, buf[u*rb:], nb, p.unpack, bs, bb)
+				return dst[r*rb : (r+1)*rb]
+			}
+		}
+	}
+	il.unpack(dst, src, nb)
+	return dst[r*rb : (r+1)*rb]
 }
 
 // panelOf returns the panelled layout whose loop is that of narrow, the

@@ -153,13 +153,25 @@ func (m *Transformer) ForwardBatch(seqs []Seq) ([]float32, error) {
 // embed looks up each token's row of the embedding table.
 func (m *Transformer) embed(x []float32, tokens []int32) error {
 	for i, t := range tokens {
-		row, err := m.Embed.Row(int(t))
+		row, err := m.embedRow(int(t))
 		if err != nil {
 			return err
 		}
 		kernels.Dequantize(x[i*m.Dim:(i+1)*m.Dim], row, m.Embed.Type)
 	}
 	return nil
+}
+
+// embedRow returns token t's row of the embedding table in the file's
+// layout: from memory, unpacked where the table is also the output matrix
+// and so packed (PackWeights), or read from the file where it streams.
+func (m *Transformer) embedRow(t int) ([]byte, error) {
+	if t >= 0 && t < m.Embed.Rows() {
+		if data, typ, r, ok := m.Embed.ResidentRow(t); ok && typ != m.Embed.Type {
+			return kernels.UnpackRow(m.s.rowBuf, typ, data, m.Embed.Cols(), r), nil
+		}
+	}
+	return m.Embed.Row(t)
 }
 
 func (layer *Layer) forward(m *Transformer, l int, x []float32, n int, seqs []Seq) {

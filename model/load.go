@@ -152,7 +152,9 @@ func (m *Transformer) PackWeights() {
 			}
 		}()
 	}
-	seen := map[*tier.Tensor]bool{m.Embed: true} // each tensor once
+	// Each tensor once; the embedding table only where it is also the
+	// output matrix (embedRow unpacks its rows).
+	seen := map[*tier.Tensor]bool{m.Embed: m.Output.Weight != m.Embed}
 	for _, t := range m.schedule(true) {
 		if !seen[t] {
 			seen[t] = true

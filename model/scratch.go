@@ -34,6 +34,7 @@ type scratch struct {
 	swigluPartF            func(p, i int)
 	products               []kernels.Product
 	attn                   attnWork
+	rowBuf                 []byte // embedRow's unpacking of a packed row
 }
 
 // spanTmp returns scratch for n floats, growing it on first need only.
@@ -99,7 +100,16 @@ func (m *Transformer) ScratchBytes(n, ctx, spanRows int) int64 {
 	}
 	cols := max(m.Dim, m.FFN, m.ExpertFFN, m.SharedFFN, m.Heads*m.HeadDim)
 	return b + 4*int64(n)*int64(spanRows) + 4*int64(m.attnScratch(ctx))*int64(runtime.GOMAXPROCS(0)) +
-		kernels.ScratchBytes(n, cols)
+		kernels.ScratchBytes(n, cols) + int64(m.rowBufBytes())
+}
+
+// rowBufBytes is the scratch embedRow needs: a packed unit of the
+// embedding table, where it is also the output matrix.
+func (m *Transformer) rowBufBytes() int {
+	if m.Output == nil || m.Output.Weight != m.Embed {
+		return 0
+	}
+	return kernels.RowUnpackBytes(m.Embed.RowBytes())
 }
 
 func (m *Transformer) ensureScratch(n, ctx int) {
@@ -120,7 +130,7 @@ func (m *Transformer) ensureScratch(n, ctx int) {
 		moeCount: make([]int, i["moeCount"]), moeFill: make([]int, i["moeFill"]), tmp: s.tmp,
 		moeUsed: make([]int, 0, i["moeUsed"]), moePending: make([]int, 0, i["moeUsed"]), moeTop: make([]float32, 0, i["moeUsed"]), specWant: make([]int, 0, i["specWant"]), specIdx: make([]int, i["specIdx"]),
 		specIn: make([]float32, f["specIn"]), specW: make([]float32, f["specW"]),
-		scoresW: scoresPerWorker(f["scores"]),
+		scoresW: scoresPerWorker(f["scores"]), rowBuf: make([]byte, m.rowBufBytes()),
 	}
 	// Made once: kernels.ParallelFor must not be handed a closure made per call.
 	s.attnUnit = func(p, u int) { s.attn.unit(u, s.scoresW[p]) }

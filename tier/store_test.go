@@ -138,3 +138,48 @@ func TestReadErrorSurfaces(t *testing.T) {
 	}
 	t.Fatal("no error surfaced")
 }
+
+// TestCutAlignsSpans checks that tensors cut into spans of many rows are
+// cut at multiples of spanAlign rows (from the tensor's start, or its
+// expert's), so that a packed layout's units fit whole spans, and that no
+// span passes the largest size asked for.
+func TestCutAlignsSpans(t *testing.T) {
+	for _, c := range []struct {
+		typ      dtype.Type
+		shape    []int
+		maxBytes int64
+	}{
+		{dtype.Q6_K, []int{2048, 128256}, 16 << 20}, // an output head
+		{dtype.Q4_K, []int{2048, 5632}, 1 << 20},
+		{dtype.Q4_K, []int{1024, 2816, 8}, 256 << 10}, // experts
+		{dtype.Q4_K, []int{256, 1000}, 10 << 10},      // spans too short to align
+	} {
+		tt := &Tensor{Name: "w", Type: c.typ, Shape: c.shape}
+		rows := tt.Rows()
+		tt.cut(c.maxBytes)
+		group := rows
+		if len(c.shape) == 3 {
+			group = c.shape[1]
+		}
+		perSpan := int(c.maxBytes) / tt.RowBytes()
+		next := 0
+		for _, sp := range tt.spans {
+			if sp.row0 != next || sp.row1 <= sp.row0 {
+				t.Fatalf("%v: span [%d, %d) after row %d", c.shape, sp.row0, sp.row1, next)
+			}
+			if sp.row1-sp.row0 > perSpan {
+				t.Errorf("%v: span [%d, %d) holds more than %d rows", c.shape, sp.row0, sp.row1, perSpan)
+			}
+			if perSpan > 4*spanAlign && sp.row0%group%spanAlign != 0 {
+				t.Errorf("%v: span starts at row %d, not a multiple of %d in its group", c.shape, sp.row0, spanAlign)
+			}
+			if sp.row0/group != (sp.row1-1)/group {
+				t.Errorf("%v: span [%d, %d) crosses an expert", c.shape, sp.row0, sp.row1)
+			}
+			next = sp.row1
+		}
+		if next != rows {
+			t.Errorf("%v: spans end at row %d of %d", c.shape, next, rows)
+		}
+	}
+}

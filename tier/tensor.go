@@ -135,8 +135,32 @@ func (t *Tensor) Row(i int) ([]byte, error) {
 	return t.store.readRow(t.Offset+int64(i)*int64(rb), rb)
 }
 
+// ResidentRow returns the resident span that holds row i, in the layout
+// SpanType gives it (which Pack may have changed), and the row's index in
+// it; ok is false when the row is not held in memory. A packed span's
+// rows are read through the kernels (kernels.UnpackRow), where Row would
+// read the file.
+func (t *Tensor) ResidentRow(i int) (data []byte, typ dtype.Type, r int, ok bool) {
+	for _, sp := range t.spans {
+		if sp.resident && i >= sp.row0 && i < sp.row1 {
+			return sp.data, sp.typ, i - sp.row0, true
+		}
+	}
+	return nil, 0, 0, false
+}
+
+// spanAlign is the multiple of rows, counted from the start of the
+// tensor or of its expert, at which spans of more than four times as many
+// rows are cut: the packed layouts (kernels.Pack) rewrite spans in units
+// of up to 32 rows, and leave alone a span that is not a whole number of
+// them (a 215 MB output head cut evenly into 16 MiB spans had kept the
+// file's layout and its slower loop).
+const spanAlign = 32
+
 // cut divides t into spans of at most maxBytes, each a whole number of rows
-// and, for 3-D tensors (a stack of expert matrices), never crossing an expert.
+// and, for 3-D tensors (a stack of expert matrices), never crossing an
+// expert; spans of more than 4*spanAlign rows start at multiples of
+// spanAlign.
 func (t *Tensor) cut(maxBytes int64) {
 	rows, rb := t.Rows(), int64(t.RowBytes())
 	group := rows // rows that must stay together at a boundary
@@ -144,12 +168,21 @@ func (t *Tensor) cut(maxBytes int64) {
 		group = t.Shape[1]
 	}
 	perSpan := max(int(maxBytes/max(rb, 1)), 1)
+	align := 1
+	if perSpan > 4*spanAlign {
+		// Boundaries rounded down to spanAlign grow a span by less than
+		// spanAlign rows: cut for that many fewer.
+		align, perSpan = spanAlign, perSpan-spanAlign+1
+	}
 	for g0 := 0; g0 < rows; g0 += group {
 		g1 := min(g0+group, rows)
 		n := (g1 - g0 + perSpan - 1) / perSpan // spans in this group
 		for k := 0; k < n; k++ {
-			r0 := g0 + (g1-g0)*k/n
-			r1 := g0 + (g1-g0)*(k+1)/n
+			r0 := g0 + (g1-g0)*k/n/align*align
+			r1 := g0 + (g1-g0)*(k+1)/n/align*align
+			if k == n-1 {
+				r1 = g1
+			}
 			t.spans = append(t.spans, &span{
 				t: t, index: len(t.spans), row0: r0, row1: r1,
 				off: t.Offset + int64(r0)*rb, size: int64(r1-r0) * rb, sched: -1, typ: t.Type,
