@@ -141,8 +141,9 @@ func TestReadErrorSurfaces(t *testing.T) {
 
 // TestCutAlignsSpans checks that tensors cut into spans of many rows are
 // cut at multiples of spanAlign rows (from the tensor's start, or its
-// expert's), so that a packed layout's units fit whole spans, and that no
-// span passes the largest size asked for.
+// expert's), with any rows past the last multiple in a span of their own,
+// so that a packed layout's units fit whole spans, and that no span
+// passes the largest size asked for.
 func TestCutAlignsSpans(t *testing.T) {
 	for _, c := range []struct {
 		typ      dtype.Type
@@ -153,6 +154,8 @@ func TestCutAlignsSpans(t *testing.T) {
 		{dtype.Q4_K, []int{2048, 5632}, 1 << 20},
 		{dtype.Q4_K, []int{1024, 2816, 8}, 256 << 10}, // experts
 		{dtype.Q4_K, []int{256, 1000}, 10 << 10},      // spans too short to align
+		{dtype.Q6_K, []int{2048, 32001}, 16 << 20},    // a vocabulary past a multiple of 32
+		{dtype.Q4_K, []int{1024, 2820, 4}, 256 << 10},
 	} {
 		tt := &Tensor{Name: "w", Type: c.typ, Shape: c.shape}
 		rows := tt.Rows()
@@ -172,6 +175,9 @@ func TestCutAlignsSpans(t *testing.T) {
 			}
 			if perSpan > 4*spanAlign && sp.row0%group%spanAlign != 0 {
 				t.Errorf("%v: span starts at row %d, not a multiple of %d in its group", c.shape, sp.row0, spanAlign)
+			}
+			if n := sp.row1 - sp.row0; perSpan > 4*spanAlign && n%spanAlign != 0 && (n >= spanAlign || sp.row1%group != 0) {
+				t.Errorf("%v: span [%d, %d) is neither whole units of %d rows nor its group's last few rows", c.shape, sp.row0, sp.row1, spanAlign)
 			}
 			if sp.row0/group != (sp.row1-1)/group {
 				t.Errorf("%v: span [%d, %d) crosses an expert", c.shape, sp.row0, sp.row1)

@@ -159,8 +159,9 @@ const spanAlign = 32
 
 // cut divides t into spans of at most maxBytes, each a whole number of rows
 // and, for 3-D tensors (a stack of expert matrices), never crossing an
-// expert; spans of more than 4*spanAlign rows start at multiples of
-// spanAlign.
+// expert; where spans hold more than 4*spanAlign rows, they start at
+// multiples of spanAlign, and the rows after the last multiple (if any)
+// make the group's last span.
 func (t *Tensor) cut(maxBytes int64) {
 	rows, rb := t.Rows(), int64(t.RowBytes())
 	group := rows // rows that must stay together at a boundary
@@ -174,19 +175,28 @@ func (t *Tensor) cut(maxBytes int64) {
 		// spanAlign rows: cut for that many fewer.
 		align, perSpan = spanAlign, perSpan-spanAlign+1
 	}
+	add := func(r0, r1 int) {
+		t.spans = append(t.spans, &span{
+			t: t, index: len(t.spans), row0: r0, row1: r1,
+			off: t.Offset + int64(r0)*rb, size: int64(r1-r0) * rb, sched: -1, typ: t.Type,
+		})
+	}
 	for g0 := 0; g0 < rows; g0 += group {
 		g1 := min(g0+group, rows)
-		n := (g1 - g0 + perSpan - 1) / perSpan // spans in this group
+		// Rows past the last multiple of align (a vocabulary of 32001)
+		// make a span of their own, so that the others stay whole units.
+		body := g1 - (g1-g0)%align
+		n := (body - g0 + perSpan - 1) / perSpan // spans in this group
 		for k := 0; k < n; k++ {
-			r0 := g0 + (g1-g0)*k/n/align*align
-			r1 := g0 + (g1-g0)*(k+1)/n/align*align
+			r0 := g0 + (body-g0)*k/n/align*align
+			r1 := g0 + (body-g0)*(k+1)/n/align*align
 			if k == n-1 {
-				r1 = g1
+				r1 = body
 			}
-			t.spans = append(t.spans, &span{
-				t: t, index: len(t.spans), row0: r0, row1: r1,
-				off: t.Offset + int64(r0)*rb, size: int64(r1-r0) * rb, sched: -1, typ: t.Type,
-			})
+			add(r0, r1)
+		}
+		if body < g1 {
+			add(body, g1)
 		}
 	}
 }
