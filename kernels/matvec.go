@@ -85,8 +85,9 @@ type segment struct {
 // decode on a Zen 1, a product's preparation went from 2.9 to 1.9 µs
 // and the caller's work after it from 1.5 to 0.5 µs.
 type privateActs struct {
-	s     [numBcast]scratch
-	ready [numBcast]bool
+	s [numBcast]scratch
+	// spread holds, for each form, the job.turn whose activations s holds.
+	spread [numBcast]uint64
 }
 
 // numBcast is the number of broadcast forms.
@@ -167,8 +168,10 @@ type job struct {
 	// nlanes-1-p (see productTurns).
 	swapped bool
 	// private holds each participant's broadcast activations (see
-	// privateActs), for jobs with private segments.
+	// privateActs), for jobs with private segments, and turn counts the
+	// jobs that used them, so that a copy is known to be this job's.
 	private []privateActs
+	turn    uint64
 }
 
 var jobPool = sync.Pool{New: func() any { return new(job) }}
@@ -197,6 +200,7 @@ func MatMuls(ps []Product, x []float32, n int) {
 	}
 	cols := len(x) / n
 	j := jobPool.Get().(*job)
+	j.turn++ // no participant's private activations are this job's yet
 	// One scratch buffer per activation form in use.
 	var prepared [numActKinds]*scratch
 	var preparedBytes [numActKinds]int
@@ -233,9 +237,12 @@ func MatMuls(ps []Product, x []float32, n int) {
 			}
 		}
 		j.segs = append(j.segs, segment{k: k, y: p.Y, w: p.W, rb: rb * u, xq: s.bytes(n * ab), ab: ab, row0: total, units: rows / u, bcast: bcast, private: private && n == 1})
-		if private && n == 1 && len(j.private) < runtime.GOMAXPROCS(0) {
-			j.private = make([]privateActs, runtime.GOMAXPROCS(0))
+		if private && n == 1 && j.private == nil {
+			// One for every participant number a job can have (their
+			// buffers grow when first used).
+			j.private = make([]privateActs, maxWorkers+1)
 		}
+
 		total += rows / u
 	}
 	// A product of one vector streams its weights: it tunes the prefetch
@@ -520,9 +527,6 @@ func (j *job) splitEven(p int) {
 // release clears the job's references and returns it to the pool.
 func (j *job) release() {
 	j.read, j.each, j.minSteal, j.swapped = nil, nil, 0, false
-	for i := range j.private {
-		j.private[i].ready = [numBcast]bool{}
-	}
 	j.forgetSoon()
 	clear(j.segs)
 	j.segs = j.segs[:0]
@@ -637,9 +641,9 @@ func (j *job) activations(p int, sg *segment) ([]byte, int) {
 	i, pa := bcastIndex(sg.bcast), &j.private[p]
 	ab := bcastBytes(sg.bcast, sg.ab)
 	xq := pa.s[i].bytes(ab)
-	if !pa.ready[i] {
+	if pa.spread[i] != j.turn {
 		spreadBase(sg.bcast, xq, sg.xq[:sg.ab])
-		pa.ready[i] = true
+		pa.spread[i] = j.turn
 	}
 	return xq, ab
 }
