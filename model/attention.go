@@ -66,7 +66,7 @@ func prefetchKV(m *Transformer, l int, seqs []Seq) {
 // units that each prepare their own heads (attnWork.prepare): one token,
 // with one unit per KV head.
 func (m *Transformer) splitsHeads(n int) bool {
-	return n == 1 && (m.Heads == m.KVHeads || groupedScores(m.Heads/m.KVHeads))
+	return n == 1 && (m.Heads == m.KVHeads || scoredGroup(m.Heads/m.KVHeads) > 0)
 }
 
 // attnLanes returns how many cores share the attention of n new tokens at
@@ -96,7 +96,8 @@ func (a *Attention) attend(m *Transformer, l int, q, k, v, att []float32, sq Seq
 	// (each block of keys then read once for all of them); split them
 	// across the cores (the kernels' worker pool) when there is enough
 	// work to pay for a dispatch.
-	w.grouped = groupedScores(w.group)
+	w.padded = scoredGroup(w.group)
+	w.grouped = w.padded > 0
 	units := n * m.Heads
 	if w.grouped {
 		units = n * m.KVHeads
@@ -142,6 +143,21 @@ func (w *attnWork) unit(u int, scratch []float32) {
 // together (kernels.GroupedScores); tests turn it off to compare.
 var groupedScores = kernels.GroupedScores
 
+// scoredGroup returns how many query heads the grouped loops take for a
+// group of g that share a KV head: g where they take g, or else the next
+// size they take when g is more than half of it and at most two short
+// (8 for 6 and 7, 4 for 3: Qwen2's groups of 7 and 6), the heads past g
+// zero queries whose sums are dropped; 0 where they take neither, and
+// the heads are scored one by one.
+func scoredGroup(g int) int {
+	for _, G := range [...]int{g, 4, 8} {
+		if G >= g && G-g <= 2 && 2*g > G && groupedScores(G) {
+			return G
+		}
+	}
+	return 0
+}
+
 // attnWork is the attention of one sequence at one layer, shared by the
 // goroutines that split its (token, head) pairs.
 type attnWork struct {
@@ -152,6 +168,7 @@ type attnWork struct {
 	pos                           int
 	scale                         float32
 	grouped                       bool // units are (token, KV head) pairs
+	padded                        int  // the heads a group is scored as (scoredGroup)
 	// rope, when set, has each unit prepare its share of the single new
 	// token: its queries, and the key and value of k and v it stores.
 	rope *Rope
@@ -197,12 +214,23 @@ func (w *attnWork) kvHead(u int, scratch []float32) {
 	kvHeads := w.heads / w.group
 	i, kh := u/kvHeads, u%kvHeads
 	seen := w.pos + i + 1 // causal: token i attends to positions [0, pos+i]
-	g, hd := w.group, w.hd
+	g, hd, G := w.group, w.hd, w.padded
 	qs := w.q[i*w.qdim+kh*g*hd : i*w.qdim+(kh+1)*g*hd]
-	scores := scratch[:g*seen]
-	kernels.DotsF16TGroup(scores, seen, qs, g, w.cache.HeadKeys(w.layer, kh, seen), hd*kv.Block)
-	kernels.SoftmaxF16Rows(scores, g, w.scale)
 	out := w.att[i*w.qdim+kh*g*hd : i*w.qdim+(kh+1)*g*hd]
-	clear(out)
-	kernels.AxpysF16Group(out, scores, seen, g, w.cache.HeadValues(w.layer, kh, seen), hd)
+	qg, og := qs, out
+	if G > g {
+		// The heads past g: zero queries, so zero scores, which the
+		// softmax leaves alone (it takes g rows) and which add nothing.
+		qg, og = scratch[len(scratch)-2*G*hd:len(scratch)-G*hd], scratch[len(scratch)-G*hd:]
+		copy(qg, qs)
+		clear(qg[g*hd:])
+	}
+	scores := scratch[:G*seen]
+	kernels.DotsF16TGroup(scores, seen, qg, G, w.cache.HeadKeys(w.layer, kh, seen), hd*kv.Block)
+	kernels.SoftmaxF16Rows(scores[:g*seen], g, w.scale)
+	clear(og)
+	kernels.AxpysF16Group(og, scores, seen, G, w.cache.HeadValues(w.layer, kh, seen), hd)
+	if G > g {
+		copy(out, og[:g*hd])
+	}
 }

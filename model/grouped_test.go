@@ -16,19 +16,21 @@ import (
 )
 
 // TestGroupedAttention runs models whose query heads share KV heads in
-// groups of eight (TinyLlama) and four (Llama 3, with 64- and 128-wide
-// heads) with each group's heads scored together and one by one, over a
+// groups of eight (TinyLlama), four (Llama 3), seven (Qwen2, scored as
+// eight) and three (scored as four), with each group's heads scored
+// together and one by one, over a
 // prompt evaluated as a batch and then token by token past key block
 // boundaries and far enough for decode to split its attention across the
 // cores (attnLanes), each unit preparing its own heads, and checks the
 // logits agree within float rounding.
 func TestGroupedAttention(t *testing.T) {
-	for _, c := range []struct{ heads, kvHeads int }{{8, 1}, {8, 2}, {4, 1}} {
+	// Groups of 7 and 3 are scored as groups of 8 and 4 (scoredGroup).
+	for _, c := range []struct{ heads, kvHeads int }{{8, 1}, {8, 2}, {4, 1}, {7, 1}, {14, 2}, {12, 4}} {
 		t.Run(fmt.Sprintf("%d-heads-%d-kv", c.heads, c.kvHeads), func(t *testing.T) {
-			if !kernels.GroupedScores(c.heads / c.kvHeads) {
+			if scoredGroup(c.heads/c.kvHeads) == 0 {
 				t.Skip("no grouped scores on this CPU")
 			}
-			groupedVsPerHead(t, synth.Shape{Name: "gqa", Arch: "llama", Dim: 512, Layers: 2, Heads: c.heads, KVHeads: c.kvHeads,
+			groupedVsPerHead(t, synth.Shape{Name: "gqa", Arch: "llama", Dim: 64 * c.heads, Layers: 2, Heads: c.heads, KVHeads: c.kvHeads,
 				FFN: 512, Vocab: 512, Context: 256, RopeBase: 1e4, NormEps: 1e-5})
 		})
 	}

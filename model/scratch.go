@@ -69,10 +69,15 @@ func (m *Transformer) scratchLayout(n, ctx int) (floats map[string]int, ints map
 }
 
 // attnScratch is the scratch one attention unit needs over a context of
-// ctx: the scores of a head, or of a group of heads (attnWork.kvHead).
+// ctx: the scores of a head, or of a group of heads (attnWork.kvHead), and
+// for a group scored as a larger one, its queries and sums padded.
 func (m *Transformer) attnScratch(ctx int) int {
-	if g := m.Heads / max(m.KVHeads, 1); groupedScores(g) {
-		return g * ctx
+	g := m.Heads / max(m.KVHeads, 1)
+	switch G := scoredGroup(g); {
+	case G > g:
+		return G*ctx + 2*G*m.HeadDim
+	case G > 0:
+		return G * ctx
 	}
 	return ctx
 }
