@@ -7,16 +7,18 @@ import "ferry/dtype"
 // are the fastest on a core that splits 256-bit operations (Zen 1), but
 // the broadcast form of an input takes eight times its quants: 17 KiB
 // for 2048 values, 46 KiB for a 5632-value one (a down projection), more
-// than the 32 KiB L1 holds beside the streaming weights, so that each row
-// group re-reads the whole input from L2 and its products ran at 0.79-0.85
-// of a plain read where those of 2048-value rows ran at 0.88-0.95
-// (BenchmarkPanels). A panelled layout cuts the columns of wide rows into
+// than the 32 KiB L1 holds beside the streaming weights, so that each
+// group of eight rows reads the whole input again from L2. A panelled
+// layout cuts the columns of wide rows into
 // panels of at most x8BroadcastCols values and lays out the rows of a
 // unit panel after panel: the unit's rows against one panel's 17 KiB of
 // activations, then against the next panel's, the weights still read
 // once, front to back. The loop adds each panel's sums to the ones before
 // (its rows' sums start from y), in the order the plain loop adds the
-// blocks, so the results are the same bits.
+// blocks, so the results are the same bits. On a Zen 1, 2048x5632 Q4_K
+// products ran at 0.89-0.94 of a plain read in panels against 0.87-0.91
+// in whole rows (BenchmarkPanels); Q6_K's, whose loop over whole rows was
+// the nearer to the memory, the same within noise.
 //
 // A unit of a panelled type holds panelRows rows of nb blocks: for each
 // panel in turn (blocks b0 to b1, panelBlocks of them but in the last),
