@@ -16,16 +16,18 @@ import (
 )
 
 // TestGroupedAttention runs models whose query heads share KV heads in
-// groups of eight (TinyLlama), four (Llama 3), seven (Qwen2, scored as
-// eight) and three (scored as four), with each group's heads scored
+// groups of eight (TinyLlama), four (Llama 3), seven (Qwen2) and five
+// (scored as eight), three and two (scored as four), with each group's
+// heads scored
 // together and one by one, over a
 // prompt evaluated as a batch and then token by token past key block
 // boundaries and far enough for decode to split its attention across the
 // cores (attnLanes), each unit preparing its own heads, and checks the
 // logits agree within float rounding.
 func TestGroupedAttention(t *testing.T) {
-	// Groups of 7 and 3 are scored as groups of 8 and 4 (scoredGroup).
-	for _, c := range []struct{ heads, kvHeads int }{{8, 1}, {8, 2}, {4, 1}, {7, 1}, {14, 2}, {12, 4}} {
+	// Groups of 7 and 5 are scored as groups of 8, and 3 and 2 as 4
+	// (scoredGroup).
+	for _, c := range []struct{ heads, kvHeads int }{{8, 1}, {8, 2}, {4, 1}, {7, 1}, {14, 2}, {10, 2}, {12, 4}, {8, 4}} {
 		t.Run(fmt.Sprintf("%d-heads-%d-kv", c.heads, c.kvHeads), func(t *testing.T) {
 			if scoredGroup(c.heads/c.kvHeads) == 0 {
 				t.Skip("no grouped scores on this CPU")
