@@ -18,12 +18,11 @@ import (
 // TestGroupedAttention runs models whose query heads share KV heads in
 // groups of eight (TinyLlama), four (Llama 3), seven (Qwen2) and five
 // (scored as eight), three and two (scored as four), with each group's
-// heads scored
-// together and one by one, over a
-// prompt evaluated as a batch and then token by token past key block
-// boundaries and far enough for decode to split its attention across the
-// cores (attnLanes), each unit preparing its own heads, and checks the
-// logits agree within float rounding.
+// heads scored together and one by one, over a prompt evaluated as a
+// batch and then token by token past key block boundaries and far enough
+// for decode to split its attention across the cores (attnLanes), each
+// unit preparing its own heads, and checks the logits agree within float
+// rounding.
 func TestGroupedAttention(t *testing.T) {
 	// Groups of 7 and 5 are scored as groups of 8, and 3 and 2 as 4
 	// (scoredGroup).
