@@ -24,7 +24,7 @@ func BenchmarkProductSizes(b *testing.B) {
 	const cols, tileRows, setBytes = 2048, 512, 128 << 20
 	tile := quantize(b, dtype.Q4_K, gaussian(1, tileRows*cols))
 	type set struct {
-		ps    [][]kernels.Product
+		ps    []kernels.Product
 		bytes int
 	}
 	var sets []set
@@ -39,33 +39,23 @@ func BenchmarkProductSizes(b *testing.B) {
 				copy(w[at:], tile)
 			}
 			t := kernels.Pack(dtype.Q4_K, w, cols)
-			s.ps = append(s.ps, []kernels.Product{{Y: make([]float32, rows), W: w, Type: t}})
+			s.ps = append(s.ps, kernels.Product{Y: make([]float32, rows), W: w, Type: t})
 			s.bytes += size
 		}
 		sets = append(sets, s)
 	}
 	probe := hugePages(b, setBytes)
 	x := gaussian(2, cols)
-	read := make([]time.Duration, len(sets))
-	run := make([]time.Duration, len(sets))
-	for b.Loop() {
-		for k, s := range sets {
-			t0 := time.Now()
-			kernels.SumBytesParallel(probe)
-			t1 := time.Now()
-			for _, p := range s.ps {
-				kernels.MatMuls(p, x, 1)
-			}
-			t2 := time.Now()
-			read[k] += t1.Sub(t0)
-			run[k] += t2.Sub(t1)
-		}
+	var products [][]kernels.Product
+	for _, s := range sets {
+		products = append(products, s.ps)
 	}
+	read, run := timeAgainstRead(b, probe, x, products)
 	var readTime time.Duration
 	for k, s := range sets {
 		readTime += read[k]
 		ratio := float64(s.bytes) / run[k].Seconds() / (float64(len(probe)) / read[k].Seconds())
-		b.ReportMetric(ratio, fmt.Sprintf("%dKB_of_read", len(s.ps[0][0].W)>>10))
+		b.ReportMetric(ratio, fmt.Sprintf("%dKB_of_read", len(s.ps[0].W)>>10))
 	}
 	b.ReportMetric(float64(len(probe))*float64(len(sets)*b.N)/readTime.Seconds()/1e9, "read_GB/s")
 }
@@ -127,22 +117,36 @@ func BenchmarkPanels(b *testing.B) {
 			sets = append(sets, s)
 		}
 	}
-	read := make([]time.Duration, len(sets))
-	run := make([]time.Duration, len(sets))
+	var products [][]kernels.Product
+	for _, s := range sets {
+		products = append(products, s.ps)
+	}
+	read, run := timeAgainstRead(b, probe, x, products)
+	for k, s := range sets {
+		bytes := len(s.ps) * len(s.ps[0].W)
+		b.ReportMetric(float64(bytes)/run[k].Seconds()/(float64(len(probe))/read[k].Seconds()), s.name+"_of_read")
+	}
+}
+
+// timeAgainstRead runs, for each of the benchmark's iterations, each set
+// of products in turn right after a read of probe (SumBytesParallel), the
+// products one after another against x, and returns each set's total
+// read and product times.
+func timeAgainstRead(b *testing.B, probe []byte, x []float32, sets [][]kernels.Product) (read, run []time.Duration) {
+	read, run = make([]time.Duration, len(sets)), make([]time.Duration, len(sets))
+	one := make([]kernels.Product, 1)
 	for b.Loop() {
-		for k, s := range sets {
+		for k, ps := range sets {
 			t0 := time.Now()
 			kernels.SumBytesParallel(probe)
 			t1 := time.Now()
-			for _, p := range s.ps {
-				kernels.MatMuls([]kernels.Product{p}, x, 1)
+			for _, p := range ps {
+				one[0] = p
+				kernels.MatMuls(one, x, 1)
 			}
 			read[k] += t1.Sub(t0)
 			run[k] += time.Since(t1)
 		}
 	}
-	for k, s := range sets {
-		bytes := len(s.ps) * len(s.ps[0].W)
-		b.ReportMetric(float64(bytes)/run[k].Seconds()/(float64(len(probe))/read[k].Seconds()), s.name+"_of_read")
-	}
+	return read, run
 }

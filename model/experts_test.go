@@ -31,28 +31,7 @@ func TestExpertCacheMatchesInMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			tokens := append(append([]int32{}, ref.PromptTokens...), ref.GreedyTokens...)
-			c1, c2 := kv.New(mem.Blocks, 256, mem.KVHeads, mem.HeadDim), kv.New(off.Blocks, 256, off.KVHeads, off.HeadDim)
-			n := len(ref.PromptTokens)
-			for pos := 0; pos < len(tokens); {
-				step := 1
-				if pos == 0 {
-					step = n
-				}
-				a, err := mem.Forward(tokens[pos:pos+step], pos, c1, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, err := off.Forward(tokens[pos:pos+step], pos, c2, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range a {
-					if a[i] != b[i] {
-						t.Fatalf("%s (%s) position %d: logit %d differs: %v vs %v", name, policy, pos, i, a[i], b[i])
-					}
-				}
-				pos += step
-			}
+			sameLogits(t, mem, off, tokens, len(ref.PromptTokens), 256, name+" ("+policy+")")
 			st := pool.Stats()
 			t.Logf("%s %s: %d slots, hits %d misses %d, prefetches %d (accuracy %.2f), %d bytes read", name, policy, slots, st.Hits, st.Misses, st.Prefetches, st.PrefetchAccuracy(), st.BytesRead)
 			_ = spec

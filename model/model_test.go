@@ -35,6 +35,44 @@ func load(t *testing.T, path string, budget int64, opts tier.Options) (*Transfor
 	return m, store
 }
 
+// scheduleBytes returns the bytes of the weights m's forward pass reads.
+func scheduleBytes(m *Transformer) int64 {
+	var total int64
+	for _, u := range tier.Units(m.Schedule()) {
+		total += u.Bytes
+	}
+	return total
+}
+
+// sameLogits runs tokens through a and b, the first prompt of them as one
+// batch and the rest one at a time, each model with a cache of ctx
+// positions, and fails at the first logit in which the two differ (what
+// names the runs in the message).
+func sameLogits(t *testing.T, a, b *Transformer, tokens []int32, prompt, ctx int, what string) {
+	t.Helper()
+	ca, cb := kv.New(a.Blocks, ctx, a.KVHeads, a.HeadDim), kv.New(b.Blocks, ctx, b.KVHeads, b.HeadDim)
+	for pos := 0; pos < len(tokens); {
+		step := 1
+		if pos == 0 {
+			step = prompt
+		}
+		la, err := a.Forward(tokens[pos:pos+step], pos, ca, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, err := b.Forward(tokens[pos:pos+step], pos, cb, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range la {
+			if la[i] != lb[i] {
+				t.Fatalf("%s: position %d: logit %d differs: %v against %v", what, pos, i, la[i], lb[i])
+			}
+		}
+		pos += step
+	}
+}
+
 // TestFixtures checks every reference model against llama.cpp: the logits of
 // the prompt evaluated as one batch, then the greedy continuation token by
 // token with its logits.
@@ -94,39 +132,13 @@ func TestOffloadedMatchesInMemory(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ref := fixtures.Load(t, name)
 			mem, _ := load(t, ref.Path, 0, tier.Options{})
-			var total int64
-			for _, u := range tier.Units(mem.Schedule()) {
-				total += u.Bytes
-			}
+			total := scheduleBytes(mem)
 			off, store := load(t, ref.Path, total/3, tier.Options{SpanBytes: 32 << 10})
 			if p := store.Placement(); p.StreamedBytes == 0 || p.ResidentBytes+p.StagingBytes > total/3 {
 				t.Fatalf("placement %+v does not stream within budget %d", p, total/3)
 			}
 			tokens := append(append([]int32{}, ref.PromptTokens...), ref.GreedyTokens...)
-			c1 := kv.New(mem.Blocks, 256, mem.KVHeads, mem.HeadDim)
-			c2 := kv.New(off.Blocks, 256, off.KVHeads, off.HeadDim)
-			// The prompt as one batch, then token by token.
-			n := len(ref.PromptTokens)
-			for pos := 0; pos < len(tokens); {
-				step := 1
-				if pos == 0 {
-					step = n
-				}
-				a, err := mem.Forward(tokens[pos:pos+step], pos, c1, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, err := off.Forward(tokens[pos:pos+step], pos, c2, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range a {
-					if a[i] != b[i] {
-						t.Fatalf("position %d: logit %d differs: in-memory %v, offloaded %v", pos, i, a[i], b[i])
-					}
-				}
-				pos += step
-			}
+			sameLogits(t, mem, off, tokens, len(ref.PromptTokens), 256, "in memory against offloaded")
 			st := store.Stats()
 			if st.BytesRead == 0 || st.Resyncs != 0 {
 				t.Fatalf("stats %+v: want bytes streamed and no resyncs", st)

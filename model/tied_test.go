@@ -7,7 +7,6 @@ import (
 
 	"ferry/convert"
 	"ferry/kernels"
-	"ferry/kv"
 	"ferry/synth"
 	"ferry/tier"
 )
@@ -37,37 +36,12 @@ func TestTiedOutputPacked(t *testing.T) {
 	if !packed && kernels.SIMD() {
 		t.Errorf("the tied embedding table (%v) was not packed", mem.Embed.Type)
 	}
-	var total int64
-	for _, u := range tier.Units(mem.Schedule()) {
-		total += u.Bytes
-	}
-	off, store := load(t, path, total/3, tier.Options{SpanBytes: 32 << 10})
+	off, store := load(t, path, scheduleBytes(mem)/3, tier.Options{SpanBytes: 32 << 10})
 	tokens := make([]int32, 24)
 	for i := range tokens {
 		tokens[i] = int32(37*i+11) % int32(shape.Vocab)
 	}
-	c1 := kv.New(mem.Blocks, 64, mem.KVHeads, mem.HeadDim)
-	c2 := kv.New(off.Blocks, 64, off.KVHeads, off.HeadDim)
-	for pos := 0; pos < len(tokens); {
-		step := 1
-		if pos == 0 {
-			step = 16
-		}
-		a, err := mem.Forward(tokens[pos:pos+step], pos, c1, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := off.Forward(tokens[pos:pos+step], pos, c2, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range a {
-			if a[i] != b[i] {
-				t.Fatalf("position %d: logit %d differs: in memory %v, streamed %v", pos, i, a[i], b[i])
-			}
-		}
-		pos += step
-	}
+	sameLogits(t, mem, off, tokens, 16, 64, "in memory against streamed")
 	if store.Stats().RowReads == 0 {
 		t.Error("the streamed run read no embedding rows from the file")
 	}
