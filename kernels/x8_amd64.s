@@ -303,55 +303,57 @@ x8block:
 	X8_FLOATS(-1152(R10), -1136(R10), 272(R11))
 	X8_NEXT(320, x8block, x8group)
 
-// X8B_STEP20, X8B_STEP2 and X8B_CHUNK are X8_STEP0, X8_STEP and X8_CHUNK
-// over actQ8_KB activations: step t of chunk c's two sub-blocks at
-// 512c+64t and 32 bytes on, already broadcast, taken as the multiplies'
-// operands. They take two steps at a time (t and t+1: woff and woff+32,
-// xoff and xoff+64), each operation of the two beside the other's: on a
-// Zen 1 core the loop ran 4-5% faster so than a step at a time (from L2,
-// medians of six runs alternating the binaries), the same operations.
-// X8B_STEP20 sets the words of the two sub-blocks (Y7, Y8), X8B_STEP2
-// adds to them.
-#define X8B_STEP20(woff, xoff) \
-	VMOVDQU woff(R10), Y7; \
-	VMOVDQU woff+32(R10), Y11; \
-	VPSRLW $4, Y7, Y8; \
-	VPSRLW $4, Y11, Y12; \
-	VPAND Y15, Y7, Y7; \
-	VPAND Y15, Y11, Y11; \
-	VPAND Y15, Y8, Y8; \
-	VPAND Y15, Y12, Y12; \
-	VPMADDUBSW xoff(R11), Y7, Y7; \
-	VPMADDUBSW xoff+64(R11), Y11, Y11; \
-	VPMADDUBSW xoff+32(R11), Y8, Y8; \
-	VPMADDUBSW xoff+96(R11), Y12, Y12; \
-	VPADDW Y11, Y7, Y7; \
-	VPADDW Y12, Y8, Y8
+// X8B_P and X8B_CHUNK are X8_STEP and X8_CHUNK over actQ8_KB
+// activations: step t of chunk c's two sub-blocks at 512c+64t and 32
+// bytes on, already broadcast, taken as the multiplies' operands. X8B_P
+// forms two steps, t and t+1 (woff and woff+32, xoff and xoff+64), each
+// operation of the two beside the other's (on a Zen 1 core 4-5% faster
+// than a step at a time): their words in a and b (the low nibbles'
+// sub-block, steps t and t+1) and c and d (the high nibbles'). X8B_A adds
+// them to the sub-blocks' words, Y7 and Y8.
+//
+// X8B_CHUNK adds each pair of steps' words only after it has formed the
+// next pair, in the other set of registers: the multiplies of a pair then
+// come before the additions of the last in the program. On a Zen 1 core,
+// whose one multiplying pipe also takes additions and ANDs, the
+// multiplies are then presumably the older operations when both are
+// ready, and keep that pipe more of the time. From L2 the loop went from 16.2-16.6
+// to 17.5-17.7 GB/s a core (BenchmarkLoopCache, alternating the
+// binaries), and TinyLlama Q4_K_M's decode from 87.8-91.0% of the bound
+// to 89.9-93.3% (four rounds each).
+#define X8B_P(woff, xoff, a, b, c, d) \
+	VMOVDQU woff(R10), a; \
+	VMOVDQU woff+32(R10), b; \
+	VPSRLW $4, a, c; \
+	VPSRLW $4, b, d; \
+	VPAND Y15, a, a; \
+	VPAND Y15, b, b; \
+	VPAND Y15, c, c; \
+	VPAND Y15, d, d; \
+	VPMADDUBSW xoff(R11), a, a; \
+	VPMADDUBSW xoff+64(R11), b, b; \
+	VPMADDUBSW xoff+32(R11), c, c; \
+	VPMADDUBSW xoff+96(R11), d, d
 
-#define X8B_STEP2(woff, xoff) \
-	VMOVDQU woff(R10), Y9; \
-	VMOVDQU woff+32(R10), Y11; \
-	VPSRLW $4, Y9, Y10; \
-	VPSRLW $4, Y11, Y12; \
-	VPAND Y15, Y9, Y9; \
-	VPAND Y15, Y11, Y11; \
-	VPAND Y15, Y10, Y10; \
-	VPAND Y15, Y12, Y12; \
-	VPMADDUBSW xoff(R11), Y9, Y9; \
-	VPMADDUBSW xoff+64(R11), Y11, Y11; \
-	VPMADDUBSW xoff+32(R11), Y10, Y10; \
-	VPMADDUBSW xoff+96(R11), Y12, Y12; \
-	VPADDW Y9, Y7, Y7; \
-	VPADDW Y10, Y8, Y8; \
-	VPADDW Y11, Y7, Y7; \
-	VPADDW Y12, Y8, Y8
+#define X8B_A(a, b, c, d) \
+	VPADDW a, Y7, Y7; \
+	VPADDW c, Y8, Y8; \
+	VPADDW b, Y7, Y7; \
+	VPADDW d, Y8, Y8
 
+// X8B_CHUNK's second set of registers is Y3, Y4 (the mins, which X8_MINS
+// has used by then), Y13 and Y14 (zero again at each block's start).
 #define X8B_CHUNK(xc, S, jo) \
 	PFLINES4(R14); \
-	X8B_STEP20(0, xc); \
-	X8B_STEP2(64, xc+128); \
-	X8B_STEP2(128, xc+256); \
-	X8B_STEP2(192, xc+384); \
+	X8B_P(0, xc, Y9, Y10, Y11, Y12); \
+	X8B_P(64, xc+128, Y3, Y4, Y13, Y14); \
+	VPADDW Y10, Y9, Y7; \
+	VPADDW Y12, Y11, Y8; \
+	X8B_P(128, xc+256, Y9, Y10, Y11, Y12); \
+	X8B_A(Y3, Y4, Y13, Y14); \
+	X8B_P(192, xc+384, Y3, Y4, Y13, Y14); \
+	X8B_A(Y9, Y10, Y11, Y12); \
+	X8B_A(Y3, Y4, Y13, Y14); \
 	VPSHUFB x8sc<>+jo(SB), S, Y13; \
 	VPMADDWD Y13, Y7, Y7; \
 	VPSHUFB x8sc<>+jo+32(SB), S, Y13; \
@@ -371,6 +373,7 @@ x8bgroup:
 	X8_GROUPADD
 x8bblock:
 	PFLINES2(R14)
+	VPXOR Y14, Y14, Y14 // X8B_CHUNK uses it
 	X8_SCALES
 	X8_MINS(2048)
 	ADDQ $128, R10
@@ -590,7 +593,11 @@ GLOBL x6hi<>(SB), RODATA|NOPTR, $32
 // at a time: X6_MUL2 broadcasts actQ8_K's at x0, x0+st, x0+2st and
 // x0+3st, X6B_MUL2 takes actQ8_KB's, already broadcast, as operands);
 // two steps' words are added before VPMADDWD applies the scales
-// (2*2*63*128 stays inside 16 bits).
+// (2*2*63*128 stays inside 16 bits). The first two steps' multiplies come
+// before q_3's shifts and ORs in the program, so that on a Zen 1 core
+// they presumably win its one multiplying pipe, which also takes ORs (as
+// X8B_CHUNK's additions; from L2, 16.3-16.7 GB/s a core before, 17.1-17.3
+// so; BenchmarkLoopCache).
 #define X6_SUB(j, SC, MUL2, x0, st) \
 	VMOVDQU (144+96*(j))(R10), Y7; \
 	VMOVDQU (176+96*(j))(R10), Y8; \
@@ -598,15 +605,15 @@ GLOBL x6hi<>(SB), RODATA|NOPTR, $32
 	VPAND Y14, Y7, Y10; \
 	VPAND Y14, Y8, Y11; \
 	VPAND Y14, Y9, Y12; \
+	VPAND Y15, Y7, Y7; \
+	VPAND Y15, Y8, Y8; \
+	VPAND Y15, Y9, Y9; \
+	MUL2(Y7, Y8, x0, x0+st); \
 	VPSRLW $2, Y10, Y10; \
 	VPOR Y11, Y10, Y10; \
 	VPSRLW $2, Y10, Y10; \
 	VPOR Y12, Y10, Y10; \
 	VPSRLW $2, Y10, Y10; \
-	VPAND Y15, Y7, Y7; \
-	VPAND Y15, Y8, Y8; \
-	VPAND Y15, Y9, Y9; \
-	MUL2(Y7, Y8, x0, x0+st); \
 	VPADDW Y8, Y7, Y7; \
 	MUL2(Y9, Y10, x0+2*st, x0+3*st); \
 	VPADDW Y10, Y9, Y9; \
