@@ -42,12 +42,37 @@
 	ADDQ $xstep, R11; \
 	DECQ R12; \
 	JNZ block; \
+	X8_GROUPEND(group)
+
+// X8_GROUPEND ends a group: its eight sums (Y0) stored, then the next
+// group (at label group) while any are left.
+#define X8_GROUPEND(group) \
 	VMOVUPS Y0, (DI); \
 	ADDQ $32, DI; \
 	DECQ R9; \
 	JNZ group; \
 	VZEROUPPER; \
 	RET
+
+// X8_NIB2 splits two loads of 32 bytes of nibbles (at wa and wb) into a
+// and b (low nibbles) and c and d (high; Y15 holds 0x0f in every byte)
+// and multiplies them by the activations at xa, xb, xc and xd
+// (VPMADDUBSW operands, already broadcast): the two steps of Q4_K's and
+// Q4_0's loops that take broadcast activations, each operation of one
+// beside the other's.
+#define X8_NIB2(wa, wb, xa, xb, xc, xd, a, b, c, d) \
+	VMOVDQU wa, a; \
+	VMOVDQU wb, b; \
+	VPSRLW $4, a, c; \
+	VPSRLW $4, b, d; \
+	VPAND Y15, a, a; \
+	VPAND Y15, b, b; \
+	VPAND Y15, c, c; \
+	VPAND Y15, d, d; \
+	VPMADDUBSW xa, a, a; \
+	VPMADDUBSW xb, b, b; \
+	VPMADDUBSW xc, c, c; \
+	VPMADDUBSW xd, d, d
 
 // X5Q forms step t of eight rows' 5-bit quants laid out as q50X8 and
 // q5KX8 lay them: the step's 32 bytes at woff(R10) hold in each byte a

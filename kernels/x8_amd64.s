@@ -322,18 +322,7 @@ x8block:
 // binaries), and TinyLlama Q4_K_M's decode from 87.8-91.0% of the bound
 // to 89.9-93.3% (four rounds each).
 #define X8B_P(woff, xoff, a, b, c, d) \
-	VMOVDQU woff(R10), a; \
-	VMOVDQU woff+32(R10), b; \
-	VPSRLW $4, a, c; \
-	VPSRLW $4, b, d; \
-	VPAND Y15, a, a; \
-	VPAND Y15, b, b; \
-	VPAND Y15, c, c; \
-	VPAND Y15, d, d; \
-	VPMADDUBSW xoff(R11), a, a; \
-	VPMADDUBSW xoff+64(R11), b, b; \
-	VPMADDUBSW xoff+32(R11), c, c; \
-	VPMADDUBSW xoff+96(R11), d, d
+	X8_NIB2(woff(R10), woff+32(R10), xoff(R11), xoff+64(R11), xoff+32(R11), xoff+96(R11), a, b, c, d)
 
 #define X8B_A(a, b, c, d) \
 	VPADDW a, Y7, Y7; \

@@ -112,18 +112,7 @@
 // X4_STEPB2 forms both blocks' step t: Y9 and Y10 the first's products
 // of low and high nibbles, Y11 and Y12 the second's.
 #define X4_STEPB2(wo, bs, as, t) \
-	VMOVDQU (wo+32*(t))(R10), Y9; \
-	VMOVDQU (wo+bs+32*(t))(R10), Y11; \
-	VPSRLW $4, Y9, Y10; \
-	VPSRLW $4, Y11, Y12; \
-	VPAND Y15, Y9, Y9; \
-	VPAND Y15, Y11, Y11; \
-	VPAND Y15, Y10, Y10; \
-	VPAND Y15, Y12, Y12; \
-	VPMADDUBSW (64*(t))(R11), Y9, Y9; \
-	VPMADDUBSW (as+64*(t))(R11), Y11, Y11; \
-	VPMADDUBSW (32+64*(t))(R11), Y10, Y10; \
-	VPMADDUBSW (as+32+64*(t))(R11), Y12, Y12
+	X8_NIB2((wo+32*(t))(R10), (wo+bs+32*(t))(R10), (64*(t))(R11), (as+64*(t))(R11), (32+64*(t))(R11), (as+32+64*(t))(R11), Y9, Y11, Y10, Y12)
 
 #define X4_ADDB2 \
 	VPADDW Y9, Y7, Y7; \
@@ -251,12 +240,7 @@ x4q40bone:
 	ADDQ $144, R10
 	ADDQ $272, R11
 x4q40bend:
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x4q40bgroup
-	VZEROUPPER
-	RET
+	X8_GROUPEND(x4q40bgroup)
 
 // func vecQ5_0X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q50X8 units against actQ8_0X activations (40-byte blocks: the quants @0,
@@ -343,12 +327,7 @@ x4q41bone:
 	ADDQ $160, R10
 	ADDQ $272, R11
 x4q41bend:
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	DECQ R9
-	JNZ x4q41bgroup
-	VZEROUPPER
-	RET
+	X8_GROUPEND(x4q41bgroup)
 
 // func vecQ5_1X8AVX2(y *float32, w *byte, rb, units int, xq *byte, nb, pf int)
 // q51X8 units against actQ8_0 activations (d @0, s @4, the quants @8), a
