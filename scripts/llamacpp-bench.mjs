@@ -19,7 +19,9 @@ const prompt = Number(pArg), decode = Number(nArg), threads = Number(tArg);
 
 const llama = await getLlama({gpu: false, build: "never"});
 const model = await llama.loadModel({modelPath, gpuLayers: 0});
-const context = await model.createContext({contextSize: 512, threads, batchSize: 512});
+// The context holds the prompt and the decoded tokens (at least 512, as
+// before); the prompt goes in batches of up to 512 tokens.
+const context = await model.createContext({contextSize: Math.max(512, prompt + decode + 1), threads, batchSize: 512});
 const sequence = context.getSequence();
 
 // Token ids spread over the vocabulary; the weights are what is measured.
