@@ -14,6 +14,10 @@ import (
 //   - actF32: float32 values, copied.
 //   - actF16, actBF16: float32 values rounded to half (bfloat16) precision,
 //     since llama.cpp converts activations to the weight's 16-bit format.
+//   - actF16U: actF16's values for the AVX2 F16 loop that unpacks half
+//     of its weights with integer operations (vecF16UAVX2): in each 32
+//     values the first 16 in the order 0-3, 8-11, 4-7, 12-15 and times
+//     2^112, the rest as they are.
 //   - actF16H: the same values as actF16, stored as IEEE halves (2 bytes
 //     each), for the SIMD F16 loops: a 5632-value input then takes 11 KiB
 //     of the core's 32 KiB L1 instead of 22, beside the streaming weights.
@@ -83,6 +87,8 @@ const (
 	// As with actQ8_KB, the loops take the activations as operands of
 	// their multiplies: a 2048-value input takes 17 KiB of the L1.
 	actQ8_0B
+	// actF16U is actF16 laid out for vecF16UAVX2 (see orderF16U).
+	actF16U
 	numActKinds
 )
 
@@ -148,6 +154,10 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 		copy(f32view(dst), x)
 	case actF16:
 		RoundF16(f32view(dst)[:len(x)], x)
+	case actF16U:
+		d := f32view(dst)[:len(x)]
+		RoundF16(d, x)
+		orderF16U(d)
 	case actF16H:
 		F32ToF16Slice(unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(dst))), len(x)), x)
 	case actBF16:
@@ -503,4 +513,30 @@ func (s *scratch) bytes(n int) []byte {
 	p := unsafe.Pointer(&s.buf[:1][0])
 	skip := (64 - uintptr(p)%64) % 64
 	return unsafe.Slice((*byte)(unsafe.Add(p, skip)), n)
+}
+
+// f16UScale is 2^112. vecF16UAVX2 reads the bits of half of its weights,
+// moved into float32's places, as their values times 2^-112, and
+// multiplies them by activations times 2^112, so that every product is
+// exact: a half is at most 65504, less than 2^16, and 2^128 is beyond
+// float32's range only just.
+const f16UScale = 0x1p112
+
+// orderF16U lays out d, float32 activations rounded to halves (actF16),
+// as actF16U: the first 16 values of every 32 in the order the loop's
+// unpacking takes its weights (0-3, 8-11, 4-7, 12-15) and times
+// f16UScale; the second 16 of each 32, and the values past the last 32,
+// as they are.
+func orderF16U(d []float32) {
+	for c := 0; c+32 <= len(d); c += 32 {
+		v := (*[16]float32)(d[c : c+16])
+		var t [16]float32
+		for i := range 4 {
+			t[i] = v[i] * f16UScale
+			t[4+i] = v[8+i] * f16UScale
+			t[8+i] = v[4+i] * f16UScale
+			t[12+i] = v[12+i] * f16UScale
+		}
+		*v = t
+	}
 }

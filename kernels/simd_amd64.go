@@ -223,19 +223,28 @@ func setVecPF(t dtype.Type, loop rowLoopPF) {
 // vectors of float sums, so F16 is marked reordered.
 func setVecF16(loop rowLoopF16) { setVecHalves(dtype.F16, loop) }
 
-// setVecF16Floats installs loop, the AVX2 F16 row loop, over float32
-// activations rounded to half precision (actF16) for single products and
-// batches alike: the sums are those the loop makes over halves (actF16H),
-// without converting every activation again for every row. On a core that
-// splits 256-bit operations (Zen 1) that second conversion, not the L1
-// space the halves save, was the limit: from L2, 6.4 GB/s with halves
-// against 12.6 with floats (BenchmarkLoopCache/F16, one core).
+// setVecF16Floats installs the AVX2 F16 row loops over float32
+// activations rounded to half precision, not over halves (actF16H): the
+// same sums without converting every activation again for every row. On a
+// core that splits 256-bit operations (Zen 1) that second conversion, not
+// the L1 space the halves save, was the limit: from L2, 6.4 GB/s with
+// halves against 12.6 with floats (BenchmarkLoopCache/F16, one core).
+//
+// Single products take vecF16UAVX2, over actF16U, which converts half of
+// its weights with integer operations instead of VCVTPH2PS: from L2
+// 15.5-15.9 GB/s against 13.1-13.5 for loop, and TinyLlama F16 decode
+// went from 89.0-91.6% of the bound to 97.7-98.7% (three rounds
+// alternating the binaries, the memory at 21.6-26.2 GB/s). Batches keep
+// loop, over actF16, the form the batch loop (batchF16) reads, for the
+// vectors that loop leaves.
 func setVecF16Floats(loop rowLoopF16) {
 	k := &kernelTable[dtype.F16]
-	k.act = actF16
+	k.act = actF16U
 	reordered[dtype.F16] = true
-	setVecPF(dtype.F16, func(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int) {
-		loop(y, w, rb, rows, xq, nb, pf, 0)
+	setVecPF(dtype.F16, vecF16UAVX2)
+	k.batchAct = actF16
+	k.vecBatch = rowVecAct(k, actF16, func(y *float32, w *byte, rb, rows int, xq *byte, nb int) {
+		loop(y, w, rb, rows, xq, nb, prefetchBatch, 0)
 	})
 }
 
@@ -297,6 +306,9 @@ func vecQ6_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
 func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf, xh int)
+
+//go:noescape
+func vecF16UAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
 func sumBytesAVX2(p *byte, n int) uint64
