@@ -18,6 +18,9 @@ import (
 //     of its weights with integer operations (vecF16UAVX2): in each 32
 //     values the first 16 in the order 0-3, 8-11, 4-7, 12-15 and times
 //     2^112, the rest as they are.
+//   - actBF16U: actBF16's values for the AVX2 BF16 loop that widens its
+//     weights by unpacking (vecBF16UAVX2): every 16 values in the order
+//     0-3, 8-11, 4-7, 12-15, those past the last 16 as they are.
 //   - actF16H: the same values as actF16, stored as IEEE halves (2 bytes
 //     each), for the SIMD F16 loops: a 5632-value input then takes 11 KiB
 //     of the core's 32 KiB L1 instead of 22, beside the streaming weights.
@@ -89,6 +92,8 @@ const (
 	actQ8_0B
 	// actF16U is actF16 laid out for vecF16UAVX2 (see orderF16U).
 	actF16U
+	// actBF16U is actBF16 laid out for vecBF16UAVX2 (see orderBF16U).
+	actBF16U
 	numActKinds
 )
 
@@ -160,10 +165,13 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 		orderF16U(d)
 	case actF16H:
 		F32ToF16Slice(unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(dst))), len(x)), x)
-	case actBF16:
+	case actBF16, actBF16U:
 		d := f32view(dst)[:len(x)]
 		for i, v := range x {
 			d[i] = math.Float32frombits(uint32(F32ToBF16(v)) << 16)
+		}
+		if a == actBF16U {
+			orderBF16U(d)
 		}
 	case actQ8_0:
 		q.q8_0(dst, x)
@@ -524,18 +532,33 @@ const f16UScale = 0x1p112
 
 // orderF16U lays out d, float32 activations rounded to halves (actF16),
 // as actF16U: the first 16 values of every 32 in the order the loop's
-// unpacking takes its weights (0-3, 8-11, 4-7, 12-15) and times
-// f16UScale; the second 16 of each 32, and the values past the last 32,
+// unpacking takes its weights (unpackOrder) and times f16UScale; the second 16 of each 32, and the values past the last 32,
 // as they are.
 func orderF16U(d []float32) {
 	for c := 0; c+32 <= len(d); c += 32 {
 		v := (*[16]float32)(d[c : c+16])
 		var t [16]float32
-		for i := range 4 {
-			t[i] = v[i] * f16UScale
-			t[4+i] = v[8+i] * f16UScale
-			t[8+i] = v[4+i] * f16UScale
-			t[12+i] = v[12+i] * f16UScale
+		for i, j := range unpackOrder {
+			t[i] = v[j] * f16UScale
+		}
+		*v = t
+	}
+}
+
+// unpackOrder is the order in which VPUNPCKLWD and VPUNPCKHWD take 16
+// halves (32 bytes, two 128-bit lanes) into two registers of eight
+// dwords: the low four of each lane, then the high four.
+var unpackOrder = [16]int{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}
+
+// orderBF16U lays out d, float32 activations rounded to bfloat16
+// (actBF16), as actBF16U: every 16 values in unpackOrder, the values past
+// the last 16 as they are.
+func orderBF16U(d []float32) {
+	for c := 0; c+16 <= len(d); c += 16 {
+		v := (*[16]float32)(d[c : c+16])
+		var t [16]float32
+		for i, j := range unpackOrder {
+			t[i] = v[j]
 		}
 		*v = t
 	}

@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
+#include "prefetch_amd64.h"
 
 // Row loops for BF16 and Q5_K weights (installed by bf16q5k_amd64.go).
 // Like those of kernels_amd64.s, each computes y[i], i < rows, for the
@@ -81,6 +82,96 @@ bf2done:
 	ADDQ rb+16(FP), SI
 	DECQ R9
 	JNZ bf2row
+	VZEROUPPER
+	RET
+
+// func vecBF16UAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// vecBF16AVX2 over activations in the order its widening takes the
+// weights (actBF16U): each 32 bytes of a row, 16 values, go into the high
+// words of two registers of dwords with zeros below (VPUNPCKLWD and
+// VPUNPCKHWD, which take values 0-3 and 8-11, then 4-7 and 12-15), which
+// is each value as a float32, with no shifts: one operation for eight
+// values instead of two. Thirty-two values a step into four accumulators,
+// then 16 into the first, then the values past the last 16 as vecBF16AVX2
+// takes them: the sums of vecBF16AVX2 over rows and activations put in
+// that order. It prefetches as pf says (prefetch_amd64.h); its speed is
+// in bf16q5k_amd64.go.
+TEXT ·vecBF16UAVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ pf+48(FP), R14
+	MOVQ w+8(FP), SI
+	MOVQ rows+24(FP), R9
+	MOVQ xq+32(FP), R13
+	VPXOR Y14, Y14, Y14
+bfurow:
+	MOVQ SI, R10
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	CMPQ R12, $32
+	JB bfuby16
+bfuby32:
+	PFLINES1(R14)
+	VMOVDQU (R10), Y5
+	VMOVDQU 32(R10), Y7
+	VPUNPCKLWD Y5, Y14, Y4
+	VPUNPCKHWD Y5, Y14, Y5
+	VPUNPCKLWD Y7, Y14, Y6
+	VPUNPCKHWD Y7, Y14, Y7
+	VFMADD231PS (R11), Y4, Y0
+	VFMADD231PS 32(R11), Y5, Y1
+	VFMADD231PS 64(R11), Y6, Y2
+	VFMADD231PS 96(R11), Y7, Y3
+	ADDQ $64, R10
+	ADDQ $128, R11
+	SUBQ $32, R12
+	CMPQ R12, $32
+	JAE bfuby32
+bfuby16:
+	CMPQ R12, $16
+	JB bfuby8
+	VMOVDQU (R10), Y5
+	VPUNPCKLWD Y5, Y14, Y4
+	VPUNPCKHWD Y5, Y14, Y5
+	VFMADD231PS (R11), Y4, Y0
+	VFMADD231PS 32(R11), Y5, Y0
+	ADDQ $32, R10
+	ADDQ $64, R11
+	SUBQ $16, R12
+bfuby8:
+	CMPQ R12, $8
+	JB bfusum
+	VPMOVZXWD (R10), Y4
+	VPSLLD $16, Y4, Y4
+	VFMADD231PS (R11), Y4, Y0
+	ADDQ $16, R10
+	ADDQ $32, R11
+	SUBQ $8, R12
+bfusum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM8(Y0, X0, X1)
+	TESTQ R12, R12
+	JZ bfudone
+bfuone:
+	MOVWLZX (R10), AX
+	SHLL $16, AX
+	VMOVD AX, X4
+	VFMADD231SS (R11), X4, X0
+	ADDQ $2, R10
+	ADDQ $4, R11
+	DECQ R12
+	JNZ bfuone
+bfudone:
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ rb+16(FP), SI
+	DECQ R9
+	JNZ bfurow
 	VZEROUPPER
 	RET
 

@@ -57,8 +57,17 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 		f := f32view(xq)
 		for i := range out {
 			if p := i % 32; p < 16 && i-p+32 <= len(out) {
-				// Stored in the order 0-3, 8-11, 4-7, 12-15, times 2^112.
-				out[i] = f[i-p+[16]int{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}[p]] / f16UScale
+				// Stored in unpackOrder, times 2^112.
+				out[i] = f[i-p+unpackOrder[p]] / f16UScale
+			} else {
+				out[i] = f[i]
+			}
+		}
+	case actBF16U:
+		f := f32view(xq)
+		for i := range out {
+			if p := i % 16; i-p+16 <= len(out) {
+				out[i] = f[i-p+unpackOrder[p]]
 			} else {
 				out[i] = f[i]
 			}

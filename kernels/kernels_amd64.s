@@ -531,8 +531,8 @@ f16done:
 // past the last 32) is converted as vecF16AVX2 converts it. The loop
 // takes 64 values a step while it can, each accumulator adding its two
 // vectors in turn, which is the order of two 32-value steps. From L2, one
-// Zen 1 core (BenchmarkLoopCache/F16, alternating the binaries): 15.5-15.9
-// GB/s against 13.1-13.5 converting every half with VCVTPH2PS; a test loop
+// Zen 1 core (BenchmarkLoopCache/F16, alternating the binaries): 15.3-17.4
+// GB/s against 13.1-15.0 converting every half with VCVTPH2PS; a test loop
 // that unpacked every half made 14.0-14.4 against 13.9-14.4, one that
 // unpacked half of them 16.0-16.5.
 TEXT ·vecF16UAVX2(SB), NOSPLIT, $0-56

@@ -232,7 +232,7 @@ func setVecF16(loop rowLoopF16) { setVecHalves(dtype.F16, loop) }
 //
 // Single products take vecF16UAVX2, over actF16U, which converts half of
 // its weights with integer operations instead of VCVTPH2PS: from L2
-// 15.5-15.9 GB/s against 13.1-13.5 for loop, and TinyLlama F16 decode
+// 15.3-17.4 GB/s against 13.1-15.0 for loop, and TinyLlama F16 decode
 // went from 89.0-91.6% of the bound to 97.7-98.7% (three rounds
 // alternating the binaries, the memory at 21.6-26.2 GB/s). Batches keep
 // loop, over actF16, the form the batch loop (batchF16) reads, for the
