@@ -8,8 +8,8 @@ import (
 	"ferry/dtype"
 )
 
-// A register-blocked loop for batched products (prefill) of F16 and BF16
-// weights on CPUs with AVX2 but not AVX-512 (batch_amd64.s). The row
+// A register-blocked loop for batched products (prefill) of F16, BF16
+// and F32 weights on CPUs with AVX2 but not AVX-512 (batch_amd64.s). The row
 // loops that batches otherwise run once per activation vector
 // (kernel.vecBatch) load and convert every weight again for every
 // vector. Here a group of rows (compute's, about 128 KiB of weights, in
@@ -61,8 +61,10 @@ var _ = addInstaller(func(avx512 bool) {
 	}
 	kernelTable[dtype.F16].batch = batchF16
 	kernelTable[dtype.BF16].batch = batchBF16
-	// The batch loop sums in another order than the BF16 row loop.
-	reordered[dtype.BF16] = true
+	kernelTable[dtype.F32].batch = batchF32
+	// The batch loop sums in another order than the BF16 and F32 row
+	// loops.
+	reordered[dtype.BF16], reordered[dtype.F32] = true, true
 })
 
 // checkBatch panics unless the slices hold what the loops read and write
@@ -88,6 +90,31 @@ func batchF16(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int {
 // (float32 values rounded to bfloat16), the rows widened by bf16ToFloats.
 func batchBF16(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int {
 	return batchHalves(y, w, rb, xq, ab, n, row0, bf16ToFloats)
+}
+
+// batchF32 is the batch loop of F32 weights over actF32 activations:
+// the float loop straight over the group's rows, a span at a time, with
+// nothing to decode.
+func batchF32(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int {
+	vals := rb / 4
+	if n < batchCols || vals%8 != 0 || vals == 0 {
+		return 0
+	}
+	rows := len(w) / rb
+	if rows == 0 {
+		return 0
+	}
+	checkBatch(y, w, rb, xq, ab, n, row0, rows, 4*vals, 4*vals)
+	ys := len(y) / n
+	n4 := n - n%batchCols
+	span := min(batchSpanF16, vals)
+	for k0 := 0; k0 < vals; k0 += span {
+		nk := min(span, vals-k0)
+		for j := 0; j < n4; j += batchCols {
+			batchF32x4AVX2(&y[j*ys+row0], ys, (*float32)(unsafe.Pointer(&w[4*k0])), rb, rows, &xq[j*ab+4*k0], ab, nk, k0)
+		}
+	}
+	return n4
 }
 
 // batchHalves is the batch loop of a 16-bit float type whose spans of

@@ -12,7 +12,7 @@ import (
 
 // batchTypes are the types with a register-blocked batch loop on CPUs
 // with AVX2 but not AVX-512.
-var batchTypes = []dtype.Type{dtype.F16, dtype.BF16}
+var batchTypes = []dtype.Type{dtype.F16, dtype.BF16, dtype.F32}
 
 // needBatch skips the test unless the batch loops are installed.
 func needBatch(t testing.TB) {
@@ -22,12 +22,18 @@ func needBatch(t testing.TB) {
 	}
 }
 
-// randomBatchRows returns rows rows of cols F16 or BF16 values of random
-// exponent.
+// randomBatchRows returns rows rows of cols F16, BF16 or F32 values of
+// random exponent.
 func randomBatchRows(r *rand.Rand, t dtype.Type, rows, cols int) []byte {
 	w := make([]byte, rows*lookup(t).rowBytes(cols))
 	for i := range w {
 		w[i] = byte(r.Uint32())
+	}
+	if t == dtype.F32 {
+		for i := 0; i < len(w); i += 4 {
+			binary.LittleEndian.PutUint32(w[i:], math.Float32bits(float32(r.NormFloat64())))
+		}
+		return w
 	}
 	for i := 0; i < len(w); i += 2 {
 		v := float32(r.NormFloat64())
@@ -84,10 +90,10 @@ func prepareBatch(r *rand.Rand, t dtype.Type, cols, n int) ([]byte, int) {
 }
 
 // TestBatchInstalled checks that the loops are in place where they
-// should be, for F16 and BF16 only.
+// should be, for F16, BF16 and F32 only.
 func TestBatchInstalled(t *testing.T) {
 	for typ := range kernelTable {
-		want := simdActive && hasAVX2 && !hasAVX512VNNI && (typ == int(dtype.F16) || typ == int(dtype.BF16))
+		want := simdActive && hasAVX2 && !hasAVX512VNNI && (typ == int(dtype.F16) || typ == int(dtype.BF16) || typ == int(dtype.F32))
 		if got := kernelTable[typ].batch != nil; got != want {
 			t.Errorf("type %d: batch loop installed %v, want %v", typ, got, want)
 		}
@@ -176,7 +182,7 @@ func TestBatchFallback(t *testing.T) {
 	for _, c := range []struct {
 		typ     dtype.Type
 		cols, n int
-	}{{dtype.F16, 64, 3}, {dtype.F16, 36, 4}, {dtype.F16, 4, 6}, {dtype.BF16, 64, 3}, {dtype.BF16, 36, 4}} {
+	}{{dtype.F16, 64, 3}, {dtype.F16, 36, 4}, {dtype.F16, 4, 6}, {dtype.BF16, 64, 3}, {dtype.BF16, 36, 4}, {dtype.F32, 64, 3}, {dtype.F32, 172, 4}} {
 		k := lookup(c.typ)
 		const rows = 5
 		w := randomBatchRows(r, c.typ, rows, c.cols)

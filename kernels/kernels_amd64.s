@@ -1840,6 +1840,73 @@ rhloop:
 	VZEROUPPER
 	RET
 
+// func vecF32AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
+// F32 rows against float activations: 32 values per step into four
+// accumulators, then eight at a time into the first, then one at a time
+// (nb values per row), prefetching as pf says (prefetch_amd64.h).
+TEXT ·vecF32AVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rows+24(FP), R9
+	MOVQ xq+32(FP), R13
+	MOVQ pf+48(FP), R14
+f322row:
+	MOVQ SI, R10
+	MOVQ R13, R11
+	MOVQ nb+40(FP), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	CMPQ R12, $32
+	JB f322by8
+f322by32:
+	PFLINES2(R14)
+	VMOVUPS (R10), Y4
+	VMOVUPS 32(R10), Y5
+	VMOVUPS 64(R10), Y6
+	VMOVUPS 96(R10), Y7
+	VFMADD231PS (R11), Y4, Y0
+	VFMADD231PS 32(R11), Y5, Y1
+	VFMADD231PS 64(R11), Y6, Y2
+	VFMADD231PS 96(R11), Y7, Y3
+	ADDQ $128, R10
+	ADDQ $128, R11
+	SUBQ $32, R12
+	CMPQ R12, $32
+	JAE f322by32
+f322by8:
+	CMPQ R12, $8
+	JB f322sum
+	VMOVUPS (R10), Y4
+	VFMADD231PS (R11), Y4, Y0
+	ADDQ $32, R10
+	ADDQ $32, R11
+	SUBQ $8, R12
+	JMP f322by8
+f322sum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM8(Y0, X0, X1)
+	TESTQ R12, R12
+	JZ f322done
+f322one:
+	VMOVSS (R10), X4
+	VFMADD231SS (R11), X4, X0
+	ADDQ $4, R10
+	ADDQ $4, R11
+	DECQ R12
+	JNZ f322one
+f322done:
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ rb+16(FP), SI
+	DECQ R9
+	JNZ f322row
+	VZEROUPPER
+	RET
+
 // func vecF32AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 // F32 rows against float activations: 64 values per step into four
 // accumulators, then 16 at a time, then one at a time (nb values per row).

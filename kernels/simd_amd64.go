@@ -96,6 +96,7 @@ func useSIMD() {
 	setVecPF(dtype.Q4_K, vecQ4_KAVX2)
 	setVecPF(dtype.Q6_K, vecQ6_KAVX2)
 	setVecF16Floats(vecF16AVX2)
+	setVecPF(dtype.F32, vecF32AVX2)
 	setVecPF(dtype.Q4_0, vecQ4_0AVX2)
 	setVec(dtype.Q5_K, vecQ5_KAVX2)
 	swigluSIMD = func(gate, up []float32) { swigluAVX2(&gate[0], &up[0], len(gate)) }
@@ -375,6 +376,9 @@ func vecQ6_KAVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
 func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf, xh int)
+
+//go:noescape
+func vecF32AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 
 //go:noescape
 func vecF32AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
