@@ -90,9 +90,9 @@ const (
 	// As with actQ8_KB, the loops take the activations as operands of
 	// their multiplies: a 2048-value input takes 17 KiB of the L1.
 	actQ8_0B
-	// actF16U is actF16 laid out for vecF16UAVX2 (see orderF16U).
+	// actF16U is actF16 laid out for vecF16UAVX2 (see orderUnpacked).
 	actF16U
-	// actBF16U is actBF16 laid out for vecBF16UAVX2 (see orderBF16U).
+	// actBF16U is actBF16 laid out for vecBF16UAVX2 (see orderUnpacked).
 	actBF16U
 	numActKinds
 )
@@ -162,7 +162,7 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 	case actF16U:
 		d := f32view(dst)[:len(x)]
 		RoundF16(d, x)
-		orderF16U(d)
+		orderUnpacked(d, 32, f16UScale)
 	case actF16H:
 		F32ToF16Slice(unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(dst))), len(x)), x)
 	case actBF16, actBF16U:
@@ -171,7 +171,7 @@ func prepareWith(a actKind, dst []byte, x []float32, q quantizers) {
 			d[i] = math.Float32frombits(uint32(F32ToBF16(v)) << 16)
 		}
 		if a == actBF16U {
-			orderBF16U(d)
+			orderUnpacked(d, 16, 1)
 		}
 	case actQ8_0:
 		q.q8_0(dst, x)
@@ -526,39 +526,26 @@ func (s *scratch) bytes(n int) []byte {
 // f16UScale is 2^112. vecF16UAVX2 reads the bits of half of its weights,
 // moved into float32's places, as their values times 2^-112, and
 // multiplies them by activations times 2^112, so that every product is
-// exact: a half is at most 65504, less than 2^16, and 2^128 is beyond
-// float32's range only just.
+// exact. The activations are rounded to halves, at most 65504, below
+// 2^16: times 2^112 they stay below 2^128, the end of float32's range.
 const f16UScale = 0x1p112
-
-// orderF16U lays out d, float32 activations rounded to halves (actF16),
-// as actF16U: the first 16 values of every 32 in the order the loop's
-// unpacking takes its weights (unpackOrder) and times f16UScale; the second 16 of each 32, and the values past the last 32,
-// as they are.
-func orderF16U(d []float32) {
-	for c := 0; c+32 <= len(d); c += 32 {
-		v := (*[16]float32)(d[c : c+16])
-		var t [16]float32
-		for i, j := range unpackOrder {
-			t[i] = v[j] * f16UScale
-		}
-		*v = t
-	}
-}
 
 // unpackOrder is the order in which VPUNPCKLWD and VPUNPCKHWD take 16
 // halves (32 bytes, two 128-bit lanes) into two registers of eight
 // dwords: the low four of each lane, then the high four.
 var unpackOrder = [16]int{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}
 
-// orderBF16U lays out d, float32 activations rounded to bfloat16
-// (actBF16), as actBF16U: every 16 values in unpackOrder, the values past
-// the last 16 as they are.
-func orderBF16U(d []float32) {
-	for c := 0; c+16 <= len(d); c += 16 {
+// orderUnpacked lays out d, float32 activations, for a loop that widens
+// the first 16 of every n weights by unpacking: those 16 values of each
+// whole n in unpackOrder and times scale, the others, and the values past
+// the last whole n, as they are. actF16U is actF16 so laid out with n 32
+// and scale f16UScale, actBF16U actBF16 with n 16 and scale 1.
+func orderUnpacked(d []float32, n int, scale float32) {
+	for c := 0; c+n <= len(d); c += n {
 		v := (*[16]float32)(d[c : c+16])
 		var t [16]float32
 		for i, j := range unpackOrder {
-			t[i] = v[j]
+			t[i] = v[j] * scale
 		}
 		*v = t
 	}

@@ -54,28 +54,25 @@ func ActValues(t dtype.Type, x []float32) []float32 {
 			out[i] = F16ToF32(uint16(xq[2*i]) | uint16(xq[2*i+1])<<8)
 		}
 	case actF16U:
-		f := f32view(xq)
-		for i := range out {
-			if p := i % 32; p < 16 && i-p+32 <= len(out) {
-				// Stored in unpackOrder, times 2^112.
-				out[i] = f[i-p+unpackOrder[p]] / f16UScale
-			} else {
-				out[i] = f[i]
-			}
-		}
+		unorder(out, f32view(xq), 32, f16UScale)
 	case actBF16U:
-		f := f32view(xq)
-		for i := range out {
-			if p := i % 16; i-p+16 <= len(out) {
-				out[i] = f[i-p+unpackOrder[p]]
-			} else {
-				out[i] = f[i]
-			}
-		}
+		unorder(out, f32view(xq), 16, 1)
 	default:
 		copy(out, f32view(xq))
 	}
 	return out
+}
+
+// unorder undoes orderUnpacked(d, n, scale) into out: unpackOrder swaps
+// two groups of four, so it is its own inverse.
+func unorder(out, d []float32, n int, scale float32) {
+	for i := range out {
+		if p := i % n; p < 16 && i-p+n <= len(out) {
+			out[i] = d[i-p+unpackOrder[p]] / scale
+		} else {
+			out[i] = d[i]
+		}
+	}
 }
 
 // PortableDot is Dot with the portable kernels, whatever useSIMD chose.
