@@ -83,44 +83,29 @@ func checkBatch(y []float32, w []byte, rb int, xq []byte, ab, n, row0, rows, wb,
 // converted to float32 once (halvesToFloats), then the float loop over
 // the tile for every four vectors.
 func batchF16(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int {
-	return batchHalves(y, w, rb, xq, ab, n, row0, halvesToFloats)
+	return batchFloatRows(y, w, rb, xq, ab, n, row0, 2, halvesToFloats)
 }
 
 // batchBF16 is batchF16 for BF16 weights over actBF16 activations
 // (float32 values rounded to bfloat16), the rows widened by bf16ToFloats.
 func batchBF16(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int {
-	return batchHalves(y, w, rb, xq, ab, n, row0, bf16ToFloats)
+	return batchFloatRows(y, w, rb, xq, ab, n, row0, 2, bf16ToFloats)
 }
 
 // batchF32 is the batch loop of F32 weights over actF32 activations:
 // the float loop straight over the group's rows, a span at a time, with
 // nothing to decode.
 func batchF32(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int) int {
-	vals := rb / 4
-	if n < batchCols || vals%8 != 0 || vals == 0 {
-		return 0
-	}
-	rows := len(w) / rb
-	if rows == 0 {
-		return 0
-	}
-	checkBatch(y, w, rb, xq, ab, n, row0, rows, 4*vals, 4*vals)
-	ys := len(y) / n
-	n4 := n - n%batchCols
-	span := min(batchSpanF16, vals)
-	for k0 := 0; k0 < vals; k0 += span {
-		nk := min(span, vals-k0)
-		for j := 0; j < n4; j += batchCols {
-			batchF32x4AVX2(&y[j*ys+row0], ys, (*float32)(unsafe.Pointer(&w[4*k0])), rb, rows, &xq[j*ab+4*k0], ab, nk, k0)
-		}
-	}
-	return n4
+	return batchFloatRows(y, w, rb, xq, ab, n, row0, 4, nil)
 }
 
-// batchHalves is the batch loop of a 16-bit float type whose spans of
-// rows widen converts to float32 (halvesToFloats' arguments).
-func batchHalves(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int, widen func(dst *float32, src *byte, rb, rows, nk int)) int {
-	vals := rb / 2
+// batchFloatRows is the batch loop of a float type of size bytes a
+// value: when widen is set (a 16-bit type), each span of the group's rows
+// is widened to float32 into a tile (halvesToFloats' arguments) and the
+// float loop takes the tile; when it is not (F32), the loop takes the
+// rows where they lie.
+func batchFloatRows(y []float32, w []byte, rb int, xq []byte, ab, n, row0, size int, widen func(dst *float32, src *byte, rb, rows, nk int)) int {
+	vals := rb / size
 	if n < batchCols || vals%8 != 0 || vals == 0 {
 		return 0
 	}
@@ -128,20 +113,33 @@ func batchHalves(y []float32, w []byte, rb int, xq []byte, ab, n, row0 int, wide
 	if rows == 0 {
 		return 0
 	}
-	checkBatch(y, w, rb, xq, ab, n, row0, rows, 2*vals, 4*vals)
+	checkBatch(y, w, rb, xq, ab, n, row0, rows, size*vals, 4*vals)
 	ys := len(y) / n
 	n4 := n - n%batchCols
 	span := min(batchSpanF16, vals)
-	s := floatTiles.Get().(*scratch)
-	tile := alignedFloats(s, rows*span)
+	var s *scratch
+	var tile []float32
+	if widen != nil {
+		s = floatTiles.Get().(*scratch)
+		tile = alignedFloats(s, rows*span)
+	}
 	for k0 := 0; k0 < vals; k0 += span {
 		nk := min(span, vals-k0)
-		widen(&tile[0], &w[2*k0], rb, rows, nk)
+		var src *float32
+		ws := rb
+		if widen != nil {
+			widen(&tile[0], &w[size*k0], rb, rows, nk)
+			src, ws = &tile[0], 4*nk
+		} else {
+			src = (*float32)(unsafe.Pointer(&w[size*k0]))
+		}
 		for j := 0; j < n4; j += batchCols {
-			batchF32x4AVX2(&y[j*ys+row0], ys, &tile[0], 4*nk, rows, &xq[j*ab+4*k0], ab, nk, k0)
+			batchF32x4AVX2(&y[j*ys+row0], ys, src, ws, rows, &xq[j*ab+4*k0], ab, nk, k0)
 		}
 	}
-	floatTiles.Put(s)
+	if s != nil {
+		floatTiles.Put(s)
+	}
 	return n4
 }
 

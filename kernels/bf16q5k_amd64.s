@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
+#include "floatrow_amd64.h"
 #include "prefetch_amd64.h"
 
 // Row loops for BF16 and Q5_K weights (installed by bf16q5k_amd64.go).
@@ -7,6 +8,38 @@
 // weight row at w + i*rb against the prepared activations at xq. These
 // keep float accumulators (several lanes, summed at the row's end), so
 // their results equal the portable kernels' within float rounding.
+
+// BF16_REST ends a row of the AVX2 BF16 loops: eight values at a time
+// into Y0 (each zero-extended and shifted into a float32's top half), the
+// accumulators summed, the last nb%8 values one at a time into the sum,
+// and the row stored (ROW_END); by8, sum, one and done are its labels,
+// row the row loop's.
+#define BF16_REST(by8, sum, one, done, row) \
+by8: \
+	CMPQ R12, $8; \
+	JB sum; \
+	VPMOVZXWD (R10), Y4; \
+	VPSLLD $16, Y4, Y4; \
+	VFMADD231PS (R11), Y4, Y0; \
+	ADDQ $16, R10; \
+	ADDQ $32, R11; \
+	SUBQ $8, R12; \
+	JMP by8; \
+sum: \
+	FROW_SUM; \
+	TESTQ R12, R12; \
+	JZ done; \
+one: \
+	MOVWLZX (R10), AX; \
+	SHLL $16, AX; \
+	VMOVD AX, X4; \
+	VFMADD231SS (R11), X4, X0; \
+	ADDQ $2, R10; \
+	ADDQ $4, R11; \
+	DECQ R12; \
+	JNZ one; \
+done: \
+	ROW_END(X0, row)
 
 // func vecBF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 // nb is the number of values per row; xq holds float32 activations. A
@@ -20,13 +53,7 @@ TEXT ·vecBF16AVX2(SB), NOSPLIT, $0-48
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
 bf2row:
-	MOVQ SI, R10
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	FROW_START
 	CMPQ R12, $32
 	JB bf2by8
 bf2by32:
@@ -49,41 +76,7 @@ bf2by32:
 	SUBQ $32, R12
 	CMPQ R12, $32
 	JAE bf2by32
-bf2by8:
-	CMPQ R12, $8
-	JB bf2sum
-	VPMOVZXWD (R10), Y4
-	VPSLLD $16, Y4, Y4
-	VFMADD231PS (R11), Y4, Y0
-	ADDQ $16, R10
-	ADDQ $32, R11
-	SUBQ $8, R12
-	JMP bf2by8
-bf2sum:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	TESTQ R12, R12
-	JZ bf2done
-bf2one:
-	// The tail, one value at a time into the scalar sum.
-	MOVWLZX (R10), AX
-	SHLL $16, AX
-	VMOVD AX, X4
-	VFMADD231SS (R11), X4, X0
-	ADDQ $2, R10
-	ADDQ $4, R11
-	DECQ R12
-	JNZ bf2one
-bf2done:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ bf2row
-	VZEROUPPER
-	RET
+	BF16_REST(bf2by8, bf2sum, bf2one, bf2done, bf2row)
 
 // func vecBF16UAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // vecBF16AVX2 over activations in the order its widening takes the
@@ -93,9 +86,9 @@ bf2done:
 // is each value as a float32, with no shifts: one operation for eight
 // values instead of two. Thirty-two values a step into four accumulators,
 // then 16 into the first, then the values past the last 16 as vecBF16AVX2
-// takes them: the sums of vecBF16AVX2 over rows and activations put in
-// that order. It prefetches as pf says (prefetch_amd64.h); its speed is
-// in bf16q5k_amd64.go.
+// takes them (BF16_REST): the sums of vecBF16AVX2 over rows and
+// activations put in that order. It prefetches as pf says
+// (prefetch_amd64.h); its speed is in bf16q5k_amd64.go.
 TEXT ·vecBF16UAVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ pf+48(FP), R14
@@ -104,13 +97,7 @@ TEXT ·vecBF16UAVX2(SB), NOSPLIT, $0-56
 	MOVQ xq+32(FP), R13
 	VPXOR Y14, Y14, Y14
 bfurow:
-	MOVQ SI, R10
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	FROW_START
 	CMPQ R12, $32
 	JB bfuby16
 bfuby32:
@@ -141,39 +128,7 @@ bfuby16:
 	ADDQ $32, R10
 	ADDQ $64, R11
 	SUBQ $16, R12
-bfuby8:
-	CMPQ R12, $8
-	JB bfusum
-	VPMOVZXWD (R10), Y4
-	VPSLLD $16, Y4, Y4
-	VFMADD231PS (R11), Y4, Y0
-	ADDQ $16, R10
-	ADDQ $32, R11
-	SUBQ $8, R12
-bfusum:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	TESTQ R12, R12
-	JZ bfudone
-bfuone:
-	MOVWLZX (R10), AX
-	SHLL $16, AX
-	VMOVD AX, X4
-	VFMADD231SS (R11), X4, X0
-	ADDQ $2, R10
-	ADDQ $4, R11
-	DECQ R12
-	JNZ bfuone
-bfudone:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ bfurow
-	VZEROUPPER
-	RET
+	BF16_REST(bfuby8, bfusum, bfuone, bfudone, bfurow)
 
 // func vecBF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 // vecBF16AVX2 with ZMM registers: sixteen values per VPMOVZXWD, 64 per
@@ -246,13 +201,7 @@ bf5sum:
 	VEXTRACTF64X4 $1, Z0, Y1
 	VADDPS Y1, Y0, Y0
 	HSUM8(Y0, X0, X1)
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ bf5row
-	VZEROUPPER
-	RET
+	ROW_END(X0, bf5row)
 
 // Constants of vecQ5_KAVX512.
 //
@@ -477,10 +426,4 @@ q5x5block:
 	VMOVSHDUP X3, X4
 	VADDSS X4, X3, X3
 	VSUBSS X3, X1, X1
-	VMOVSS X1, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q5x5row
-	VZEROUPPER
-	RET
+	ROW_END(X1, q5x5row)

@@ -1,6 +1,7 @@
 // Horizontal sums and maxima shared by the assembly loops (included by the
-// .s files of this package). The order of the additions is the one the loops
-// have always used, which the bit-exactness tests pin.
+// .s files of this package), and the store of a row's sum that ends the row
+// loops. The order of the additions is the one the loops have always used,
+// which the bit-exactness tests pin.
 
 // HSUM4(x, t) adds the four floats of x into its lane 0: the high pair onto
 // the low pair, then the two that remain; t is scratch.
@@ -40,3 +41,16 @@
 	VXORPS Y5, Y5, Y5; \
 	VXORPS Y6, Y6, Y6; \
 	VXORPS Y7, Y7, Y7
+
+// ROW_END ends a row of the row loops, which take (y *float32, w *byte, rb,
+// rows int, ...) with y in DI, the row in SI and the rows left in R9: the
+// row's sum (lane 0 of x) stored, then the next row (at label row) while
+// any are left.
+#define ROW_END(x, row) \
+	VMOVSS x, (DI); \
+	ADDQ $4, DI; \
+	ADDQ rb+16(FP), SI; \
+	DECQ R9; \
+	JNZ row; \
+	VZEROUPPER; \
+	RET

@@ -131,13 +131,7 @@ q2kblock:
 	ADDQ $292, R11
 	DECQ R12
 	JNZ q2kblock
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q2krow
-	VZEROUPPER
-	RET
+	ROW_END(X0, q2krow)
 
 // Q3_FIELD sets Y6 to the 3-bit quants (q+4, in [0, 8)) of field s of the
 // 32 values in Y5 (qs) and Y8 (hmask): bits 2s..2s+1 of the qs bytes
@@ -250,13 +244,7 @@ q3kblock:
 	ADDQ $292, R11
 	DECQ R12
 	JNZ q3kblock
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q3krow
-	VZEROUPPER
-	RET
+	ROW_END(X0, q3krow)
 
 // k23w: VPERMW indices spreading 16-bit scales over a ZMM register of
 // 16-bit products of 64 consecutive values: table c (at 64*c) fills
@@ -396,13 +384,7 @@ q2k5block:
 	VADDPS X23, X3, X3
 	HSUM4(X3, X4)
 	VSUBSS X3, X1, X1
-	VMOVSS X1, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q2k5row
-	VZEROUPPER
-	RET
+	ROW_END(X1, q2k5row)
 
 // Q3_CHUNK512 adds to Z14 the products of the 64 values of chunk c
 // (values 64c..64c+63): src holds their 2-bit fields (bits 0-1 of each
@@ -476,10 +458,4 @@ q3k5block:
 	DECQ R12
 	JNZ q3k5block
 	K23_HSUM512
-	VMOVSS X1, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q3k5row
-	VZEROUPPER
-	RET
+	ROW_END(X1, q3k5row)

@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "hsum_amd64.h"
+#include "floatrow_amd64.h"
 #include "prefetch_amd64.h"
 #include "rowpair_amd64.h"
 
@@ -273,13 +274,7 @@ q4kblock:
 	ADDQ $320, R11
 	DECQ R12
 	JNZ q4kblock
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q4krow
-	VZEROUPPER
-	RET
+	ROW_END(X0, q4krow)
 
 // func vecQ6_KAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 TEXT ·vecQ6_KAVX2(SB), NOSPLIT, $0-56
@@ -406,13 +401,7 @@ q6kblock:
 	ADDQ $292, R11
 	DECQ R12
 	JNZ q6kblock
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q6krow
-	VZEROUPPER
-	RET
+	ROW_END(X0, q6krow)
 
 // func vecF16AVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf, xh int)
 // nb is the number of values per row; xq holds the activations as float32
@@ -425,13 +414,7 @@ TEXT ·vecF16AVX2(SB), NOSPLIT, $0-64
 	MOVQ rows+24(FP), R9
 	MOVQ xq+32(FP), R13
 f16row:
-	MOVQ SI, R10
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	FROW_START
 	CMPQ R12, $32
 	JB f16by8
 f16by32:
@@ -481,10 +464,7 @@ f16by8h:
 	SUBQ $8, R12
 	JMP f16by8
 f16sum:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM8(Y0, X0, X1)
+	FROW_SUM
 	TESTQ R12, R12
 	JZ f16done
 f16one:
@@ -508,13 +488,7 @@ f16oneh:
 	DECQ R12
 	JNZ f16one
 f16done:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ f16row
-	VZEROUPPER
-	RET
+	ROW_END(X0, f16row)
 
 // func vecF16UAVX2(y *float32, w *byte, rb, rows int, xq *byte, nb, pf int)
 // vecF16AVX2 over float32 activations (actF16U) with half of each 32
@@ -546,13 +520,7 @@ TEXT ·vecF16UAVX2(SB), NOSPLIT, $0-56
 	VPBROADCASTD X15, Y15
 	VPXOR Y14, Y14, Y14
 fuprow:
-	MOVQ SI, R10
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	FROW_START
 	CMPQ R12, $64
 	JB fupby32t
 fupby64:
@@ -621,10 +589,7 @@ fupby8:
 	SUBQ $8, R12
 	JMP fupby8
 fupsum:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM8(Y0, X0, X1)
+	FROW_SUM
 	TESTQ R12, R12
 	JZ fupdone
 fupone:
@@ -637,13 +602,7 @@ fupone:
 	DECQ R12
 	JNZ fupone
 fupdone:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ fuprow
-	VZEROUPPER
-	RET
+	ROW_END(X0, fuprow)
 
 // func sumBytesAVX2(p *byte, n int) uint64
 // n is a multiple of 128.
@@ -1217,13 +1176,7 @@ q5kblock:
 	ADDQ $292, R11
 	DECQ R12
 	JNZ q5kblock
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q5krow
-	VZEROUPPER
-	RET
+	ROW_END(X0, q5krow)
 
 // func dotF32AVX2(a, b *float32, n int) float32
 // n is a multiple of 16.
@@ -1336,13 +1289,7 @@ q85tail:
 	JZ q85done
 	Q85BLOCK(0)
 q85done:
-	VMOVSS X15, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q85row
-	VZEROUPPER
-	RET
+	ROW_END(X15, q85row)
 
 // Constants of vecQ4_KAVX512. k4sA/k4sB/k4sM/k4sH/three pick apart the
 // 12 packed scale bytes p[0..11] into [s0..s7, m0..m7] (see the loop);
@@ -1494,13 +1441,7 @@ q4k5block:
 	ADDQ $320, R11
 	DECQ R12
 	JNZ q4k5block
-	VMOVSS X15, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q4k5row
-	VZEROUPPER
-	RET
+	ROW_END(X15, q4k5row)
 
 // func dotsF16AVX2(dst *float32, a *float32, b *uint16, n, count, stride int)
 // dst[j] = the dot product of a with the n halves at b + j*stride, for
@@ -1700,13 +1641,7 @@ q6k5block:
 	ADDQ $292, R11
 	DECQ R12
 	JNZ q6k5block
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ q6k5row
-	VZEROUPPER
-	RET
+	ROW_END(X0, q6k5row)
 
 // func vecF16AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb, pf, xh int)
 // vecF16AVX2 with ZMM registers: 64 halves per step into four float
@@ -1809,13 +1744,7 @@ f165oneh:
 	DECQ R12
 	JNZ f165one
 f165done:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ f165row
-	VZEROUPPER
-	RET
+	ROW_END(X0, f165row)
 
 // func roundF16AVX2(dst, src *float32, n int)
 // dst[i] = float32(half(src[i])), rounding to nearest even (F16C), for n a
@@ -1851,13 +1780,7 @@ TEXT ·vecF32AVX2(SB), NOSPLIT, $0-56
 	MOVQ xq+32(FP), R13
 	MOVQ pf+48(FP), R14
 f322row:
-	MOVQ SI, R10
-	MOVQ R13, R11
-	MOVQ nb+40(FP), R12
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	FROW_START
 	CMPQ R12, $32
 	JB f322by8
 f322by32:
@@ -1885,10 +1808,7 @@ f322by8:
 	SUBQ $8, R12
 	JMP f322by8
 f322sum:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM8(Y0, X0, X1)
+	FROW_SUM
 	TESTQ R12, R12
 	JZ f322done
 f322one:
@@ -1899,13 +1819,7 @@ f322one:
 	DECQ R12
 	JNZ f322one
 f322done:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ f322row
-	VZEROUPPER
-	RET
+	ROW_END(X0, f322row)
 
 // func vecF32AVX512(y *float32, w *byte, rb, rows int, xq *byte, nb int)
 // F32 rows against float activations: 64 values per step into four
@@ -1969,13 +1883,7 @@ f325one:
 	DECQ R12
 	JNZ f325one
 f325done:
-	VMOVSS X0, (DI)
-	ADDQ $4, DI
-	ADDQ rb+16(FP), SI
-	DECQ R9
-	JNZ f325row
-	VZEROUPPER
-	RET
+	ROW_END(X0, f325row)
 
 // Constants of swigluAVX512: log2(e), ln2 split in two (Cody-Waite), and
 // the Taylor coefficients 1/k! of exp for k = 2..7.

@@ -429,13 +429,7 @@ done: \
 	VADDPS X2, X1, X1; \
 	withm; \
 	HSUM4(X1, X2); \
-	VMOVSS X1, (DI); \
-	ADDQ $4, DI; \
-	ADDQ rb+16(FP), SI; \
-	DECQ R9; \
-	JNZ row; \
-	VZEROUPPER; \
-	RET
+	ROW_END(X1, row)
 
 // ADDM adds the odd lanes of Y15 (the sums of m_w*s_x; the even ones
 // hold scales) to X1.

@@ -96,10 +96,4 @@ tail: \
 	VCVTDQ2PS X4, X4; \
 	FLOATS(0, 0, X4); \
 done: \
-	VMOVSS X0, (DI); \
-	ADDQ $4, DI; \
-	ADDQ rb+16(FP), SI; \
-	DECQ R9; \
-	JNZ row; \
-	VZEROUPPER; \
-	RET
+	ROW_END(X0, row)
